@@ -1,0 +1,87 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { StackSession } from "../../src/engine/stack-session";
+import { tempDir } from "../support/temp-dir";
+
+/** A component with no provider: exercises the engine's registration, diff and state without any plugin. */
+class Greeting extends pulumi.ComponentResource {
+  readonly text: pulumi.Output<string>;
+  constructor(name: string, args: { text: string }, opts?: pulumi.ComponentResourceOptions) {
+    super("stackyard:test:Greeting", name, args, opts);
+    this.text = pulumi.output(args.text);
+    this.registerOutputs({ text: this.text });
+  }
+}
+
+function greetingProgram() {
+  const config = new pulumi.Config("fixture");
+  const greeting = new Greeting("hello", { text: `hello ${config.require("who")}` });
+  return Promise.resolve({ text: greeting.text, tokenEcho: config.getSecret("token") });
+}
+
+describe("StackSession through the real CLI and the file backend", function () {
+  this.timeout(180_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let session: StackSession;
+
+  before(async () => {
+    tmp = tempDir("engine");
+    const workDir = path.join(tmp.dir, "project");
+    fs.mkdirSync(path.join(workDir, "stacks"), { recursive: true });
+    fs.writeFileSync(
+      path.join(workDir, "Pulumi.yaml"),
+      "name: fixture\nruntime: nodejs\nstackConfigDir: stacks\n",
+    );
+    session = await StackSession.open(
+      { projectName: "fixture", stackName: "dev", workDir, program: greetingProgram },
+      {
+        stateDir: path.join(tmp.dir, "state"),
+        pulumiHome: path.join(tmp.dir, "home"),
+        passphrase: "fixture-passphrase",
+      },
+    );
+  });
+
+  after(() => tmp?.remove());
+
+  it("creates, reads outputs, sees a config change as an update, and destroys", async () => {
+    await session.stack.setConfig("fixture:who", { value: "vulpine" });
+    const events: EngineEvent[] = [];
+    const first = await session.up({ onEvent: (e) => events.push(e) });
+    assert.equal(first.summary.result, "succeeded");
+    assert.equal(first.outputs.text.value, "hello vulpine");
+    assert.equal(first.summary.resourceChanges?.create, 2, "stack + component created");
+    assert.ok(events.some((e) => e.resourcePreEvent?.metadata.type === "stackyard:test:Greeting"));
+    assert.ok(events.some((e) => e.summaryEvent !== undefined), "the engine streamed a summary event");
+
+    const noop = await session.up();
+    assert.deepEqual(noop.summary.resourceChanges, { same: 2 });
+
+    await session.stack.setConfig("fixture:who", { value: "chitter" });
+    const second = await session.up();
+    assert.equal(second.outputs.text.value, "hello chitter");
+    assert.equal(second.summary.resourceChanges?.update, 1, "the component's inputs changed");
+
+    const destroyed = await session.destroy();
+    assert.equal(destroyed.summary.result, "succeeded");
+    assert.equal(destroyed.summary.resourceChanges?.delete, 2);
+    assert.deepEqual(await session.outputs(), {});
+  });
+
+  it("keeps secret config encrypted in the stack file and state", async () => {
+    await session.stack.setConfig("fixture:token", { value: "theatl-canary-7d1f", secret: true });
+    const result = await session.up();
+    assert.equal(result.outputs.tokenEcho.secret, true);
+    const stackFile = fs.readFileSync(path.join(session.stack.workspace.workDir, "stacks", "Pulumi.dev.yaml"), "utf8");
+    assert.ok(!stackFile.includes("theatl-canary-7d1f"), "stack file holds ciphertext only");
+    const stateFile = path.join(tmp.dir, "state", ".pulumi", "stacks", "fixture", "dev.json");
+    const state = fs.readFileSync(stateFile, "utf8");
+    assert.ok(state.includes("ciphertext"), "the secret output is stored encrypted");
+    assert.ok(!state.includes("theatl-canary-7d1f"), "state on disk holds ciphertext only");
+    assert.deepEqual(await session.pendingOperations(), []);
+    await session.destroy();
+  });
+});
