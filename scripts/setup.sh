@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything stackyard needs on a fresh machine, idempotently:
+# Node packages, Redis (Debian's redis-server), the TypeScript build, and the
+# pinned Pulumi engine (scripts/provision-engine.sh). Later runs reuse all of it.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { echo "[setup] $*" >&2; }
+
+# Node >= 20.19 (see docs/engine.md for why not 22).
+if ! command -v node >/dev/null 2>&1; then
+  say "ERROR: Node.js >= 20.19 and npm are required (Debian: apt-get install nodejs npm)."
+  exit 3
+fi
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' || {
+  say "ERROR: Node.js >= 20.19 required, found $(node --version)."
+  exit 3
+}
+
+# Node packages as locked. `npm install` rather than `npm ci`: the registry
+# reachable here lacks a few optional per-platform builds that the lock lists,
+# which `npm ci` treats as an out-of-sync lock. Install scripts stay off: the
+# only ones in the tree would try to download Pulumi plugins.
+if ! cmp -s package-lock.json node_modules/.stackyard-lock 2>/dev/null; then
+  say "installing Node packages..."
+  npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.stackyard-lock
+fi
+
+# Redis: only the binary is needed; stackyard starts its own private server.
+if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing redis-server from Debian..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    say "ERROR: redis-server not found. Install it (Debian: sudo apt-get install redis-server) or set REDIS_URL."
+    exit 3
+  fi
+fi
+
+say "compiling TypeScript..."
+npx tsc -p tsconfig.json
+
+bin="$(bash scripts/provision-engine.sh | tail -n 1)"
+say "ready: pulumi $("$bin/pulumi" version) in $bin"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: provisions what it needs, then runs mocha over dist/test.
+# The last line is `N passed, N failed, N skipped`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+npx mocha "$@"
