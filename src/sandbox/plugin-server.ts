@@ -1,0 +1,99 @@
+import * as path from "node:path";
+import * as provider from "@pulumi/pulumi/provider";
+import { appendCall } from "./call-log";
+import { CloudStore } from "./cloud-store";
+import { configFailures, environmentProblems } from "./mode-guard";
+import { Props, sameValue } from "./property-values";
+import { packageSpecs } from "./resource-specs";
+import { SandboxProvider } from "./sandbox-provider";
+
+// Serves one simulated package over gRPC with the SDK's provider server. That server answers
+// CheckConfig/DiffConfig with UNIMPLEMENTED and ignores Configure's variables, but the sandbox
+// needs all three: to accept typical provider config (a kubeconfig, an AWS region and default
+// tags), to know it, and to refuse config that belongs to a real cloud. So the service
+// implementation is wrapped at registration, using the same grpc-js instance as the SDK.
+
+type Callback = (err: unknown, value?: unknown) => void;
+type Handler = (call: { request: any }, callback: Callback) => void;
+
+const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as typeof import("@grpc/grpc-js");
+const provproto = require("@pulumi/pulumi/proto/provider_pb");
+
+export async function servePackage(pkg: string, args: string[]): Promise<void> {
+  const store = CloudStore.fromEnv();
+  const impl = new SandboxProvider(packageSpecs(pkg), store);
+  hookConfigMethods(pkg, impl, store);
+  await provider.main(impl, args);
+}
+
+function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore): void {
+  const original = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (service: any, implementation: any) {
+    const wrapped = { ...implementation, checkConfig, diffConfig, configure: configure(implementation.configure.bind(implementation)) };
+    // Keep the server's own methods bound to it (they use `this`).
+    for (const k of Object.keys(service)) if (!(k in wrapped) && implementation[k]) wrapped[k] = implementation[k].bind(implementation);
+    for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(implementation))) {
+      if (k !== "constructor" && typeof implementation[k] === "function" && !["checkConfig", "diffConfig", "configure"].includes(k)) wrapped[k] = implementation[k].bind(implementation);
+    }
+    return original.call(this, service, wrapped);
+  };
+
+  const checkConfig: Handler = (call, callback) => {
+    const news = call.request.getNews()?.toJavaScript() ?? {};
+    const problems = [...environmentProblems(process.env).map((reason) => ({ property: "environment", reason })), ...configFailures(pkg, news)];
+    const resp = new provproto.CheckResponse();
+    resp.setInputs(call.request.getNews());
+    resp.setFailuresList(
+      problems.map((p) => {
+        const f = new provproto.CheckFailure();
+        f.setProperty(p.property);
+        f.setReason(p.reason);
+        return f;
+      }),
+    );
+    callback(null, resp);
+  };
+
+  const diffConfig: Handler = (call, callback) => {
+    const req = call.request;
+    const olds: Props = (req.getOldInputs() ?? req.getOlds())?.toJavaScript() ?? {};
+    const news: Props = req.getNews()?.toJavaScript() ?? {};
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
+    const diffs = [...keys].filter((k) => !sameValue(olds[k], news[k]));
+    const resp = new provproto.DiffResponse();
+    // Config changes update the provider in place; no simulated resource needs replacing for them.
+    resp.setChanges(diffs.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
+    resp.setDiffsList(diffs);
+    callback(null, resp);
+  };
+
+  const configure =
+    (delegate: Handler): Handler =>
+    (call, callback) => {
+      const config = configFromRequest(call.request);
+      const problems = [...environmentProblems(process.env), ...configFailures(pkg, config).map((f) => `${f.property}: ${f.reason}`)];
+      appendCall(store.dir, { package: pkg, method: "configure", phase: problems.length ? "error" : "end", ...(problems.length ? { message: problems.join("; ") } : {}) });
+      if (problems.length > 0) {
+        callback({ code: grpc.status.FAILED_PRECONDITION, details: `sandbox ${pkg} provider refused: ${problems.join("; ")}` });
+        return;
+      }
+      impl.config = config;
+      delegate(call, callback);
+    };
+}
+
+/** Provider config from Configure: the structured args when sent, else the legacy `pkg:config:key` variables. */
+function configFromRequest(req: any): Props {
+  if (req.hasArgs?.() && req.getArgs()) return req.getArgs().toJavaScript() as Props;
+  const out: Props = {};
+  for (const [k, v] of req.getVariablesMap().entries() as Iterable<[string, string]>) {
+    const key = k.split(":").pop() ?? k;
+    try {
+      out[key] = JSON.parse(v);
+    } catch {
+      out[key] = v;
+    }
+  }
+  return out;
+}
