@@ -1,0 +1,37 @@
+/**
+ * Cloud-init for docker-compose hosts. The text depends only on the host's role family, never on
+ * a knob: changing `userData` replaces a droplet, so a sidekiq scale-out or a failover must not
+ * touch it. Hosts learn their current role (pg-primary vs standby, their sidekiq queues) at run
+ * time from their own tags via the provider's metadata service, which the program updates in place.
+ */
+export interface CloudInitArgs {
+  site: string;
+  /** Role family, e.g. "sidekiq", "postgres". */
+  family: string;
+  /** Extra shell lines run once at first boot. */
+  runcmd?: string[];
+  /** Files written at first boot (static per role family). */
+  files?: { path: string; content: string; permissions?: string }[];
+}
+
+export function cloudInit(args: CloudInitArgs): string {
+  const lines = ["#cloud-config", `# stackyard: ${args.site} ${args.family} host`, "package_update: true", "packages: [docker.io, docker-compose-v2, jq, curl]"];
+  const files = args.files ?? [];
+  if (files.length > 0) {
+    lines.push("write_files:");
+    for (const f of files) {
+      lines.push(`  - path: ${f.path}`, `    permissions: "${f.permissions ?? "0644"}"`, "    content: |");
+      for (const l of f.content.split("\n")) lines.push(`      ${l}`);
+    }
+  }
+  lines.push("runcmd:", "  - [systemctl, enable, --now, docker]");
+  for (const c of args.runcmd ?? []) lines.push(`  - ${JSON.stringify(c)}`);
+  return lines.join("\n") + "\n";
+}
+
+/** DigitalOcean: a host reads its own tags from the metadata service to find its current role. */
+export const DO_ROLE_FROM_TAGS = [
+  "#!/bin/sh",
+  "# Prints this droplet's tags, one per line; role units select on role:* and sidekiq-q:* tags.",
+  "curl -fsS http://169.254.169.254/metadata/v1/tags",
+].join("\n");

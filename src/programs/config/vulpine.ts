@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, pinnedImageSchema } from "./common";
+import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+
+/**
+ * vulpine.club (seed 000): one Linode running docker-compose. Knob: `sidekiq.pools.<pool>.count`
+ * (compose replicas). `compose.scale.web|streaming` are the other service scales from the seed.
+ */
+export const vulpineSpecSchema = z.strictObject({
+  env: envSchema,
+  region: z.string().min(1),
+  instance: z.strictObject({
+    label: z.string().min(1),
+    type: z.string().min(1),
+    image: z.string().min(1),
+    backups: z.boolean(),
+  }),
+  ipv6: z.strictObject({ range: z.string().min(1), nginxAddress: z.string().min(1) }),
+  /** Docker's IPv4 NAT range for external_network, hardcoded by the operators. */
+  ipv4Nat: ipv4CidrSchema,
+  adminCidrs: adminCidrsSchema,
+  compose: z.strictObject({
+    mastodonImage: pinnedImageSchema,
+    scale: z.strictObject({ web: z.int().min(1).max(8), streaming: z.int().min(1).max(8) }),
+  }),
+  sidekiq: sidekiqSchema({ requiredQueues: MASTODON_QUEUES, singletonQueue: "scheduler", sized: false }),
+  /** Where the rendered compose file is published for the host's sync timer. */
+  deployBucket: z.strictObject({ label: z.string().min(3), region: z.string().min(1) }),
+  media: z.strictObject({
+    region: z.string().min(1),
+    bucket: z.string().min(3),
+    /** Seed: "Rey's personal AWS account - should probably move to its own". */
+    accountOwner: z.enum(["personal", "site"]),
+  }),
+  externals: externalsSchema,
+});
+
+export type VulpineSpec = z.infer<typeof vulpineSpecSchema>;

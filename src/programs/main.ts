@@ -1,0 +1,6 @@
+// Laptop entry point (`main` in Pulumi.yaml): `pulumi preview -s theatl` runs the same PulumiFn the
+// service runs inline, against the same stacks/Pulumi.theatl.yaml. The runtime calls an exported
+// function and publishes what it resolves to as the stack outputs.
+import { programFromStackConfig } from "./program";
+
+export = programFromStackConfig();

@@ -1,0 +1,52 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
+import { theatlProgram } from "./theatl";
+
+/**
+ * Runs the program of `config.site`. A pure function of the validated config: the same config gives
+ * the same resources whether the engine runs it inline (Automation API) or from `pulumi up`.
+ * `opts` reaches every resource through the site's root component (tests pass transformations).
+ */
+export async function siteProgram(config: SiteConfig, opts?: pulumi.ComponentResourceOptions): Promise<Record<string, unknown>> {
+  switch (config.site) {
+    case "theatl":
+      return theatlProgram(config, opts);
+    default:
+      throw new SiteConfigError(`${CONFIG_NAMESPACE}:site: no program for site ${JSON.stringify(config.site)} yet`);
+  }
+}
+
+/** Number-looking strings become numbers: `pulumi config set stackyard:configRevision 3` stores "3". */
+function scalar(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+}
+
+/**
+ * Reads the `stackyard:*` keys of the current stack, unvalidated. Structured values arrive as JSON
+ * text; a value that is not JSON is reported against its key.
+ */
+export function readStackConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): Record<string, unknown> {
+  const rawSpec = cfg.get("spec");
+  let spec: unknown;
+  if (rawSpec !== undefined) {
+    try {
+      spec = JSON.parse(rawSpec);
+    } catch {
+      throw new SiteConfigError(`${CONFIG_NAMESPACE}:spec: expected a structured object, got ${JSON.stringify(rawSpec.slice(0, 80))}`);
+    }
+  }
+  return { site: cfg.get("site"), configRevision: scalar(cfg.get("configRevision")), spec };
+}
+
+/**
+ * The PulumiFn both paths run: it reads `pulumi.Config("stackyard")` once, validates it before any
+ * resource is registered, then dispatches to the site's program.
+ */
+export function programFromStackConfig(): PulumiFn {
+  return async () => {
+    const config = parseSiteConfig(readStackConfig());
+    return siteProgram(config);
+  };
+}
