@@ -1,0 +1,48 @@
+import express, { type Express } from "express";
+import type IORedis from "ioredis";
+import { NotFoundError } from "../errors";
+import type { Ledger } from "../operations/ledger";
+import type { OperationService } from "../operations/operation-service";
+import type { Logger } from "../service/logger";
+import { authenticate } from "./auth";
+import { errorHandler } from "./error-handler";
+import { openApiDocument } from "./openapi";
+import { eventRoutes } from "./routes/events";
+import { healthRoutes } from "./routes/health";
+import { operationRoutes } from "./routes/operations";
+import { siteRoutes } from "./routes/sites";
+import type { TokenEntry } from "./tokens";
+
+export interface AppDeps {
+  operations: OperationService;
+  ledger: Ledger;
+  redis: IORedis;
+  tokens: readonly TokenEntry[];
+  sites: readonly string[];
+  logger: Logger;
+  /** Request bodies above this are refused with 413 (operations are small). */
+  bodyLimitBytes?: number;
+  sseHeartbeatMs?: number;
+}
+
+/** The HTTP face of the service. No listen: callers (main.ts, tests) own the server. */
+export function createApp(deps: AppDeps): Express {
+  const limit = deps.bodyLimitBytes ?? 16 * 1024;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use(healthRoutes(deps.redis));
+  app.get("/v1/openapi.json", (_req, res) => {
+    res.json(openApiDocument);
+  });
+  // Parse only JSON, with a small limit; other content types reach the route unparsed and are refused there.
+  // Authenticate before parsing: an anonymous caller costs no body parsing.
+  app.use("/v1", authenticate(deps.tokens));
+  app.use(express.json({ limit, strict: true, type: "application/json" }));
+  app.use(operationRoutes(deps.operations));
+  app.use(siteRoutes(deps.operations, deps.sites));
+  app.use(eventRoutes(deps.operations, deps.ledger, deps.redis, deps.sseHeartbeatMs));
+  app.use((req, _res, next) => next(new NotFoundError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger, limit));
+  return app;
+}

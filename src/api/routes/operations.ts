@@ -1,0 +1,55 @@
+import { Router, type Request } from "express";
+import { z } from "zod";
+import { UnsupportedMediaTypeError } from "../../errors";
+import { OPERATION_ID_PATTERN } from "../../operations/ids";
+import type { OperationService } from "../../operations/operation-service";
+import { operationRequestSchema } from "../../operations/registry";
+import { authorize } from "../auth";
+import { operationLinks } from "../links";
+import { parseOr400 } from "../validation";
+
+export const siteParamSchema = z.strictObject({ site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a site id") });
+export const opIdParamSchema = z.strictObject({ id: z.string().regex(OPERATION_ID_PATTERN, "an operation id (op-<uuid>)") });
+const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters").optional();
+
+export function operationRoutes(ops: OperationService): Router {
+  const r = Router();
+
+  r.post("/v1/sites/:site/operations", async (req, res) => {
+    const { site } = parseOr400(siteParamSchema, req.params, "path");
+    if (!req.is("application/json")) throw new UnsupportedMediaTypeError(req.headers["content-type"]);
+    authorize(req, "operations:write", site);
+    const body = parseOr400(operationRequestSchema, req.body, "body");
+    const principal = authorize(req, "operations:write", site, body.operation);
+    const idempotencyKey = parseOr400(idempotencyKeySchema, req.header("idempotency-key"), "Idempotency-Key");
+    ops.requireSite(site);
+    const { record, created } = await ops.submit({ site, request: body, tokenId: principal.tokenId, idempotencyKey });
+    res
+      .status(created ? 202 : 200)
+      .location(`/v1/operations/${record.id}`)
+      .json({ id: record.id, status: record.status, operation: record.kind, site: record.site, plan: record.plan, links: operationLinks(record) });
+  });
+
+  r.get("/v1/operations/:id", async (req, res) => {
+    const rec = await readable(ops, req);
+    res.json({ ...rec, links: operationLinks(rec) });
+  });
+
+  r.post("/v1/operations/:id/cancel", async (req, res) => {
+    const { id } = parseOr400(opIdParamSchema, req.params, "path");
+    const rec = await ops.get(id);
+    const principal = authorize(req, "operations:cancel", rec.site, rec.kind);
+    const after = await ops.cancel(id, principal.tokenId);
+    res.status(202).json({ id, status: after.status, cancelRequested: after.cancelRequested ?? false, links: operationLinks(after) });
+  });
+
+  return r;
+}
+
+/** Loads an operation the caller may read (scope + the operation's site). */
+export async function readable(ops: OperationService, req: Request) {
+  const { id } = parseOr400(opIdParamSchema, req.params, "path");
+  const rec = await ops.get(id);
+  authorize(req, "operations:read", rec.site);
+  return rec;
+}

@@ -1,0 +1,3 @@
+export * from "./app-error";
+export * from "./request-errors";
+export * from "./domain-errors";

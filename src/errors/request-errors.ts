@@ -1,0 +1,72 @@
+import { AppError, FieldIssue } from "./app-error";
+
+/** Input did not match the schema; `details.issues` names every offending field. */
+export class ValidationError extends AppError {
+  constructor(issues: FieldIssue[], where = "body") {
+    const head = issues[0] ? `${issues[0].field}: ${issues[0].message}` : "invalid input";
+    super("VALIDATION_FAILED", 400, `invalid ${where}: ${head}`, { where, issues, field: issues[0]?.field });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = "a bearer token is required") {
+    super("UNAUTHENTICATED", 401, message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(tokenId: string, needed: { scope: string; site?: string; operation?: string }) {
+    const what = [needed.scope, needed.site && `site ${needed.site}`, needed.operation && `operation ${needed.operation}`]
+      .filter(Boolean)
+      .join(", ");
+    super("FORBIDDEN", 403, `token ${tokenId} is not allowed: ${what}`, { tokenId, ...needed });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(code: "SITE_NOT_FOUND" | "OPERATION_NOT_FOUND" | "ROUTE_NOT_FOUND", message: string, details: Record<string, unknown> = {}) {
+    super(code, 404, message, details);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super("PAYLOAD_TOO_LARGE", 413, `request body exceeds ${limitBytes} bytes`, { limitBytes, field: "body" });
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(got: string | undefined) {
+    super("UNSUPPORTED_MEDIA_TYPE", 415, "send the body as application/json", { got: got ?? null, field: "content-type" });
+  }
+}
+
+export class MalformedJsonError extends AppError {
+  constructor() {
+    super("MALFORMED_JSON", 400, "the body is not valid JSON", { field: "body" });
+  }
+}
+
+/** The same Idempotency-Key was sent with a different request. */
+export class IdempotencyMismatchError extends AppError {
+  constructor(key: string, operationId: string) {
+    super("IDEMPOTENCY_KEY_REUSED", 422, `Idempotency-Key "${key}" was first used for a different request (operation ${operationId})`, {
+      field: "Idempotency-Key",
+      operationId,
+    });
+  }
+}
+
+/** Cancel of an operation that already ended. */
+export class OperationFinishedError extends AppError {
+  constructor(id: string, status: string) {
+    super("OPERATION_FINISHED", 409, `operation ${id} already ended (${status})`, { id, status });
+  }
+}
+
+/** Redis is down or refused a write: the API accepts nothing it cannot keep. */
+export class ServiceUnavailableError extends AppError {
+  constructor(message = "the queue store is unavailable; nothing was accepted, retry later") {
+    super("SERVICE_UNAVAILABLE", 503, message);
+  }
+}

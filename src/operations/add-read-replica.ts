@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { GuardRefusedError, OperationUnsupportedError } from "../errors";
+import { nodeNameSchema, sizeSlugSchema } from "./common-schemas";
+import { ADD_REPLICA_TOUCHES } from "./db-touches";
+import { dbKnob } from "./knobs/db-knob";
+import { REPLICA_LIMITS } from "./limits";
+import { specDiff } from "./spec-diff";
+import type { OperationDefinition } from "./types";
+
+const params = z.strictObject({
+  /** The new replica's node name (a fenced node of that name rejoins as a standby). */
+  name: nodeNameSchema,
+  /** Size slug; defaults to the primary's, so the replica can take over as primary. */
+  size: sizeSlugSchema.optional(),
+  /** Data volume (self-managed PostgreSQL); defaults to the primary's. */
+  volumeGb: z.int().min(10).max(16000).optional(),
+});
+export type AddReadReplicaParams = z.infer<typeof params>;
+
+export const addReadReplica: OperationDefinition<AddReadReplicaParams> = {
+  kind: "add-read-replica",
+  description: "Add a streaming read replica of the primary (same region and private network).",
+  paramsSchema: params,
+  plan(config, p) {
+    const r = dbKnob(config);
+    if (!r.ok) throw new OperationUnsupportedError(config.site, "add-read-replica", r.reason);
+    const knob = r.knob;
+    if (p.name === knob.primary) {
+      throw new GuardRefusedError("replica-is-primary", `"${p.name}" is the primary of ${config.site}; a replica needs another name`, {
+        field: "params.name",
+        value: p.name,
+      });
+    }
+    const limit = REPLICA_LIMITS[config.site]!;
+    const already = knob.replicas.includes(p.name);
+    if (!already && knob.replicas.length + 1 > limit.max) {
+      throw new GuardRefusedError(
+        "replica-limit",
+        `${config.site} would have ${knob.replicas.length + 1} replicas; at most ${limit.max} (${limit.why})`,
+        { field: "params.name", value: knob.replicas.length + 1, limit: limit.max },
+      );
+    }
+    const nextSpec = knob.withReplica(p.name, { size: p.size, volumeGb: p.volumeGb });
+    const changes = specDiff(config.spec, nextSpec);
+    return {
+      kind: "add-read-replica",
+      site: config.site,
+      summary: already
+        ? `${p.name} is already a replica of ${knob.primary} on ${config.site}`
+        : `add ${knob.engine} read replica ${p.name} of ${knob.primary} on ${config.site}`,
+      changes,
+      noop: changes.length === 0,
+      nextSpec,
+      touches: ADD_REPLICA_TOUCHES,
+      liveChecks: [{ kind: "primary-is", node: knob.primary }],
+    };
+  },
+};

@@ -1,0 +1,56 @@
+import type { OperationKind, PlannedChange } from "./types";
+
+export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly OperationStatus[] = ["succeeded", "failed", "cancelled"];
+
+export function isTerminal(s: OperationStatus): boolean {
+  return TERMINAL_STATUSES.includes(s);
+}
+
+/** One step the worker took to bring an interrupted stack back to a runnable state. */
+export interface RecoveryStep {
+  at: string;
+  step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "stack-file-restored" | "stack-lock-taken-over" | "waited-for-engine";
+  detail: string;
+}
+
+export interface PreviewSummary {
+  changes: Record<string, number>;
+  steps: Array<{ op: string; type: string; urn: string }>;
+}
+
+export interface CheckResult {
+  rule: string;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * The history of one operation: what was asked, by whom, what it planned, what the engine did,
+ * and how it ended. Nothing in it holds a secret (outputs are redacted before they get here).
+ */
+export interface OperationRecord {
+  id: string;
+  site: string;
+  kind: OperationKind;
+  params: Record<string, unknown>;
+  status: OperationStatus;
+  requester: { tokenId: string };
+  idempotencyKey?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  attempts: number;
+  plan?: { summary: string; changes: PlannedChange[]; noop: boolean };
+  preview?: PreviewSummary;
+  checks?: CheckResult[];
+  result?: { resourceChanges: Record<string, number>; engineResult: string };
+  outputs?: Record<string, unknown>;
+  revision?: { from: number; to: number; commit?: string };
+  recovery: RecoveryStep[];
+  timings: { queuedMs?: number; recoveryMs?: number; previewMs?: number; upMs?: number; totalMs?: number };
+  reason?: string;
+  cancelRequested?: boolean;
+  eventsSummary?: Record<string, number>;
+}

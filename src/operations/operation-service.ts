@@ -1,0 +1,140 @@
+import { createHash } from "node:crypto";
+import { IdempotencyMismatchError, NotFoundError, OperationFinishedError } from "../errors";
+import { newOperationId } from "./ids";
+import type { Ledger, SiteState } from "./ledger";
+import { isTerminal, type OperationRecord } from "./operation-record";
+import { OPERATIONS, type OperationRequest } from "./registry";
+import type { StackFileStore } from "./stack-file-store";
+
+/** The queue as the domain needs it; BullMQ lives behind this in src/workers/. */
+export interface OperationQueue {
+  enqueue(site: string, operationId: string, kind: string): Promise<void>;
+  /** Removes a job that has not started; false when a worker already holds it. */
+  removeQueued(site: string, operationId: string): Promise<boolean>;
+  /** Tells whichever worker runs the operation to stop at the engine's next safe point. */
+  signalCancel(operationId: string): Promise<void>;
+}
+
+export interface OperationServiceDeps {
+  ledger: Ledger;
+  queue: OperationQueue;
+  stackFiles: StackFileStore;
+  /** Sites this deployment serves (stack files present). */
+  sites: readonly string[];
+  idempotencyTtlSeconds: number;
+}
+
+export interface SubmitInput {
+  site: string;
+  request: OperationRequest;
+  tokenId: string;
+  idempotencyKey?: string;
+}
+
+/** Accepts, inspects and cancels operations. Knows nothing of HTTP or of BullMQ. */
+export class OperationService {
+  constructor(private readonly deps: OperationServiceDeps) {}
+
+  requireSite(site: string): void {
+    if (!this.deps.sites.includes(site)) {
+      throw new NotFoundError("SITE_NOT_FOUND", `no site "${site}" (sites: ${this.deps.sites.join(", ")})`, { field: "site", site });
+    }
+  }
+
+  /**
+   * Plans against the current stack file (so an unsupported operation or a refused guard answers
+   * at once and enqueues nothing), then records and enqueues. The worker plans again at run time.
+   */
+  async submit(input: SubmitInput): Promise<{ record: OperationRecord; created: boolean }> {
+    this.requireSite(input.site);
+    const config = this.deps.stackFiles.load(input.site);
+    const def = OPERATIONS[input.request.operation];
+    const plan = def.plan(config, input.request.params);
+
+    const id = newOperationId();
+    let idem: { keyHash: string } | undefined;
+    if (input.idempotencyKey !== undefined) {
+      const keyHash = sha256(input.idempotencyKey);
+      const requestHash = sha256(JSON.stringify({ site: input.site, ...input.request }));
+      const claim = await this.deps.ledger.claimIdempotencyKey(input.tokenId, keyHash, { operationId: id, requestHash }, this.deps.idempotencyTtlSeconds);
+      if (!claim.claimed) {
+        if (claim.requestHash !== requestHash) throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
+        const first = await this.waitForRecord(claim.operationId);
+        return { record: first, created: false };
+      }
+      idem = { keyHash };
+    }
+
+    const record: OperationRecord = {
+      id,
+      site: input.site,
+      kind: input.request.operation,
+      params: input.request.params as Record<string, unknown>,
+      status: "queued",
+      requester: { tokenId: input.tokenId },
+      idempotencyKey: input.idempotencyKey,
+      createdAt: new Date().toISOString(),
+      attempts: 0,
+      plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop },
+      recovery: [],
+      timings: {},
+    };
+    try {
+      await this.deps.ledger.create(record);
+      await this.deps.queue.enqueue(input.site, id, record.kind);
+    } catch (err) {
+      if (idem) await this.deps.ledger.releaseIdempotencyKey(input.tokenId, idem.keyHash).catch(() => undefined);
+      await this.deps.ledger.transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" }).catch(() => undefined);
+      throw err;
+    }
+    return { record, created: true };
+  }
+
+  async get(id: string): Promise<OperationRecord> {
+    const rec = await this.deps.ledger.get(id);
+    if (!rec) throw new NotFoundError("OPERATION_NOT_FOUND", `no operation ${id}`, { field: "id", id });
+    return rec;
+  }
+
+  /** A queued operation is removed from its queue; a running one stops at the engine's next safe point. */
+  async cancel(id: string, tokenId: string): Promise<OperationRecord> {
+    const rec = await this.get(id);
+    if (isTerminal(rec.status)) throw new OperationFinishedError(id, rec.status);
+    if (rec.status === "queued" && (await this.deps.queue.removeQueued(rec.site, id))) {
+      const reason = `cancelled by ${tokenId} before it started`;
+      const finishedAt = new Date().toISOString();
+      if (await this.deps.ledger.transition(id, ["queued"], "cancelled", { reason, finishedAt })) return this.get(id);
+    }
+    await this.deps.ledger.patch(id, { cancelRequested: true });
+    await this.deps.ledger.event(id, "cancel-requested", { by: tokenId });
+    await this.deps.queue.signalCancel(id);
+    return this.get(id);
+  }
+
+  async site(site: string): Promise<{ site: string; configRevision: number; deployed: SiteState; stackFile: string }> {
+    this.requireSite(site);
+    const config = this.deps.stackFiles.load(site);
+    const state = await this.deps.ledger.siteState(site);
+    const { pendingWrite: _omit, ...deployed } = state;
+    return { site, configRevision: config.configRevision, deployed, stackFile: `stacks/Pulumi.${site}.yaml` };
+  }
+
+  async history(site: string, limit: number): Promise<OperationRecord[]> {
+    this.requireSite(site);
+    return this.deps.ledger.listForSite(site, limit);
+  }
+
+  /** Two concurrent requests with one key: the loser may look before the winner's record is written. */
+  private async waitForRecord(id: string): Promise<OperationRecord> {
+    for (let i = 0; i < 50; i++) {
+      const rec = await this.deps.ledger.get(id);
+      if (rec) return rec;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.get(id);
+  }
+}
+
+function sha256(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}

@@ -1,0 +1,54 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+import { StackConfigInvalidError } from "../errors";
+import { loadStackFile, SiteConfigError, type SiteConfig } from "../programs/site-config";
+
+/**
+ * The service's view of a workspace folder (Pulumi.yaml + stacks/): read a site's typed config,
+ * write a new spec and revision back without disturbing anything else in the file (secure values,
+ * encryptionsalt, other namespaces, comments).
+ */
+export class StackFileStore {
+  constructor(readonly workspaceDir: string) {}
+
+  pathOf(site: string): string {
+    return path.join(this.workspaceDir, "stacks", `Pulumi.${site}.yaml`);
+  }
+
+  exists(site: string): boolean {
+    return fs.existsSync(this.pathOf(site));
+  }
+
+  readText(site: string): string {
+    return fs.readFileSync(this.pathOf(site), "utf8");
+  }
+
+  load(site: string): SiteConfig {
+    try {
+      return loadStackFile(this.pathOf(site));
+    } catch (err) {
+      if (err instanceof SiteConfigError) throw new StackConfigInvalidError(site, err.problems);
+      throw err;
+    }
+  }
+
+  /** Writes `stackyard:spec` and `stackyard:configRevision`; returns the previous text for a restore. */
+  writeSpec(site: string, spec: SiteConfig["spec"], revision: number): string {
+    const file = this.pathOf(site);
+    const before = fs.readFileSync(file, "utf8");
+    const doc = parseDocument(before);
+    doc.setIn(["config", "stackyard:spec"], doc.createNode(spec));
+    doc.setIn(["config", "stackyard:configRevision"], revision);
+    this.writeText(site, doc.toString({ lineWidth: 0 }));
+    return before;
+  }
+
+  /** Atomic replace, so a crash never leaves half a stack file for the next run (or the laptop) to read. */
+  writeText(site: string, text: string): void {
+    const file = this.pathOf(site);
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  }
+}

@@ -1,0 +1,38 @@
+/** Keys whose values are never written anywhere: tokens, passphrases, secrets, credentials. */
+const SECRET_KEY = /(authorization|token|passphrase|password|secret|private[_-]?key|access[_-]?key|cookie|credential|signature)/i;
+const BEARER = /Bearer\s+[A-Za-z0-9._~+/=-]+/g;
+
+export const REDACTED = "[redacted]";
+
+/**
+ * A deep copy with secret-looking keys replaced, bearer tokens masked in strings, and every
+ * string listed in `known` (the passphrase, configured secrets) masked wherever it appears.
+ */
+export function redact(value: unknown, known: readonly string[] = [], depth = 0): unknown {
+  if (depth > 12) return "[too deep]";
+  if (typeof value === "string") return maskString(value, known);
+  if (Array.isArray(value)) return value.map((v) => redact(v, known, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: maskString(value.message, known) };
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== undefined && typeof v !== "boolean" ? REDACTED : redact(v, known, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+function maskString(s: string, known: readonly string[]): string {
+  let out = s.replace(BEARER, `Bearer ${REDACTED}`);
+  for (const k of known) if (k.length >= 4) out = out.split(k).join(REDACTED);
+  return out;
+}
+
+/**
+ * Stack outputs as the engine returns them: `{ name: { value, secret } }`. Secret ones are
+ * replaced before they reach the ledger, an HTTP body or a log line.
+ */
+export function redactOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, o] of Object.entries(outputs)) out[k] = o.secret ? REDACTED : redact(o.value);
+  return out;
+}
