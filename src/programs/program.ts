@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
+import { insyncProgram } from "./insync";
 import { theatlProgram } from "./theatl";
 
 /**
@@ -12,6 +13,8 @@ export async function siteProgram(config: SiteConfig, opts?: pulumi.ComponentRes
   switch (config.site) {
     case "theatl":
       return theatlProgram(config, opts);
+    case "insync":
+      return insyncProgram(config, opts);
     default:
       throw new SiteConfigError(`${CONFIG_NAMESPACE}:site: no program for site ${JSON.stringify(config.site)} yet`);
   }

@@ -33,6 +33,8 @@ const droplet = z.strictObject({
   hostnames: z.array(z.string()).default([]),
   /** Seed: "Possible candidates for removal/merging". Tagged so cost reports can find them. */
   decommissionCandidate: z.boolean().default(false),
+  /** Holds data no backup elsewhere covers (conf server, hg repos, forums, sentry): protected. */
+  stateful: z.boolean().default(false),
   /** Live droplet id: the droplets exist, so a real run adopts them instead of creating new ones. */
   importId: z.string().regex(/^\d+$/).optional(),
 });
