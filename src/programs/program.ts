@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
+import { datafruitsProgram } from "./datafruits";
 import { insyncProgram } from "./insync";
 import { theatlProgram } from "./theatl";
 
@@ -15,6 +16,8 @@ export async function siteProgram(config: SiteConfig, opts?: pulumi.ComponentRes
       return theatlProgram(config, opts);
     case "insync":
       return insyncProgram(config, opts);
+    case "datafruits":
+      return datafruitsProgram(config, opts);
     default:
       throw new SiteConfigError(`${CONFIG_NAMESPACE}:site: no program for site ${JSON.stringify(config.site)} yet`);
   }
