@@ -1,0 +1,128 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { RecoveryRefusedError } from "../errors";
+import { pidAlive } from "./stack-lock";
+import type { StackSession } from "./stack-session";
+
+/** The DIY backend's lock file: `{pid, username, hostname, timestamp}` (pkg/backend/diy/lock.go). */
+interface EngineLockFile {
+  file: string;
+  pid: number;
+  hostname: string;
+  timestamp: string;
+}
+
+export type PendingCreateVerdict = "absent" | "present" | "unknown";
+
+export interface RecoveryOptions {
+  session: StackSession;
+  /** Folder of the file:// backend. */
+  stateDir: string;
+  projectName: string;
+  stackName: string;
+  /** How long to wait for a live local CLI (a dying predecessor) to let go of its lock. */
+  liveLockWaitMs: number;
+  /** A foreign-host lock older than this is stale (longer than any update may run). */
+  foreignLockStaleMs: number;
+  /** Asks the cloud whether a resource the engine was creating exists (the sandbox can tell; live providers cannot). */
+  inspectPendingCreate?: (urn: string, type: string) => PendingCreateVerdict;
+  /** Every recovery step is recorded on the operation. */
+  record: (step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "waited-for-engine", detail: string) => Promise<void>;
+}
+
+/** Lock files of one stack, wherever the backend nests them (`.pulumi/locks/<org>/<project>/<stack>/`). */
+export function engineLockFiles(stateDir: string, projectName: string, stackName: string): EngineLockFile[] {
+  const root = path.join(stateDir, ".pulumi", "locks");
+  const out: EngineLockFile[] = [];
+  const walk = (dir: string) => {
+    for (const e of safeReaddir(dir)) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".json") && path.basename(dir) === stackName && path.basename(path.dirname(dir)) === projectName) {
+        try {
+          const j = JSON.parse(fs.readFileSync(p, "utf8")) as { pid?: number; hostname?: string; timestamp?: string };
+          out.push({ file: p, pid: j.pid ?? 0, hostname: j.hostname ?? "", timestamp: j.timestamp ?? "" });
+        } catch {
+          out.push({ file: p, pid: 0, hostname: "", timestamp: "" });
+        }
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * Brings a stack interrupted by a dead worker back to a runnable state (research §B6). The caller
+ * holds the service's Redis lock for the stack, so no other service process is updating it; a
+ * Pulumi lock file is cleared only when its own process is provably dead (same host, pid gone) or
+ * it is older than any update may run. Pending updates/deletes are cleared by a refresh; pending
+ * creates only when the cloud confirms nothing was created. Anything else stops with a reason.
+ */
+export async function recoverStack(o: RecoveryOptions): Promise<void> {
+  await clearStaleEngineLocks(o);
+  const pending = await o.session.pendingOperations();
+  if (pending.length === 0) return;
+  const creates = pending.filter((p) => p.type === "creating");
+  if (creates.length > 0) {
+    const verdicts = creates.map((p) => ({ urn: p.resource.urn, verdict: o.inspectPendingCreate?.(p.resource.urn, p.resource.type) ?? "unknown" }));
+    const unsafe = verdicts.filter((v) => v.verdict !== "absent");
+    if (unsafe.length > 0) {
+      throw new RecoveryRefusedError(
+        `stack ${o.stackName} has ${unsafe.length} interrupted create(s) the cloud cannot vouch for: ${unsafe.map((u) => `${u.urn} (${u.verdict})`).join(", ")}. ` +
+          "Import the created resource (pulumi refresh --import-pending-creates) or delete it in the provider, then retry.",
+        { pendingCreates: unsafe },
+      );
+    }
+    await o.session.refresh({ clearPendingCreates: true });
+    await o.record("pending-creates-cleared", `refreshed with clearPendingCreates; the cloud holds none of: ${creates.map((c) => c.resource.urn).join(", ")}`);
+    return;
+  }
+  await o.session.refresh();
+  await o.record("pending-operations-refreshed", `refresh cleared ${pending.map((p) => `${p.type} ${p.resource.urn}`).join(", ")}`);
+}
+
+async function clearStaleEngineLocks(o: RecoveryOptions): Promise<void> {
+  const until = Date.now() + o.liveLockWaitMs;
+  let waited = false;
+  for (;;) {
+    const locks = engineLockFiles(o.stateDir, o.projectName, o.stackName);
+    if (locks.length === 0) {
+      if (waited) await o.record("waited-for-engine", "a previous engine process finished and released the stack");
+      return;
+    }
+    let live: EngineLockFile | undefined;
+    for (const l of locks) {
+      const local = l.hostname === os.hostname();
+      const age = Date.now() - Date.parse(l.timestamp || "1970-01-01T00:00:00Z");
+      if ((local && !pidAlive(l.pid)) || (!local && age > o.foreignLockStaleMs)) {
+        fs.rmSync(l.file, { force: true });
+        await o.record(
+          "stale-engine-lock-cleared",
+          local ? `engine lock of dead pid ${l.pid} removed (${path.basename(l.file)})` : `engine lock from ${l.hostname} older than ${o.foreignLockStaleMs} ms removed`,
+        );
+      } else {
+        live = l;
+      }
+    }
+    if (!live) continue;
+    if (Date.now() > until) {
+      throw new RecoveryRefusedError(
+        `stack ${o.stackName} is locked by a running pulumi process (pid ${live.pid} on ${live.hostname || "unknown host"}, since ${live.timestamp}); ` +
+          "if this is a laptop `pulumi up`, let it finish; otherwise stop that process and retry",
+        { pid: live.pid, hostname: live.hostname, since: live.timestamp },
+      );
+    }
+    waited = true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function safeReaddir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}

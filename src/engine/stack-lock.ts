@@ -1,0 +1,96 @@
+import { randomUUID } from "node:crypto";
+import * as os from "node:os";
+import type IORedis from "ioredis";
+
+/** Who holds a stack: the operation, and the process on which host (so a dead holder can be told apart). */
+export interface StackLockHolder {
+  operationId: string;
+  host: string;
+  pid: number;
+  token: string;
+}
+
+export interface HeldStackLock {
+  holder: StackLockHolder;
+  /** True once renewal found the key gone or taken: the holder must stop mutating. */
+  lost(): boolean;
+  release(): Promise<void>;
+}
+
+// Renew and release only while the key still holds our token: a holder whose lock expired can
+// never extend or delete its successor's lock.
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * The service's own per-stack lock in Redis (SET NX PX, renewed, compare-and-delete). BullMQ's
+ * global concurrency already serialises jobs per stack; this lock is what lets recovery decide
+ * that a Pulumi lock file belongs to a dead holder, and it stops a paused-then-resumed worker
+ * from updating after its turn has passed.
+ */
+export class StackLock {
+  constructor(
+    private readonly redis: IORedis,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  private key(stack: string): string {
+    return `stackyard:stacklock:${stack}`;
+  }
+
+  async holder(stack: string): Promise<StackLockHolder | undefined> {
+    const v = await this.redis.get(this.key(stack));
+    return v ? (JSON.parse(v) as StackLockHolder) : undefined;
+  }
+
+  async tryAcquire(stack: string, operationId: string): Promise<HeldStackLock | undefined> {
+    const holder: StackLockHolder = { operationId, host: os.hostname(), pid: process.pid, token: randomUUID() };
+    const value = JSON.stringify(holder);
+    const ok = await this.redis.set(this.key(stack), value, "PX", this.ttlMs, "NX");
+    if (ok !== "OK") return undefined;
+    let lost = false;
+    const timer = setInterval(() => {
+      this.redis.eval(RENEW, 1, this.key(stack), value, this.ttlMs).then(
+        (r) => (lost = lost || r === 0),
+        () => undefined, // a Redis blip: the next renewal decides
+      );
+    }, Math.max(250, Math.floor(this.ttlMs / 3)));
+    timer.unref();
+    return {
+      holder,
+      lost: () => lost,
+      release: async () => {
+        clearInterval(timer);
+        await this.redis.eval(RELEASE, 1, this.key(stack), value).catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * Waits for the stack, breaking a lock whose holder is a dead process on this host. Gives up
+   * after `waitMs` and returns the live holder instead.
+   */
+  async acquire(stack: string, operationId: string, waitMs: number): Promise<HeldStackLock | { busy: StackLockHolder }> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const held = await this.tryAcquire(stack, operationId);
+      if (held) return held;
+      const h = await this.holder(stack);
+      if (h && h.host === os.hostname() && !pidAlive(h.pid)) {
+        await this.redis.eval(RELEASE, 1, this.key(stack), JSON.stringify(h));
+        continue;
+      }
+      if (Date.now() > until) return { busy: h ?? { operationId: "unknown", host: "unknown", pid: 0, token: "" } };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

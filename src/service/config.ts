@@ -1,0 +1,105 @@
+import * as path from "node:path";
+import { z } from "zod";
+import { tokenListSchema, type TokenEntry } from "../api/tokens";
+import { localStateDir, projectRoot } from "../infra/paths";
+import { SITE_IDS } from "../programs/site-config";
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const ms = (d: number) => z.coerce.number().int().min(100).default(d);
+
+/** Environment variables the service reads, with defaults that run the sandbox on one machine. */
+const envSchema = z.object({
+  STACKYARD_MODE: z.enum(["sandbox", "live"]).default("sandbox"),
+  STACKYARD_HOST: z.string().default("127.0.0.1"),
+  STACKYARD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  STACKYARD_STATE_DIR: z.string().optional(),
+  /** Folder with Pulumi.yaml + stacks/ (the repo root by default). */
+  STACKYARD_WORKSPACE: z.string().optional(),
+  STACKYARD_SITES: z.string().optional(),
+  REDIS_URL: z.string().url().optional(),
+  STACKYARD_BACKEND_DIR: z.string().optional(),
+  STACKYARD_PULUMI_HOME: z.string().optional(),
+  STACKYARD_SANDBOX_DIR: z.string().optional(),
+  PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
+  STACKYARD_TOKENS: z.string().default("[]"),
+  STACKYARD_GIT_COMMIT: bool.default(true),
+  STACKYARD_GIT_AUTHOR: z.string().default("stackyard <stackyard@localhost>"),
+  STACKYARD_LOCK_DURATION_MS: ms(30_000),
+  STACKYARD_STALLED_INTERVAL_MS: ms(15_000),
+  STACKYARD_MAX_STALLED_COUNT: z.coerce.number().int().min(0).max(20).default(3),
+  STACKYARD_STACK_LOCK_TTL_MS: ms(20_000),
+  STACKYARD_SHUTDOWN_GRACE_MS: ms(600_000),
+  STACKYARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+  STACKYARD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export interface ServiceConfig {
+  mode: "sandbox" | "live";
+  host: string;
+  port: number;
+  stateDir: string;
+  workspaceDir: string;
+  sites: string[];
+  redisUrl?: string;
+  backendDir: string;
+  pulumiHome: string;
+  sandboxDir: string;
+  passphrase: string;
+  tokens: TokenEntry[];
+  git: { enabled: boolean; author: { name: string; email: string } };
+  stall: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
+  stackLockTtlMs: number;
+  shutdownGraceMs: number;
+  bodyLimitBytes: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+}
+
+/** Parsed once at start-up; a bad value stops the process with the variable named. */
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const r = envSchema.safeParse(env);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ConfigError(`${String(i.path[0])}: ${i.message}`);
+  }
+  const e = r.data;
+  const stateDir = path.resolve(e.STACKYARD_STATE_DIR ?? localStateDir());
+  let tokens: TokenEntry[];
+  try {
+    const parsed = tokenListSchema.safeParse(JSON.parse(e.STACKYARD_TOKENS));
+    if (!parsed.success) throw new ConfigError(`STACKYARD_TOKENS[${parsed.error.issues[0]!.path.join(".")}]: ${parsed.error.issues[0]!.message}`);
+    tokens = parsed.data;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError("STACKYARD_TOKENS: not valid JSON (a list of {id, sha256, sites, operations, scopes})");
+  }
+  if (e.STACKYARD_MODE === "live" && !e.PULUMI_CONFIG_PASSPHRASE) throw new ConfigError("PULUMI_CONFIG_PASSPHRASE: required in live mode");
+  const sites = e.STACKYARD_SITES ? e.STACKYARD_SITES.split(",").map((s) => s.trim()) : [...SITE_IDS];
+  const unknown = sites.filter((s) => !(SITE_IDS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new ConfigError(`STACKYARD_SITES: unknown site(s) ${unknown.join(", ")}`);
+  const author = /^(.*?)\s*<([^>]+)>$/.exec(e.STACKYARD_GIT_AUTHOR);
+  return {
+    mode: e.STACKYARD_MODE,
+    host: e.STACKYARD_HOST,
+    port: e.STACKYARD_PORT,
+    stateDir,
+    workspaceDir: path.resolve(e.STACKYARD_WORKSPACE ?? projectRoot),
+    sites,
+    redisUrl: e.REDIS_URL,
+    backendDir: path.resolve(e.STACKYARD_BACKEND_DIR ?? path.join(stateDir, "backend")),
+    pulumiHome: path.resolve(e.STACKYARD_PULUMI_HOME ?? path.join(stateDir, "sandbox-home")),
+    sandboxDir: path.resolve(e.STACKYARD_SANDBOX_DIR ?? path.join(stateDir, "sandbox-cloud")),
+    // The sandbox passphrase protects only simulated secrets; live mode must bring its own.
+    passphrase: e.PULUMI_CONFIG_PASSPHRASE ?? "stackyard-sandbox-passphrase",
+    tokens,
+    git: { enabled: e.STACKYARD_GIT_COMMIT, author: { name: author?.[1] ?? "stackyard", email: author?.[2] ?? "stackyard@localhost" } },
+    stall: { lockDurationMs: e.STACKYARD_LOCK_DURATION_MS, stalledIntervalMs: e.STACKYARD_STALLED_INTERVAL_MS, maxStalledCount: e.STACKYARD_MAX_STALLED_COUNT },
+    stackLockTtlMs: e.STACKYARD_STACK_LOCK_TTL_MS,
+    shutdownGraceMs: e.STACKYARD_SHUTDOWN_GRACE_MS,
+    bodyLimitBytes: e.STACKYARD_BODY_LIMIT_BYTES,
+    logLevel: e.STACKYARD_LOG_LEVEL,
+  };
+}

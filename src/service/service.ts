@@ -1,0 +1,121 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import IORedis from "ioredis";
+import { createApp } from "../api/app";
+import { StackLock } from "../engine/stack-lock";
+import { provideRedis, type RedisHandle } from "../infra/redis-server";
+import { NO_LIVE_FACTS } from "../operations/checks";
+import { Ledger } from "../operations/ledger";
+import { OperationService } from "../operations/operation-service";
+import { StackFileStore } from "../operations/stack-file-store";
+import { programFromStackConfig } from "../programs/program";
+import { installSandboxPlugins } from "../sandbox/install-plugins";
+import { StackQueues } from "../workers/stack-queues";
+import { WorkerPool } from "../workers/worker-pool";
+import { ConfigError, type ServiceConfig } from "./config";
+import type { Logger } from "./logger";
+import { sandboxFacts } from "./sandbox-facts";
+
+export type Role = "all" | "api" | "worker";
+
+export interface RunningService {
+  port?: number;
+  redisUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the API, the workers, or both, sharing one Redis; `stop` is graceful (see WorkerPool.close). */
+export async function startService(cfg: ServiceConfig, role: Role, logger: Logger): Promise<RunningService> {
+  if (role !== "all" && !cfg.redisUrl) {
+    throw new ConfigError("REDIS_URL: required when API and workers run as separate processes (they must share one Redis)");
+  }
+  const redisHandle: RedisHandle = await provideRedis(cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {}, cfg.stateDir);
+  // Fail fast when Redis is down: the API answers 503 instead of queueing writes in memory.
+  const redis = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on("error", (err) => logger.warn("redis connection", { err }));
+  await new Promise<void>((resolve, reject) => {
+    redis.once("ready", resolve);
+    redis.once("end", () => reject(new Error("redis connection ended")));
+  });
+  const stackFiles = new StackFileStore(cfg.workspaceDir);
+  const sites = cfg.sites.filter((s) => stackFiles.exists(s));
+  const ledger = new Ledger(redis);
+  const queueConn = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  queueConn.on("error", () => undefined);
+  const queues = new StackQueues(queueConn, redis, sites);
+  await queues.ensureGlobalConcurrency();
+  const stops: Array<() => Promise<void>> = [];
+
+  let pool: WorkerPool | undefined;
+  if (role === "all" || role === "worker") {
+    const engineEnv: Record<string, string> = {};
+    let facts = NO_LIVE_FACTS;
+    let inspectPendingCreate: ((urn: string) => "absent" | "present" | "unknown") | undefined;
+    if (cfg.mode === "sandbox") {
+      await installSandboxPlugins(cfg.pulumiHome);
+      engineEnv.STACKYARD_SANDBOX_DIR = cfg.sandboxDir;
+      ({ facts, inspectPendingCreate } = sandboxFacts(cfg.sandboxDir));
+    }
+    const workerRedis = new IORedis(redisHandle.url, { maxRetriesPerRequest: null });
+    workerRedis.on("error", () => undefined);
+    pool = new WorkerPool(
+      {
+        ledger: new Ledger(workerRedis),
+        stackFiles,
+        stackLock: new StackLock(workerRedis, cfg.stackLockTtlMs),
+        engine: { stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv },
+        projectName: "stackyard",
+        program: programFromStackConfig,
+        facts,
+        inspectPendingCreate,
+        git: cfg.git,
+        logger,
+        secrets: [cfg.passphrase],
+        stackLockWaitMs: cfg.stackLockTtlMs + 10_000,
+        liveEngineLockWaitMs: 60_000,
+        foreignEngineLockStaleMs: 6 * 3600_000,
+      },
+      { url: redisHandle.url },
+      workerRedis,
+      sites,
+      cfg.stall,
+      logger,
+    );
+    await pool.start();
+    stops.push(async () => {
+      await pool!.close(cfg.shutdownGraceMs);
+      workerRedis.disconnect();
+    });
+    logger.info("workers started", { stacks: sites, pid: process.pid });
+  }
+
+  let port: number | undefined;
+  if (role === "all" || role === "api") {
+    const operations = new OperationService({ ledger, queue: queues, stackFiles, sites, idempotencyTtlSeconds: 24 * 3600 });
+    const app = createApp({ operations, ledger, redis, tokens: cfg.tokens, sites, logger, bodyLimitBytes: cfg.bodyLimitBytes });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
+    port = (server.address() as AddressInfo).port;
+    logger.info("api listening", { host: cfg.host, port, pid: process.pid });
+    // API first to stop: no new operations while workers drain.
+    stops.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+  }
+
+  return {
+    port,
+    redisUrl: redisHandle.url,
+    stop: async () => {
+      for (const s of stops) await s();
+      await queues.close();
+      queueConn.disconnect();
+      redis.disconnect();
+      await redisHandle.stop();
+    },
+  };
+}

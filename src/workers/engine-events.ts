@@ -1,0 +1,58 @@
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { Ledger } from "../operations/ledger";
+import type { PreviewSummary } from "../operations/operation-record";
+import { redact } from "../service/redact";
+
+/**
+ * Turns the engine's event stream into the operation's live log (SSE) and its summary. Only types,
+ * URNs, step kinds and (redacted, truncated) diagnostics are kept: never property values.
+ */
+export class EngineEventRecorder {
+  readonly steps: PreviewSummary["steps"] = [];
+  readonly counts: Record<string, number> = {};
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly operationId: string,
+    private readonly phase: "preview" | "up" | "refresh",
+    private readonly secrets: readonly string[],
+  ) {}
+
+  readonly onEvent = (e: EngineEvent): void => {
+    const meta = e.resourcePreEvent?.metadata;
+    if (meta) {
+      this.bump(`${meta.op}`);
+      if (meta.op !== "same") {
+        this.steps.push({ op: meta.op, type: meta.type, urn: meta.urn });
+        this.emit("resource", { phase: this.phase, op: meta.op, type: meta.type, urn: meta.urn });
+      }
+    }
+    const done = e.resOutputsEvent?.metadata;
+    if (done && done.op !== "same") this.emit("resource-done", { phase: this.phase, op: done.op, type: done.type, urn: done.urn });
+    const failed = e.resOpFailedEvent?.metadata;
+    if (failed) {
+      this.bump("failed");
+      this.emit("resource-failed", { phase: this.phase, op: failed.op, type: failed.type, urn: failed.urn });
+    }
+    const diag = e.diagnosticEvent;
+    if (diag && (diag.severity === "error" || diag.severity === "warning") && !diag.ephemeral) {
+      const message = String(redact(diag.message, this.secrets)).slice(0, 500);
+      this.emit("diagnostic", { phase: this.phase, severity: diag.severity, urn: diag.urn, message });
+    }
+    if (e.summaryEvent) this.emit("summary", { phase: this.phase, changes: e.summaryEvent.resourceChanges, durationSeconds: e.summaryEvent.durationSeconds });
+  };
+
+  private bump(k: string): void {
+    this.counts[k] = (this.counts[k] ?? 0) + 1;
+  }
+
+  /** Events are appended in order; a Redis hiccup loses a log line, never the operation. */
+  private emit(type: string, data: Record<string, unknown>): void {
+    this.chain = this.chain.then(() => this.ledger.event(this.operationId, type, data)).catch(() => undefined);
+  }
+
+  flush(): Promise<void> {
+    return this.chain;
+  }
+}

@@ -1,0 +1,207 @@
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import type { EngineSettings } from "../engine/engine-env";
+import { recoverStack, type PendingCreateVerdict } from "../engine/recovery";
+import { assertRevisionNotStale, deployedRevisionFromState } from "../engine/revision-guard";
+import type { StackLock } from "../engine/stack-lock";
+import { StackSession } from "../engine/stack-session";
+import { AppError, BlastRadiusError, GuardRefusedError } from "../errors";
+import { evaluateLiveChecks, outsideBlastRadius, type LiveFacts } from "../operations/checks";
+import { commitStackFile } from "../operations/git-commit";
+import type { Ledger } from "../operations/ledger";
+import { isTerminal, type OperationRecord, type RecoveryStep } from "../operations/operation-record";
+import { OPERATIONS } from "../operations/registry";
+import type { StackFileStore } from "../operations/stack-file-store";
+import type { Logger } from "../service/logger";
+import { redactOutputs } from "../service/redact";
+import { EngineEventRecorder } from "./engine-events";
+import { failureReason } from "./failure-reason";
+
+export interface RunnerDeps {
+  ledger: Ledger;
+  stackFiles: StackFileStore;
+  stackLock: StackLock;
+  engine: EngineSettings;
+  projectName: string;
+  program: () => PulumiFn;
+  facts: LiveFacts;
+  inspectPendingCreate?: (urn: string, type: string) => PendingCreateVerdict;
+  git: { enabled: boolean; author: { name: string; email: string } };
+  logger: Logger;
+  /** Strings that must never reach the ledger (the passphrase). */
+  secrets: readonly string[];
+  stackLockWaitMs: number;
+  liveEngineLockWaitMs: number;
+  foreignEngineLockStaleMs: number;
+}
+
+export type RunOutcome = { status: OperationRecord["status"] | "handed-back"; reason?: string; alreadyFinished?: boolean };
+
+/** The abort reason a shutting-down worker uses: the operation goes back to the queue instead of ending. */
+export const SHUTDOWN_REASON = "stackyard:worker-shutdown";
+
+class Cancelled extends Error {}
+
+/**
+ * One operation, start to end: stack lock → recovery → plan on the stack file as it is now →
+ * preview → checks → up → record and commit. Safe to run again on the same operation (a retry
+ * after a crash): the stack file write is remembered per operation, the change is declarative.
+ */
+export async function runOperation(deps: RunnerDeps, operationId: string, signal?: AbortSignal): Promise<RunOutcome> {
+  const { ledger } = deps;
+  const rec = await ledger.get(operationId);
+  if (!rec) return { status: "failed", reason: `no ledger record for ${operationId}` };
+  if (isTerminal(rec.status)) return { status: rec.status, reason: rec.reason, alreadyFinished: true };
+  const log = deps.logger.child({ operationId, stack: rec.site });
+  const t0 = Date.now();
+
+  const lock = await deps.stackLock.acquire(rec.site, operationId, deps.stackLockWaitMs);
+  if ("busy" in lock) {
+    // Global concurrency should make this impossible; if it happens, a paused process still holds the stack.
+    const reason = `stack ${rec.site} is held by operation ${lock.busy.operationId} (pid ${lock.busy.pid} on ${lock.busy.host})`;
+    await ledger.transition(operationId, ["queued", "running"], "failed", { reason, finishedAt: new Date().toISOString() });
+    return { status: "failed", reason };
+  }
+
+  const recovery: RecoveryStep[] = [...rec.recovery];
+  const record = async (step: RecoveryStep["step"], detail: string) => {
+    const s = { at: new Date().toISOString(), step, detail };
+    recovery.push(s);
+    await ledger.patch(operationId, { recovery });
+    await ledger.event(operationId, "recovery", s);
+    log.warn("recovery", { step, detail });
+  };
+  const timings: OperationRecord["timings"] = { ...rec.timings, queuedMs: rec.timings.queuedMs ?? t0 - Date.parse(rec.createdAt) };
+  let wroteFile = false;
+  try {
+    const attempts = rec.attempts + 1;
+    await ledger.transition(operationId, ["queued", "running"], "running", { startedAt: rec.startedAt ?? new Date(t0).toISOString(), attempts, timings });
+    if (attempts > 1) await ledger.event(operationId, "retry", { attempt: attempts, note: "a previous worker stopped mid-operation" });
+    await checkCancel(deps, operationId, signal);
+
+    const session = await StackSession.open(
+      { projectName: deps.projectName, stackName: rec.site, workDir: deps.stackFiles.workspaceDir, program: deps.program() },
+      deps.engine,
+    );
+
+    // Recovery: engine locks and pending operations left by a dead worker, and a stack file another failed operation left behind.
+    const tr = Date.now();
+    await recoverStack({
+      session,
+      stateDir: deps.engine.stateDir,
+      projectName: deps.projectName,
+      stackName: rec.site,
+      liveLockWaitMs: deps.liveEngineLockWaitMs,
+      foreignLockStaleMs: deps.foreignEngineLockStaleMs,
+      inspectPendingCreate: deps.inspectPendingCreate,
+      record,
+    });
+    const site = await ledger.siteState(rec.site);
+    if (site.pendingWrite && site.pendingWrite.operationId !== operationId) {
+      const other = await ledger.get(site.pendingWrite.operationId);
+      if (!other || other.status !== "succeeded") {
+        deps.stackFiles.writeText(rec.site, site.pendingWrite.previousText);
+        await ledger.clearPendingWrite(rec.site);
+        await record("stack-file-restored", `restored stacks/Pulumi.${rec.site}.yaml left modified by ${site.pendingWrite.operationId} (${other?.status ?? "unknown"})`);
+      }
+    }
+    timings.recoveryMs = Date.now() - tr;
+
+    // Plan on the stack file as it is now (earlier operations may have changed it since submission).
+    const ours = site.pendingWrite?.operationId === operationId ? site.pendingWrite : undefined;
+    const config = deps.stackFiles.load(rec.site);
+    const deployed = deployedRevisionFromState(await session.stack.exportStack());
+    if (!ours) assertRevisionNotStale(rec.site, config.configRevision, deployed);
+    const plan = OPERATIONS[rec.kind].plan(config, rec.params);
+    const to = ours ? ours.revision : Math.max(config.configRevision, deployed ?? 0) + 1;
+    const from = ours ? ours.revision - 1 : config.configRevision;
+    await ledger.patch(operationId, { plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop }, revision: { from, to } });
+    if (!ours) {
+      const previousText = deps.stackFiles.writeSpec(rec.site, plan.nextSpec, to);
+      await ledger.setSiteState(rec.site, { pendingWrite: { operationId, previousText, revision: to } });
+    }
+    wroteFile = true;
+    await checkCancel(deps, operationId, signal);
+
+    // Preview, then the checks that need it (blast radius) and the live facts (standby lag).
+    const tp = Date.now();
+    const pre = new EngineEventRecorder(ledger, operationId, "preview", deps.secrets);
+    const preview = await session.preview({ onEvent: pre.onEvent, signal });
+    await pre.flush();
+    timings.previewMs = Date.now() - tp;
+    const previewSummary = { changes: preview.changeSummary as Record<string, number>, steps: pre.steps };
+    const outside = outsideBlastRadius(pre.steps, plan.touches);
+    const checks = [
+      { rule: "blast-radius", ok: outside.length === 0, message: outside.length === 0 ? "every planned step is inside the operation's declared resources" : `${outside.length} step(s) outside` },
+      ...(await evaluateLiveChecks(rec.site, plan.liveChecks, deps.facts)),
+    ];
+    await ledger.patch(operationId, { preview: previewSummary, checks, timings });
+    await ledger.event(operationId, "checks", { checks });
+    if (outside.length > 0) throw new BlastRadiusError(rec.kind, outside);
+    const refused = checks.find((c) => !c.ok);
+    if (refused) throw new GuardRefusedError(refused.rule, refused.message);
+    await checkCancel(deps, operationId, signal);
+    if (deps.stackLock && "lost" in lock && lock.lost()) throw new AppError("STACK_LOCK_LOST", 500, "lost the stack lock before the update; not applying");
+
+    const tu = Date.now();
+    const up = new EngineEventRecorder(ledger, operationId, "up", deps.secrets);
+    const result = await session.up({ onEvent: up.onEvent, signal });
+    await up.flush();
+    timings.upMs = Date.now() - tu;
+    const outputs = redactOutputs(result.outputs);
+
+    const commit = deps.git.enabled
+      ? await commitStackFile({
+          repoDir: deps.stackFiles.workspaceDir,
+          file: deps.stackFiles.pathOf(rec.site),
+          message: `${rec.site}: ${plan.summary} (config revision ${to})\n\nOperation: ${operationId}\nRequested-by: ${rec.requester.tokenId}\nPrevious-revision: ${from}\n${plan.changes.map((c) => `Changed: ${c.path}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`).join("\n")}`,
+          author: deps.git.author,
+        }).catch((err) => {
+          log.error("git commit failed; the update is applied and recorded", { err });
+          return undefined;
+        })
+      : undefined;
+    await ledger.setSiteState(rec.site, { configRevision: to, outputs, lastOperationId: operationId, updatedAt: new Date().toISOString(), commit });
+    await ledger.clearPendingWrite(rec.site);
+    timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    await ledger.transition(operationId, ["running"], "succeeded", {
+      finishedAt: new Date().toISOString(),
+      result: { resourceChanges: (result.summary.resourceChanges ?? {}) as Record<string, number>, engineResult: result.summary.result },
+      outputs,
+      revision: { from, to, commit },
+      timings,
+      eventsSummary: up.counts,
+    });
+    log.info("operation succeeded", { revision: to, upMs: timings.upMs });
+    return { status: "succeeded" };
+  } catch (err) {
+    if (signal?.aborted && signal.reason === SHUTDOWN_REASON) {
+      if (wroteFile) await restoreStackFile(deps, rec.site, operationId, record);
+      await ledger.transition(operationId, ["running"], "queued", { timings });
+      await ledger.event(operationId, "handed-back", { note: "the worker shut down; the engine stopped at a safe point and the operation is queued again" });
+      return { status: "handed-back" };
+    }
+    const cancelled = err instanceof Cancelled || signal?.aborted === true;
+    const { code, reason } = cancelled ? { code: "CANCELLED", reason: "cancelled at the engine's next safe point" } : failureReason(err, deps.secrets);
+    if (wroteFile) await restoreStackFile(deps, rec.site, operationId, record);
+    timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const status = cancelled ? "cancelled" : "failed";
+    await ledger.transition(operationId, ["queued", "running"], status, { reason: `${code}: ${reason}`, finishedAt: new Date().toISOString(), timings });
+    log.warn(`operation ${status}`, { code, reason });
+    return { status, reason };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function checkCancel(deps: RunnerDeps, operationId: string, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted || (await deps.ledger.get(operationId))?.cancelRequested) throw new Cancelled();
+}
+
+/** A failed or cancelled operation leaves the stack file as it found it (the desired state stays the deployed one). */
+async function restoreStackFile(deps: RunnerDeps, site: string, operationId: string, record: (s: RecoveryStep["step"], d: string) => Promise<void>) {
+  const state = await deps.ledger.siteState(site);
+  if (state.pendingWrite?.operationId !== operationId) return;
+  deps.stackFiles.writeText(site, state.pendingWrite.previousText);
+  await deps.ledger.clearPendingWrite(site);
+  await record("stack-file-restored", `stacks/Pulumi.${site}.yaml restored to revision ${state.pendingWrite.revision - 1}`);
+}

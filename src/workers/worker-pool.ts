@@ -1,0 +1,97 @@
+import { DelayedError, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type IORedis from "ioredis";
+import type { Logger } from "../service/logger";
+import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
+import { CANCEL_CHANNEL, stackQueueName, type OperationJobData } from "./stack-queues";
+
+/**
+ * Stalled-job settings. A job's lock is renewed every lockDuration/2 while the processor runs (the
+ * engine runs in child processes, so the event loop stays free); a worker that dies stops renewing,
+ * and after lockDuration + stalledInterval at most the job goes back to wait and another worker
+ * runs it again, through recovery. maxStalledCount bounds how many crashes one operation survives.
+ */
+export interface StallSettings {
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+}
+
+export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 30_000, stalledIntervalMs: 15_000, maxStalledCount: 3 };
+
+/** One Worker per stack queue in this process: stacks in parallel, each stack one job at a time. */
+export class WorkerPool {
+  private readonly workers = new Map<string, Worker<OperationJobData>>();
+  private readonly events: QueueEvents[] = [];
+  private subscriber?: IORedis;
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly connection: ConnectionOptions,
+    private readonly redis: IORedis,
+    private readonly sites: readonly string[],
+    private readonly stall: StallSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const site of this.sites) {
+      const worker = new Worker<OperationJobData>(stackQueueName(site), (job, token, signal) => this.process(job, token, signal), {
+        connection: this.connection,
+        concurrency: 1,
+        lockDuration: this.stall.lockDurationMs,
+        stalledInterval: this.stall.stalledIntervalMs,
+        maxStalledCount: this.stall.maxStalledCount,
+      });
+      worker.on("error", (err) => this.logger.error("worker error", { stack: site, err }));
+      worker.on("stalled", (jobId) => this.logger.warn("job stalled; it will run again through recovery", { stack: site, operationId: jobId }));
+      this.workers.set(site, worker);
+
+      // A job BullMQ fails on its own (stalled too often) never reaches the processor: record it.
+      const qe = new QueueEvents(stackQueueName(site), { connection: this.connection });
+      qe.on("failed", ({ jobId, failedReason }) => {
+        void this.deps.ledger
+          .transition(jobId, ["queued", "running"], "failed", { reason: `WORKER_LOST: ${failedReason}`, finishedAt: new Date().toISOString() })
+          .catch(() => undefined);
+      });
+      this.events.push(qe);
+    }
+    await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
+    await Promise.all(this.events.map((e) => e.waitUntilReady()));
+
+    // Cancel requests reach every worker process; the one running the operation aborts its engine run.
+    this.subscriber = this.redis.duplicate();
+    await this.subscriber.subscribe(CANCEL_CHANNEL);
+    this.subscriber.on("message", (_ch, operationId: string) => {
+      for (const w of this.workers.values()) if (w.cancelJob(operationId, "cancel requested")) this.logger.info("cancelling", { operationId });
+    });
+  }
+
+  private async process(job: Job<OperationJobData>, token: string | undefined, signal?: AbortSignal): Promise<{ status: string }> {
+    const outcome = await runOperation(this.deps, job.data.operationId, signal);
+    if (outcome.status === "handed-back") {
+      // Back to the queue for another worker (BullMQ's documented way to re-queue from a processor).
+      await job.moveToDelayed(Date.now() + 100, token);
+      throw new DelayedError();
+    }
+    // The ledger is the record; the job fails (without retry) when the operation did not succeed.
+    if (outcome.status !== "succeeded") throw new UnrecoverableError(`${outcome.status}: ${outcome.reason ?? ""}`.slice(0, 500));
+    return { status: outcome.status };
+  }
+
+  /**
+   * Graceful: stop taking jobs and let running ones finish. After `graceMs` the running engine
+   * runs are aborted (SIGINT to the CLI: in-flight steps complete, the lock is released).
+   */
+  async close(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => {
+      for (const w of this.workers.values()) w.cancelAllJobs(SHUTDOWN_REASON);
+    }, graceMs);
+    try {
+      await Promise.all([...this.workers.values()].map((w) => w.close()));
+    } finally {
+      clearTimeout(timer);
+    }
+    await Promise.all(this.events.map((e) => e.close()));
+    this.subscriber?.disconnect();
+  }
+}
