@@ -4,6 +4,7 @@ import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } f
 import { datafruitsProgram } from "./datafruits";
 import { insyncProgram } from "./insync";
 import { theatlProgram } from "./theatl";
+import { vulpineProgram } from "./vulpine";
 
 /**
  * Runs the program of `config.site`. A pure function of the validated config: the same config gives
@@ -18,6 +19,8 @@ export async function siteProgram(config: SiteConfig, opts?: pulumi.ComponentRes
       return insyncProgram(config, opts);
     case "datafruits":
       return datafruitsProgram(config, opts);
+    case "vulpine":
+      return vulpineProgram(config, opts);
     default:
       throw new SiteConfigError(`${CONFIG_NAMESPACE}:site: no program for site ${JSON.stringify(config.site)} yet`);
   }
