@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
+import { chitterProgram } from "./chitter";
 import { datafruitsProgram } from "./datafruits";
 import { insyncProgram } from "./insync";
 import { theatlProgram } from "./theatl";
@@ -21,8 +22,8 @@ export async function siteProgram(config: SiteConfig, opts?: pulumi.ComponentRes
       return datafruitsProgram(config, opts);
     case "vulpine":
       return vulpineProgram(config, opts);
-    default:
-      throw new SiteConfigError(`${CONFIG_NAMESPACE}:site: no program for site ${JSON.stringify(config.site)} yet`);
+    case "chitter":
+      return chitterProgram(config, opts);
   }
 }
 
