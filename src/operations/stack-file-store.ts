@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { StackConfigInvalidError } from "../errors";
-import { loadStackFile, SiteConfigError, type SiteConfig } from "../programs/site-config";
+import { parseSiteConfig, readStackyardConfig, SiteConfigError, type SiteConfig } from "../programs/site-config";
 
 /**
  * The service's view of a workspace folder (Pulumi.yaml + stacks/): read a site's typed config,
@@ -26,7 +26,10 @@ export class StackFileStore {
 
   load(site: string): SiteConfig {
     try {
-      return loadStackFile(this.pathOf(site));
+      const raw = readStackyardConfig(this.pathOf(site));
+      // The CLI rewrites config scalars as strings when it touches the file (e.g. adding encryptionsalt).
+      if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision)) raw.configRevision = Number(raw.configRevision);
+      return parseSiteConfig(raw);
     } catch (err) {
       if (err instanceof SiteConfigError) throw new StackConfigInvalidError(site, err.problems);
       throw err;

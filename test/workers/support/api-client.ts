@@ -1,0 +1,52 @@
+/** A tiny HTTP client for the service under test: every answer, never a throw on 4xx/5xx. */
+export class ApiClient {
+  constructor(
+    readonly base: string,
+    private readonly token?: string,
+  ) {}
+
+  async request(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+    const res = await fetch(this.base + p, {
+      method,
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // SSE or plain text
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  post(p: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request("POST", p, body, headers);
+  }
+
+  get(p: string) {
+    return this.request("GET", p);
+  }
+
+  /** Submits and waits for the operation to end; returns the final record. */
+  async run(site: string, operation: string, params: Record<string, unknown>, timeoutMs = 300_000): Promise<any> {
+    const r = await this.post(`/v1/sites/${site}/operations`, { operation, params });
+    if (r.status !== 202) throw new Error(`submit ${operation} on ${site}: ${r.status} ${JSON.stringify(r.body)}`);
+    return this.waitFor(r.body.id, timeoutMs);
+  }
+
+  async waitFor(id: string, timeoutMs = 300_000): Promise<any> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.get(`/v1/operations/${id}`);
+      if (["succeeded", "failed", "cancelled"].includes(r.body?.status)) return r.body;
+      if (Date.now() > until) throw new Error(`operation ${id} still ${r.body?.status} after ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { hashToken, type TokenEntry } from "../../../src/api/tokens";
+import { projectRoot } from "../../../src/infra/paths";
+import { startPrivateRedis, type RedisHandle } from "../../../src/infra/redis-server";
+import { tempDir } from "../../support/temp-dir";
+
+export const MAIN_JS = path.join(projectRoot, "dist", "src", "service", "main.js");
+
+/** A throwaway deployment: a git workspace copied from the repo's Pulumi.yaml + stacks/, a private Redis, state folders. */
+export interface Deployment {
+  dir: string;
+  workspace: string;
+  stateDir: string;
+  sandboxDir: string;
+  redis: RedisHandle;
+  adminToken: string;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export function copyWorkspace(into: string, sites: readonly string[]): string {
+  const ws = path.join(into, "workspace");
+  fs.mkdirSync(path.join(ws, "stacks"), { recursive: true });
+  // `main` must exist for the CLI even on the inline path: point it at the repo's compiled entry.
+  const project = fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8").replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.join(projectRoot, rel.trim())}`);
+  fs.writeFileSync(path.join(ws, "Pulumi.yaml"), project);
+  for (const s of sites) fs.copyFileSync(path.join(projectRoot, "stacks", `Pulumi.${s}.yaml`), path.join(ws, "stacks", `Pulumi.${s}.yaml`));
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: ws, stdio: "ignore" });
+  git("init", "-q");
+  git("-c", "user.name=test", "-c", "user.email=test@localhost", "add", ".");
+  git("-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-qm", "seed");
+  return ws;
+}
+
+export function adminTokenEntry(token: string): TokenEntry {
+  return { id: "admin", sha256: hashToken(token), sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] };
+}
+
+export async function createDeployment(prefix: string, sites: readonly string[], extraEnv: Record<string, string> = {}): Promise<Deployment> {
+  const tmp = tempDir(prefix);
+  try {
+    const workspace = copyWorkspace(tmp.dir, sites);
+    const stateDir = path.join(tmp.dir, "state");
+    const sandboxDir = path.join(stateDir, "sandbox-cloud");
+    fs.mkdirSync(sandboxDir, { recursive: true });
+    const redis = await startPrivateRedis(path.join(tmp.dir, "redis"));
+    const adminToken = `svc_${randomBytes(24).toString("base64url")}`;
+    const env: Record<string, string> = {
+      STACKYARD_STATE_DIR: stateDir,
+      STACKYARD_WORKSPACE: workspace,
+      STACKYARD_SANDBOX_DIR: sandboxDir,
+      STACKYARD_SITES: sites.join(","),
+      REDIS_URL: redis.url,
+      STACKYARD_PORT: "0",
+      STACKYARD_TOKENS: JSON.stringify([adminTokenEntry(adminToken)]),
+      STACKYARD_LOG_LEVEL: "info",
+      ...extraEnv,
+    };
+    return {
+      dir: tmp.dir,
+      workspace,
+      stateDir,
+      sandboxDir,
+      redis,
+      adminToken,
+      env,
+      cleanup: async () => {
+        await redis.stop().catch(() => undefined);
+        tmp.remove();
+      },
+    };
+  } catch (err) {
+    tmp.remove();
+    throw err;
+  }
+}
+
+/** A service process (`main.js --role=...`) whose JSON log lines go to a file. */
+export interface ServiceProcess {
+  child: ChildProcess;
+  port?: number;
+  logFile: string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL the whole process group: the worker, its pulumi CLI and the provider plugins. */
+  killGroup(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export async function spawnService(d: Deployment, role: "all" | "api" | "worker", name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const logFile = path.join(d.dir, `${name}.log`);
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(process.execPath, [MAIN_JS, `--role=${role}`], {
+    env: { ...process.env, ...d.env, ...env },
+    stdio: ["ignore", out, out],
+    detached: true, // its own process group, so a test can kill it with everything it started
+  });
+  fs.closeSync(out);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ready = role === "worker" ? "workers started" : "api listening";
+  const deadline = Date.now() + 60_000;
+  let port: number | undefined;
+  for (;;) {
+    const lines = fs.readFileSync(logFile, "utf8").split("\n").filter(Boolean);
+    const hit = lines.map((l) => safeJson(l)).find((j) => j?.msg === ready && j.pid === child.pid);
+    if (hit) {
+      port = hit.port as number | undefined;
+      break;
+    }
+    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${lines.slice(-20).join("\n")}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not start:\n${lines.slice(-20).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    port,
+    logFile,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+    killGroup: async () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+  };
+}
+
+function safeJson(l: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(l) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
