@@ -135,3 +135,11 @@ export function diffRuns(before: Run, after: Run): RunDiff {
   }
   return { added, removed, changed };
 }
+
+/** Builds components directly under fresh mocks (component tests) and returns what they registered. */
+export async function runComponents(build: () => void): Promise<Map<string, Recorded>> {
+  const rec = installMocks("components");
+  build();
+  await settle(rec);
+  return rec;
+}
