@@ -19,6 +19,7 @@ type Handler = (call: { request: any }, callback: Callback) => void;
 const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as typeof import("@grpc/grpc-js");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
+const structproto = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdkDir] }));
 
 export async function servePackage(pkg: string, args: string[]): Promise<void> {
   const store = CloudStore.fromEnv();
@@ -30,11 +31,17 @@ export async function servePackage(pkg: string, args: string[]): Promise<void> {
 function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore): void {
   const original = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service: any, implementation: any) {
-    const wrapped = { ...implementation, checkConfig, diffConfig, configure: configure(implementation.configure.bind(implementation)) };
+    const wrapped = {
+      ...implementation,
+      checkConfig,
+      diffConfig,
+      configure: configure(implementation.configure.bind(implementation)),
+      read: readWithProperties(implementation.read.bind(implementation)),
+    };
     // Keep the server's own methods bound to it (they use `this`).
     for (const k of Object.keys(service)) if (!(k in wrapped) && implementation[k]) wrapped[k] = implementation[k].bind(implementation);
     for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(implementation))) {
-      if (k !== "constructor" && typeof implementation[k] === "function" && !["checkConfig", "diffConfig", "configure"].includes(k)) wrapped[k] = implementation[k].bind(implementation);
+      if (k !== "constructor" && typeof implementation[k] === "function" && !["checkConfig", "diffConfig", "configure", "read"].includes(k)) wrapped[k] = implementation[k].bind(implementation);
     }
     return original.call(this, service, wrapped);
   };
@@ -81,6 +88,14 @@ function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore
       impl.config = config;
       delegate(call, callback);
     };
+}
+
+/** An import's Read carries no properties; the SDK server would dereference them, so give it an empty bag. */
+function readWithProperties(delegate: Handler): Handler {
+  return (call, callback) => {
+    if (!call.request.getProperties()) call.request.setProperties(new structproto.Struct());
+    delegate(call, callback);
+  };
 }
 
 /** Provider config from Configure: the structured args when sent, else the legacy `pkg:config:key` variables. */

@@ -2,6 +2,8 @@ import { CallEntry, readCalls } from "./call-log";
 import { CloudRecord, CloudStore, DbNode, SimState } from "./cloud-store";
 import { FaultPlan, readFaultPlan, writeFaultPlan } from "./fault-plan";
 import { Props, reveal } from "./property-values";
+import { packageSpecs } from "./resource-specs";
+import { Allocator } from "./resource-specs/spec";
 
 // The read/write view of a simulated cloud for tests and for the operations service: what exists,
 // what the provider was asked (the call log), and the facts an operation checks or changes that
@@ -155,6 +157,48 @@ export class SandboxCloud {
   /** Drift: the resource vanished (deleted in the console); a refresh drops it from state. */
   deleteOutOfBand(type: string, id: string): boolean {
     return this.store.remove(type, id);
+  }
+
+  /**
+   * A resource that already exists in the cloud before any stack manages it (for `import`), e.g.
+   * Insync's legacy `insync_db_backups` bucket. Only the facts given are known; on import the
+   * provider takes the program's other inputs as the live values (a console-made resource whose
+   * remaining settings match), and refuses the import if a given fact differs, as the engine would.
+   */
+  seedExisting(type: string, id: string, inputs: Props): CloudRecord {
+    const pkg = type.startsWith("kubernetes:") ? "kubernetes" : type.split(":")[0]!;
+    const spec = packageSpecs(pkg).resources.find((r) => r.type === type);
+    if (!spec) throw new Error(`sandbox: ${type} is not simulated`);
+    const ctx = { store: this.store, alloc: new Allocator(this.store), config: {}, name: id, stack: "", id, memo: {} as Props };
+    const now = new Date().toISOString();
+    const rec: CloudRecord = {
+      package: pkg,
+      type,
+      id,
+      urn: "",
+      stack: "",
+      inputs,
+      outputs: { ...inputs, ...(spec.computed?.(inputs, ctx) ?? {}) },
+      sim: { ...(spec.sim?.(inputs, ctx) ?? { status: "active" }), memo: ctx.memo, adoptable: true },
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.store.put(rec);
+    return rec;
+  }
+
+  /** The console's "disable protection" on every resource with provider-side deleteProtection. */
+  disableDeleteProtection(stack?: string): number {
+    let n = 0;
+    for (const r of this.list(undefined, stack)) {
+      if (reveal(r.outputs.deleteProtection) !== true) continue;
+      this.store.mutate(r.type, r.id, (rec) => {
+        rec.outputs.deleteProtection = false;
+        rec.inputs.deleteProtection = false;
+      });
+      n++;
+    }
+    return n;
   }
 
   private must(rec: CloudRecord | undefined, type: string, id: string): CloudRecord {

@@ -55,7 +55,9 @@ export class SandboxProvider implements provider.Provider {
     const { type } = parseUrn(urn);
     const spec = this.spec(type);
     // Compare against the inputs the cloud was given; the engine's `olds` are outputs (inputs + computed).
-    const stored = this.store.get(type, id)?.inputs;
+    const rec = this.store.get(type, id);
+    // A seeded pre-existing resource (sandbox-cloud seedExisting) knows only some facts; the rest match the program.
+    const stored = rec?.sim.adoptable ? { ...news, ...rec.inputs } : rec?.inputs;
     const before: Props = stored ?? Object.fromEntries(Object.keys(news).map((k) => [k, olds[k]]));
     const keys = new Set([...Object.keys(before), ...Object.keys(news)].filter((k) => !k.startsWith("__")));
     const changed = [...keys].filter((k) => containsUnknown(news[k]) || !sameValue(before[k], news[k]));
@@ -101,6 +103,8 @@ export class SandboxProvider implements provider.Provider {
       const rec = this.store.get(type, id);
       // An empty id tells the engine the resource is gone (refresh then drops it from state).
       if (!rec) return { id: "", props: {} };
+      // The first read of a seeded resource adopts it: from now on the stack owns it.
+      if (rec.sim.adoptable && rec.urn === "") this.store.mutate(type, id, (r) => Object.assign(r, { urn, stack: parseUrn(urn).stack }));
       return { id, props: rec.outputs, inputs: rec.inputs };
     });
   }
