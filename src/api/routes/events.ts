@@ -20,6 +20,7 @@ export function eventRoutes(ops: OperationService, ledger: Ledger, redis: IORedi
 
     // Blocking reads need their own connection; it is closed when the client goes away.
     const conn = redis.duplicate();
+    conn.on("error", () => undefined); // a dropped stream ends the response below; nothing to report
     let open = true;
     req.on("close", () => {
       open = false;

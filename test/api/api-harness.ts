@@ -1,0 +1,81 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import IORedis from "ioredis";
+import { createApp } from "../../src/api/app";
+import { hashToken, type TokenEntry } from "../../src/api/tokens";
+import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
+import { Ledger } from "../../src/operations/ledger";
+import { OperationService } from "../../src/operations/operation-service";
+import { StackFileStore } from "../../src/operations/stack-file-store";
+import { createLogger } from "../../src/service/logger";
+import { StackQueues } from "../../src/workers/stack-queues";
+import { tempDir } from "../support/temp-dir";
+import { ApiClient } from "../workers/support/api-client";
+import { copyWorkspace } from "../workers/support/service-harness";
+
+export const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as const;
+
+/** Tokens for the auth matrix; each secret is derived from its id so tests can name them. */
+export const TOKENS = {
+  admin: { sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] },
+  theatlScaler: { sites: ["theatl"], operations: ["scale-sidekiq"], scopes: ["operations:write", "operations:read"] },
+  reader: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
+} as const;
+export const secretOf = (id: keyof typeof TOKENS) => `svc_test_${id}_0123456789abcdef`;
+
+/** The API in-process on a real Redis, with BullMQ queues and no workers: jobs stay queued for inspection. */
+export interface ApiHarness {
+  client(token?: keyof typeof TOKENS | string): ApiClient;
+  queues: StackQueues;
+  ledger: Ledger;
+  redis: RedisHandle;
+  logLines: string[];
+  workspace: string;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(): Promise<ApiHarness> {
+  const tmp = tempDir("api");
+  const redis = await startPrivateRedis(path.join(tmp.dir, "redis"));
+  const workspace = copyWorkspace(tmp.dir, SITES);
+  const conn = new IORedis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  conn.on("error", () => undefined);
+  await new Promise((r) => conn.once("ready", r));
+  const queueConn = new IORedis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  queueConn.on("error", () => undefined);
+  const ledger = new Ledger(conn);
+  const queues = new StackQueues(queueConn, conn, SITES);
+  await queues.ensureGlobalConcurrency();
+  const tokens: TokenEntry[] = Object.entries(TOKENS).map(([id, t]) => ({
+    id,
+    sha256: hashToken(secretOf(id as keyof typeof TOKENS)),
+    sites: [...t.sites],
+    operations: [...t.operations] as TokenEntry["operations"],
+    scopes: [...t.scopes],
+  }));
+  const logLines: string[] = [];
+  const logger = createLogger({ level: "debug", write: (l) => logLines.push(l) });
+  const operations = new OperationService({ ledger, queue: queues, stackFiles: new StackFileStore(workspace), sites: SITES, idempotencyTtlSeconds: 3600 });
+  const app = createApp({ operations, ledger, redis: conn, tokens, sites: SITES, logger, bodyLimitBytes: 16 * 1024, sseHeartbeatMs: 500 });
+  const server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    client: (token) => new ApiClient(base, token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token),
+    queues,
+    ledger,
+    redis,
+    logLines,
+    workspace,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await queues.close().catch(() => undefined);
+      queueConn.disconnect();
+      conn.disconnect();
+      await redis.stop();
+      tmp.remove();
+    },
+  };
+}
