@@ -13,6 +13,7 @@ export const DB_TOPOLOGY_TOUCHES: TouchRule[] = [
       "digitalocean:index/firewall:Firewall",
       "digitalocean:index/databaseFirewall:DatabaseFirewall",
       "digitalocean:index/databaseCluster:DatabaseCluster",
+      "digitalocean:index/databaseReplica:DatabaseReplica",
       "digitalocean:index/projectResources:ProjectResources",
       "kubernetes:core/v1:Secret",
       "kubernetes:core/v1:ConfigMap",
@@ -20,7 +21,11 @@ export const DB_TOPOLOGY_TOUCHES: TouchRule[] = [
       "stackyard:*",
     ],
   },
-  { ops: ["create", "update", "delete", "replace", "create-replacement", "delete-replaced"], types: ["digitalocean:index/dnsRecord:DnsRecord"] },
+  // Access rules, not data: a managed cluster's trusted sources change by replacing its firewall (the fence).
+  {
+    ops: ["create", "update", "delete", "replace", "create-replacement", "delete-replaced"],
+    types: ["digitalocean:index/dnsRecord:DnsRecord", "digitalocean:index/databaseFirewall:DatabaseFirewall"],
+  },
 ];
 
 /** Adding a replica also creates its host, volume and attachment (or a managed replica and its firewall). */

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { evaluateLiveChecks, outsideBlastRadius, type LiveFacts } from "../../src/operations/checks";
 import { DB_TOPOLOGY_TOUCHES } from "../../src/operations/db-touches";
 import * as path from "node:path";
-import { projectRoot } from "../../src/infra/paths";
+import { projectRoot } from "../workers/support/service-harness";
 import { OPERATIONS } from "../../src/operations/registry";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 

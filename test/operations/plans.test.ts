@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { AppError } from "../../src/errors";
-import { projectRoot } from "../../src/infra/paths";
+import { projectRoot } from "../workers/support/service-harness";
 import { OPERATIONS } from "../../src/operations/registry";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import type { OperationKind } from "../../src/operations/types";

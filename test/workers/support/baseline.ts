@@ -1,7 +1,10 @@
 import * as path from "node:path";
 import { StackSession } from "../../../src/engine/stack-session";
 import { programFromStackConfig } from "../../../src/programs/program";
+import { execFileSync } from "node:child_process";
+import { StackFileStore } from "../../../src/operations/stack-file-store";
 import { installSandboxPlugins } from "../../../src/sandbox/install-plugins";
+import { SandboxCloud } from "../../../src/sandbox/sandbox-cloud";
 import type { Deployment } from "./service-harness";
 
 /** The engine settings the service uses by default for a deployment (see src/service/config.ts). */
@@ -21,7 +24,19 @@ export async function openSession(d: Deployment, site: string): Promise<StackSes
 
 /** The site's first deployment, as an operator does it before the service takes over day-2 operations. */
 export async function deployBaseline(d: Deployment, site: string): Promise<void> {
+  if (site === "insync") adoptInsyncBackups(d);
   const session = await openSession(d, site);
   const r = await session.up();
   if (r.summary.result !== "succeeded") throw new Error(`baseline of ${site}: ${r.summary.result}`);
+}
+
+/** insync_db_backups predates the program and cannot be created anew ("_"): seed it in the cloud and import it. */
+function adoptInsyncBackups(d: Deployment): void {
+  new SandboxCloud(d.sandboxDir).seedExisting("aws:s3/bucket:Bucket", "insync_db_backups", { bucket: "insync_db_backups", region: "us-east-1" });
+  const files = new StackFileStore(d.workspace);
+  const cfg = files.load("insync");
+  if (cfg.site !== "insync") return;
+  cfg.spec.mysql.backups.importId = "insync_db_backups";
+  files.writeSpec("insync", cfg.spec, cfg.configRevision);
+  execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-qam", "adopt insync_db_backups"], { cwd: d.workspace });
 }

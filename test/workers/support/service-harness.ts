@@ -3,11 +3,18 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { hashToken, type TokenEntry } from "../../../src/api/tokens";
-import { projectRoot } from "../../../src/infra/paths";
 import { startPrivateRedis, type RedisHandle } from "../../../src/infra/redis-server";
 import { tempDir } from "../../support/temp-dir";
 
-export const MAIN_JS = path.join(projectRoot, "dist", "src", "service", "main.js");
+/** The repository (found upward from this file, so a build into another outDir still finds stacks/). */
+export const projectRoot = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json")) || !fs.existsSync(path.join(dir, "stacks"))) dir = path.dirname(dir);
+  return dir;
+})();
+
+/** The service entry compiled beside this test build. */
+export const MAIN_JS = path.resolve(__dirname, "..", "..", "..", "src", "service", "main.js");
 
 /** A throwaway deployment: a git workspace copied from the repo's Pulumi.yaml + stacks/, a private Redis, state folders. */
 export interface Deployment {

@@ -1,0 +1,95 @@
+import * as assert from "node:assert/strict";
+import { readCalls, type CallEntry } from "../../src/sandbox/call-log";
+import { ApiClient } from "./support/api-client";
+import { deployBaseline } from "./support/baseline";
+import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+
+const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as const;
+
+/** Four operations per stack, in the order they are submitted. */
+const PLAN: Record<(typeof SITES)[number], Array<{ operation: string; params: Record<string, unknown> }>> = {
+  theatl: [3, 4, 3, 2].map((count) => ({ operation: "scale-sidekiq", params: { count } })),
+  vulpine: [2, 4, 5, 3].map((count) => ({ operation: "scale-sidekiq", params: { count } })),
+  chitter: [3, 5, 4, 2].map((count) => ({ operation: "scale-sidekiq", params: { count } })),
+  datafruits: [2, 4, 3, 1].map((count) => ({ operation: "scale-sidekiq", params: { count } })),
+  insync: [
+    { operation: "add-read-replica", params: { name: "db-slave03" } },
+    { operation: "remove-read-replica", params: { name: "db-slave03" } },
+    { operation: "add-read-replica", params: { name: "db-slave04" } },
+    { operation: "remove-read-replica", params: { name: "db-slave04" } },
+  ],
+};
+
+/**
+ * Mutating provider calls of one stack, grouped per plugin process: each engine run starts its own
+ * plugin processes, so a (package, pid) group spans (part of) one run.
+ */
+function runWindows(calls: CallEntry[], stack: string): Array<{ key: string; from: number; to: number }> {
+  const groups = new Map<string, { from: number; to: number }>();
+  for (const c of calls) {
+    if (c.stack !== stack || !["create", "update", "delete"].includes(c.method)) continue;
+    const key = `${c.package}:${c.pid}`;
+    const t = Date.parse(c.ts);
+    const g = groups.get(key) ?? { from: t, to: t };
+    groups.set(key, { from: Math.min(g.from, t), to: Math.max(g.to, t) });
+  }
+  return [...groups.entries()].map(([key, g]) => ({ key, ...g }));
+}
+
+describe("two worker processes, 20 concurrent operations over 5 stacks", function () {
+  this.timeout(1_800_000);
+  let d: Deployment;
+  const procs: ServiceProcess[] = [];
+
+  before(async () => {
+    d = await createDeployment("concurrency", SITES);
+    for (const s of SITES) await deployBaseline(d, s);
+    procs.push(await spawnService(d, "api", "api"));
+    procs.push(await spawnService(d, "worker", "worker-a"));
+    procs.push(await spawnService(d, "worker", "worker-b"));
+  });
+
+  after(async () => {
+    for (const p of procs) await p.stop();
+    await d?.cleanup();
+  });
+
+  it("finishes every operation, one engine update per stack at a time, in submission order per stack", async () => {
+    const api = new ApiClient(`http://127.0.0.1:${procs[0]!.port}`, d.adminToken);
+    const since = Date.now();
+    // Stacks are submitted in parallel; within a stack, in order (FIFO is what we check).
+    const ids: Record<string, string[]> = {};
+    await Promise.all(
+      SITES.map(async (site) => {
+        ids[site] = [];
+        for (const op of PLAN[site]) {
+          const r = await api.post(`/v1/sites/${site}/operations`, op);
+          assert.equal(r.status, 202, JSON.stringify(r.body));
+          ids[site]!.push(r.body.id);
+        }
+      }),
+    );
+    const finals = await Promise.all(SITES.flatMap((s) => ids[s]!.map((id) => api.waitFor(id, 1_500_000))));
+    for (const f of finals) assert.equal(f.status, "succeeded", `${f.site} ${f.kind}: ${f.reason}`);
+
+    for (const site of SITES) {
+      const recs = ids[site]!.map((id) => finals.find((f) => f.id === id)!);
+      // FIFO: each started after the previous one finished, in submission order.
+      for (let i = 1; i < recs.length; i++) {
+        assert.ok(Date.parse(recs[i]!.startedAt) >= Date.parse(recs[i - 1]!.finishedAt), `${site}: op ${i} started before op ${i - 1} finished`);
+      }
+      assert.deepEqual(recs.map((r) => r.revision.to), [1, 2, 3, 4], `${site}: one revision per operation, in order`);
+      // The simulated cloud's own log: no two plugin processes of one package mutated this stack at overlapping times.
+      const windows = runWindows(readCalls(d.sandboxDir).filter((c) => Date.parse(c.ts) >= since), site);
+      const byPkg = new Map<string, typeof windows>();
+      for (const w of windows) byPkg.set(w.key.split(":")[0]!, [...(byPkg.get(w.key.split(":")[0]!) ?? []), w]);
+      for (const [pkg, ws] of byPkg) {
+        ws.sort((a, b) => a.from - b.from);
+        for (let i = 1; i < ws.length; i++) assert.ok(ws[i]!.from > ws[i - 1]!.to, `${site}/${pkg}: two engine runs overlapped (${ws[i - 1]!.key} and ${ws[i]!.key})`);
+      }
+    }
+    // Both worker processes took part.
+    const pids = new Set(finals.flatMap((f) => (f.workerPid ? [f.workerPid] : [])));
+    assert.ok(pids.size === 0 || pids.size === 2, `workers used: ${[...pids].join(",")}`);
+  });
+});
