@@ -56,7 +56,10 @@ export class CloudStore {
   /** The store named by STACKYARD_SANDBOX_DIR; refuses to guess one. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): CloudStore {
     const dir = env.STACKYARD_SANDBOX_DIR;
-    if (!dir) throw new Error("sandbox: STACKYARD_SANDBOX_DIR is not set; the sandbox is selected only by configuration");
+    if (!dir)
+      throw new Error(
+        "sandbox: STACKYARD_SANDBOX_DIR is not set; the sandbox is selected only by configuration",
+      );
     return new CloudStore(dir);
   }
 

@@ -80,7 +80,10 @@ export class FaultInjector {
   failureFor(plan: FaultPlan, type: string, ordinal: number): SimulatedApiError | undefined {
     const f = plan.failNthCreate;
     if (!f || f.type !== type || f.n !== ordinal) return undefined;
-    return new SimulatedApiError(422, f.message ?? `sandbox: injected failure on create #${ordinal} of ${type}`);
+    return new SimulatedApiError(
+      422,
+      f.message ?? `sandbox: injected failure on create #${ordinal} of ${type}`,
+    );
   }
 
   crashFor(plan: FaultPlan, type: string, ordinal: number): "cloud-write" | "before-cloud-write" | undefined {

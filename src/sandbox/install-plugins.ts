@@ -23,7 +23,8 @@ export async function installSandboxPlugins(pulumiHome: string): Promise<void> {
 }
 
 export function installSandboxPluginsSync(pulumiHome: string): InstalledPlugin[] {
-  if (!fs.existsSync(PLUGIN_MAIN)) throw new Error(`sandbox: ${PLUGIN_MAIN} is missing; build with \`npx tsc -p tsconfig.json\` first`);
+  if (!fs.existsSync(PLUGIN_MAIN))
+    throw new Error(`sandbox: ${PLUGIN_MAIN} is missing; build with \`npx tsc -p tsconfig.json\` first`);
   const installed: InstalledPlugin[] = [];
   for (const pkg of SANDBOX_PACKAGES) {
     const { name, version } = sdkPluginVersion(pkg);
@@ -36,7 +37,11 @@ export function installSandboxPluginsSync(pulumiHome: string): InstalledPlugin[]
     fs.chmodSync(file, 0o755);
     installed.push({ name, version, path: file });
   }
-  const marker = { sandbox: true, note: "stackyard sandbox PULUMI_HOME: simulated providers only", plugins: installed.map(({ name, version }) => ({ name, version })) };
+  const marker = {
+    sandbox: true,
+    note: "stackyard sandbox PULUMI_HOME: simulated providers only",
+    plugins: installed.map(({ name, version }) => ({ name, version })),
+  };
   writeAtomic(path.join(pulumiHome, SANDBOX_MARKER), JSON.stringify(marker, null, 2));
   return installed;
 }

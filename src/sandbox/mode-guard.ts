@@ -29,13 +29,17 @@ export function isSandboxHome(pulumiHome: string): boolean {
 
 /** For live runs: throws if this PULUMI_HOME could load a simulated provider. */
 export function assertLiveHome(pulumiHome: string): void {
-  if (isSandboxHome(pulumiHome)) throw new ModeGuardError(`live run refused: ${pulumiHome} is a sandbox PULUMI_HOME (${SANDBOX_MARKER} present)`);
+  if (isSandboxHome(pulumiHome))
+    throw new ModeGuardError(
+      `live run refused: ${pulumiHome} is a sandbox PULUMI_HOME (${SANDBOX_MARKER} present)`,
+    );
   const plugins = path.join(pulumiHome, "plugins");
   for (const dir of safeReaddir(plugins)) {
     for (const file of safeReaddir(path.join(plugins, dir))) {
       if (!file.startsWith("pulumi-resource-")) continue;
       const head = readHead(path.join(plugins, dir, file));
-      if (head.includes(LAUNCHER_SIGNATURE)) throw new ModeGuardError(`live run refused: ${path.join(dir, file)} is a sandbox plugin`);
+      if (head.includes(LAUNCHER_SIGNATURE))
+        throw new ModeGuardError(`live run refused: ${path.join(dir, file)} is a sandbox plugin`);
     }
   }
 }
@@ -44,17 +48,27 @@ export function assertLiveHome(pulumiHome: string): void {
 export function environmentProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (!env.STACKYARD_SANDBOX_DIR) problems.push("STACKYARD_SANDBOX_DIR is not set");
-  if (!env.PULUMI_HOME || !isSandboxHome(env.PULUMI_HOME)) problems.push(`PULUMI_HOME is not a sandbox home (no ${SANDBOX_MARKER})`);
+  if (!env.PULUMI_HOME || !isSandboxHome(env.PULUMI_HOME))
+    problems.push(`PULUMI_HOME is not a sandbox home (no ${SANDBOX_MARKER})`);
   for (const name of CREDENTIAL_ENV) {
     const v = env[name];
-    if (v && looksReal(v)) problems.push(`environment variable ${name} holds what looks like a real credential`);
+    if (v && looksReal(v))
+      problems.push(`environment variable ${name} holds what looks like a real credential`);
   }
   return problems;
 }
 
 const CREDENTIAL_ENV = [
-  "DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY",
-  "LINODE_TOKEN", "LINODE_API_TOKEN", "HCLOUD_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+  "DIGITALOCEAN_TOKEN",
+  "DIGITALOCEAN_ACCESS_TOKEN",
+  "SPACES_ACCESS_KEY_ID",
+  "SPACES_SECRET_ACCESS_KEY",
+  "LINODE_TOKEN",
+  "LINODE_API_TOKEN",
+  "HCLOUD_TOKEN",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
 ];
 
 /** Credential formats of the real clouds. Sandbox values (e.g. "sandbox", AKIASANDBOX…) never match. */
@@ -80,7 +94,13 @@ const CREDENTIAL_KEYS: Record<string, string[]> = {
 };
 
 const PUBLIC_DEFAULT_HOSTS = ["api.digitalocean.com", "api.linode.com", "api.hetzner.cloud"];
-const S3_COMPATIBLE = [/\.backblazeb2\.com$/, /\.digitaloceanspaces\.com$/, /\.linodeobjects\.com$/, /\.your-objectstorage\.com$/, /\.wasabisys\.com$/];
+const S3_COMPATIBLE = [
+  /\.backblazeb2\.com$/,
+  /\.digitaloceanspaces\.com$/,
+  /\.linodeobjects\.com$/,
+  /\.your-objectstorage\.com$/,
+  /\.wasabisys\.com$/,
+];
 
 /** Refusals for one provider's configuration (CheckConfig and Configure both call this). */
 export function configFailures(pkg: string, rawConfig: Props): Array<{ property: string; reason: string }> {
@@ -88,16 +108,19 @@ export function configFailures(pkg: string, rawConfig: Props): Array<{ property:
   const failures: Array<{ property: string; reason: string }> = [];
   for (const key of CREDENTIAL_KEYS[pkg] ?? []) {
     const v = config[key];
-    if (typeof v === "string" && looksReal(v)) failures.push({ property: key, reason: `sandbox refuses a real-looking ${pkg} credential` });
+    if (typeof v === "string" && looksReal(v))
+      failures.push({ property: key, reason: `sandbox refuses a real-looking ${pkg} credential` });
   }
-  if (typeof config.profile === "string" && config.profile !== "") failures.push({ property: "profile", reason: "sandbox refuses named AWS profiles (real credentials)" });
+  if (typeof config.profile === "string" && config.profile !== "")
+    failures.push({ property: "profile", reason: "sandbox refuses named AWS profiles (real credentials)" });
   const endpoints: Array<[string, unknown, boolean]> = [
     ["apiEndpoint", config.apiEndpoint, false],
     ["spacesEndpoint", config.spacesEndpoint, true],
     ["url", config.url, false],
     ["endpoint", config.endpoint, false],
   ];
-  for (const e of asList(config.endpoints)) for (const [svc, url] of Object.entries(e)) endpoints.push([`endpoints.${svc}`, url, svc === "s3"]);
+  for (const e of asList(config.endpoints))
+    for (const [svc, url] of Object.entries(e)) endpoints.push([`endpoints.${svc}`, url, svc === "s3"]);
   for (const [prop, url, s3] of endpoints) {
     const reason = endpointProblem(url, s3);
     if (reason) failures.push({ property: prop, reason });
@@ -125,9 +148,11 @@ function endpointProblem(url: unknown, s3Compatible: boolean): string | undefine
 /** A kubeconfig is accepted when absent, unknown (preview), or issued by the sandbox / pointing at loopback. */
 function kubeconfigProblem(kubeconfig: unknown): string | undefined {
   if (typeof kubeconfig !== "string" || kubeconfig === "" || kubeconfig === UNKNOWN) return undefined;
-  if (!kubeconfig.includes("\n") && !kubeconfig.trim().startsWith("{")) return "sandbox refuses a kubeconfig file path (it names a real cluster)";
+  if (!kubeconfig.includes("\n") && !kubeconfig.trim().startsWith("{"))
+    return "sandbox refuses a kubeconfig file path (it names a real cluster)";
   if (kubeconfig.includes("stackyard-sandbox-")) return undefined;
-  const server = /server:\s*"?([^\s"]+)/.exec(kubeconfig)?.[1] ?? /"server"\s*:\s*"([^"]+)"/.exec(kubeconfig)?.[1];
+  const server =
+    /server:\s*"?([^\s"]+)/.exec(kubeconfig)?.[1] ?? /"server"\s*:\s*"([^"]+)"/.exec(kubeconfig)?.[1];
   if (server && isLoopback(new URL(server).hostname)) return undefined;
   return "sandbox refuses a kubeconfig that was not issued by the sandbox";
 }

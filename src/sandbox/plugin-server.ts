@@ -19,7 +19,9 @@ type Handler = (call: { request: any }, callback: Callback) => void;
 const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as typeof import("@grpc/grpc-js");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
-const structproto = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdkDir] }));
+const structproto = require(
+  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdkDir] }),
+);
 
 export async function servePackage(pkg: string, args: string[]): Promise<void> {
   const store = CloudStore.fromEnv();
@@ -39,16 +41,25 @@ function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore
       read: readWithProperties(implementation.read.bind(implementation)),
     };
     // Keep the server's own methods bound to it (they use `this`).
-    for (const k of Object.keys(service)) if (!(k in wrapped) && implementation[k]) wrapped[k] = implementation[k].bind(implementation);
+    for (const k of Object.keys(service))
+      if (!(k in wrapped) && implementation[k]) wrapped[k] = implementation[k].bind(implementation);
     for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(implementation))) {
-      if (k !== "constructor" && typeof implementation[k] === "function" && !["checkConfig", "diffConfig", "configure", "read"].includes(k)) wrapped[k] = implementation[k].bind(implementation);
+      if (
+        k !== "constructor" &&
+        typeof implementation[k] === "function" &&
+        !["checkConfig", "diffConfig", "configure", "read"].includes(k)
+      )
+        wrapped[k] = implementation[k].bind(implementation);
     }
     return original.call(this, service, wrapped);
   };
 
   const checkConfig: Handler = (call, callback) => {
     const news = call.request.getNews()?.toJavaScript() ?? {};
-    const problems = [...environmentProblems(process.env).map((reason) => ({ property: "environment", reason })), ...configFailures(pkg, news)];
+    const problems = [
+      ...environmentProblems(process.env).map((reason) => ({ property: "environment", reason })),
+      ...configFailures(pkg, news),
+    ];
     const resp = new provproto.CheckResponse();
     resp.setInputs(call.request.getNews());
     resp.setFailuresList(
@@ -70,7 +81,11 @@ function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore
     const diffs = [...keys].filter((k) => !sameValue(olds[k], news[k]));
     const resp = new provproto.DiffResponse();
     // Config changes update the provider in place; no simulated resource needs replacing for them.
-    resp.setChanges(diffs.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
+    resp.setChanges(
+      diffs.length > 0
+        ? provproto.DiffResponse.DiffChanges.DIFF_SOME
+        : provproto.DiffResponse.DiffChanges.DIFF_NONE,
+    );
     resp.setDiffsList(diffs);
     callback(null, resp);
   };
@@ -79,10 +94,21 @@ function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore
     (delegate: Handler): Handler =>
     (call, callback) => {
       const config = configFromRequest(call.request);
-      const problems = [...environmentProblems(process.env), ...configFailures(pkg, config).map((f) => `${f.property}: ${f.reason}`)];
-      appendCall(store.dir, { package: pkg, method: "configure", phase: problems.length ? "error" : "end", ...(problems.length ? { message: problems.join("; ") } : {}) });
+      const problems = [
+        ...environmentProblems(process.env),
+        ...configFailures(pkg, config).map((f) => `${f.property}: ${f.reason}`),
+      ];
+      appendCall(store.dir, {
+        package: pkg,
+        method: "configure",
+        phase: problems.length ? "error" : "end",
+        ...(problems.length ? { message: problems.join("; ") } : {}),
+      });
       if (problems.length > 0) {
-        callback({ code: grpc.status.FAILED_PRECONDITION, details: `sandbox ${pkg} provider refused: ${problems.join("; ")}` });
+        callback({
+          code: grpc.status.FAILED_PRECONDITION,
+          details: `sandbox ${pkg} provider refused: ${problems.join("; ")}`,
+        });
         return;
       }
       impl.config = config;

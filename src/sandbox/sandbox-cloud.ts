@@ -98,9 +98,29 @@ export class SandboxCloud {
     for (const r of this.list(undefined, stack)) {
       const name = String(reveal(r.outputs.name ?? r.outputs.label) ?? r.id);
       if (r.sim.nodes) {
-        for (const n of r.sim.nodes) out.push({ type: r.type, id: r.id, node: n.name, name, stack: r.stack, role: n.role, replicationLagSeconds: n.replicationLagSeconds, healthy: n.healthy, status: r.sim.status });
+        for (const n of r.sim.nodes)
+          out.push({
+            type: r.type,
+            id: r.id,
+            node: n.name,
+            name,
+            stack: r.stack,
+            role: n.role,
+            replicationLagSeconds: n.replicationLagSeconds,
+            healthy: n.healthy,
+            status: r.sim.status,
+          });
       } else if (r.sim.role) {
-        out.push({ type: r.type, id: r.id, name, stack: r.stack, role: r.sim.role, replicationLagSeconds: r.sim.replicationLagSeconds ?? 0, healthy: r.sim.healthy ?? true, status: r.sim.status });
+        out.push({
+          type: r.type,
+          id: r.id,
+          name,
+          stack: r.stack,
+          role: r.sim.role,
+          replicationLagSeconds: r.sim.replicationLagSeconds ?? 0,
+          healthy: r.sim.healthy ?? true,
+          status: r.sim.status,
+        });
       }
     }
     return out;
@@ -108,7 +128,11 @@ export class SandboxCloud {
 
   /** Sets a host's or replica's role, lag, health or status (e.g. lag 45 s to make a failover guard refuse). */
   setDbNode(type: string, id: string, patch: DbNodePatch): CloudRecord {
-    return this.must(this.store.mutate(type, id, (rec) => Object.assign(rec.sim, definedOnly(patch))), type, id);
+    return this.must(
+      this.store.mutate(type, id, (rec) => Object.assign(rec.sim, definedOnly(patch))),
+      type,
+      id,
+    );
   }
 
   /** Same for one node of a managed cluster, by node name (e.g. "<cluster>-2"). */
@@ -137,7 +161,9 @@ export class SandboxCloud {
   /** Desired and ready replicas of a Kubernetes workload (id `namespace/name`). */
   workloadReplicas(type: string, id: string): { replicas: number; readyReplicas: number } | undefined {
     const sim = this.store.get(type, id)?.sim;
-    return sim?.replicas === undefined ? undefined : { replicas: sim.replicas, readyReplicas: sim.readyReplicas ?? 0 };
+    return sim?.replicas === undefined
+      ? undefined
+      : { replicas: sim.replicas, readyReplicas: sim.readyReplicas ?? 0 };
   }
 
   /** Simulated state of any resource (status, role, …). */
@@ -146,12 +172,20 @@ export class SandboxCloud {
   }
 
   setStatus(type: string, id: string, status: string): CloudRecord {
-    return this.must(this.store.mutate(type, id, (rec) => (rec.sim.status = status)), type, id);
+    return this.must(
+      this.store.mutate(type, id, (rec) => (rec.sim.status = status)),
+      type,
+      id,
+    );
   }
 
   /** Drift: changes outputs behind the engine's back (a later refresh reports it). */
   driftOutputs(type: string, id: string, patch: Props): CloudRecord {
-    return this.must(this.store.mutate(type, id, (rec) => Object.assign(rec.outputs, patch)), type, id);
+    return this.must(
+      this.store.mutate(type, id, (rec) => Object.assign(rec.outputs, patch)),
+      type,
+      id,
+    );
   }
 
   /** Drift: the resource vanished (deleted in the console); a refresh drops it from state. */
@@ -169,7 +203,15 @@ export class SandboxCloud {
     const pkg = type.startsWith("kubernetes:") ? "kubernetes" : type.split(":")[0]!;
     const spec = packageSpecs(pkg).resources.find((r) => r.type === type);
     if (!spec) throw new Error(`sandbox: ${type} is not simulated`);
-    const ctx = { store: this.store, alloc: new Allocator(this.store), config: {}, name: id, stack: "", id, memo: {} as Props };
+    const ctx = {
+      store: this.store,
+      alloc: new Allocator(this.store),
+      config: {},
+      name: id,
+      stack: "",
+      id,
+      memo: {} as Props,
+    };
     const now = new Date().toISOString();
     const rec: CloudRecord = {
       package: pkg,

@@ -10,7 +10,10 @@ import { Allocator, ProviderConfig, ResourceSpec, SpecContext } from "./resource
 // (create/read/update/delete/invoke) goes through `call`, which logs start and end, adds the
 // planned latency and throttling, and reports errors the way a cloud API would.
 
-export type InvokeFn = (args: Props, ctx: { store: CloudStore; config: ProviderConfig; alloc: Allocator }) => Props;
+export type InvokeFn = (
+  args: Props,
+  ctx: { store: CloudStore; config: ProviderConfig; alloc: Allocator },
+) => Props;
 
 export interface PackageSpecs {
   name: string;
@@ -47,7 +50,10 @@ export class SandboxProvider implements provider.Provider {
     const { type, name } = parseUrn(urn);
     const spec = this.spec(type);
     const hasOlds = olds && Object.keys(olds).length > 0;
-    const inputs = { ...news, ...(spec.defaults?.(news, hasOlds ? olds : undefined, { name, config: this.config }) ?? {}) };
+    const inputs = {
+      ...news,
+      ...(spec.defaults?.(news, hasOlds ? olds : undefined, { name, config: this.config }) ?? {}),
+    };
     return { inputs, failures: spec.validate?.(inputs) ?? [] };
   }
 
@@ -65,7 +71,8 @@ export class SandboxProvider implements provider.Provider {
     for (const p of spec.replaceOn ?? []) {
       const top = p.split(".")[0]!;
       if (!changed.includes(top)) continue;
-      if (containsUnknown(getPath(news, p)) || !sameValue(getPath(before, p), getPath(news, p))) replaces.add(top);
+      if (containsUnknown(getPath(news, p)) || !sameValue(getPath(before, p), getPath(news, p)))
+        replaces.add(top);
     }
     return {
       changes: changed.length > 0,
@@ -87,7 +94,15 @@ export class SandboxProvider implements provider.Provider {
       }
       const crash = this.faults.crashFor(plan, type, ordinal);
       if (crash === "before-cloud-write") this.crash(urn, type, undefined);
-      const ctx: SpecContext = { store: this.store, alloc: this.alloc, config: this.config, name, stack, id: "", memo: {} };
+      const ctx: SpecContext = {
+        store: this.store,
+        alloc: this.alloc,
+        config: this.config,
+        name,
+        stack,
+        id: "",
+        memo: {},
+      };
       const id = spec.newId(inputs, ctx);
       if (this.store.get(type, id)) throw new SimulatedApiError(409, `${type} "${id}" already exists`);
       const rec = this.write(spec, { ...ctx, id }, urn, inputs, undefined);
@@ -104,7 +119,8 @@ export class SandboxProvider implements provider.Provider {
       // An empty id tells the engine the resource is gone (refresh then drops it from state).
       if (!rec) return { id: "", props: {} };
       // The first read of a seeded resource adopts it: from now on the stack owns it.
-      if (rec.sim.adoptable && rec.urn === "") this.store.mutate(type, id, (r) => Object.assign(r, { urn, stack: parseUrn(urn).stack }));
+      if (rec.sim.adoptable && rec.urn === "")
+        this.store.mutate(type, id, (r) => Object.assign(r, { urn, stack: parseUrn(urn).stack }));
       return { id, props: rec.outputs, inputs: rec.inputs };
     });
   }
@@ -115,7 +131,15 @@ export class SandboxProvider implements provider.Provider {
     return this.handle("update", urn, type, id, async () => {
       const prior = this.store.get(type, id);
       if (!prior) throw new SimulatedApiError(404, `${type} "${id}" not found`);
-      const ctx: SpecContext = { store: this.store, alloc: this.alloc, config: this.config, name, stack, id, memo: { ...((prior.sim.memo as Props) ?? {}) } };
+      const ctx: SpecContext = {
+        store: this.store,
+        alloc: this.alloc,
+        config: this.config,
+        name,
+        stack,
+        id,
+        memo: { ...((prior.sim.memo as Props) ?? {}) },
+      };
       return { outs: this.write(spec, ctx, urn, news, prior).outputs };
     });
   }
@@ -142,7 +166,13 @@ export class SandboxProvider implements provider.Provider {
   }
 
   /** Computes outputs and simulated state, then stores the record (create when prior is absent). */
-  private write(spec: ResourceSpec, ctx: SpecContext, urn: string, inputs: Props, prior: CloudRecord | undefined): CloudRecord {
+  private write(
+    spec: ResourceSpec,
+    ctx: SpecContext,
+    urn: string,
+    inputs: Props,
+    prior: CloudRecord | undefined,
+  ): CloudRecord {
     const withPrior: SpecContext = { ...ctx, prior: prior?.outputs, priorSim: prior?.sim };
     const computed = spec.computed?.(inputs, withPrior) ?? {};
     const sim = spec.sim?.(inputs, withPrior) ?? { ...(prior?.sim ?? {}), status: "active" };
@@ -165,7 +195,13 @@ export class SandboxProvider implements provider.Provider {
   }
 
   /** Wraps one engine-visible call: latency, throttling with internal retries, and the call log. */
-  private async handle<T>(method: string, urn: string | undefined, type: string, id: string | undefined, fn: () => Promise<T>): Promise<T> {
+  private async handle<T>(
+    method: string,
+    urn: string | undefined,
+    type: string,
+    id: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const started = Date.now();
     this.log(method, "start", urn, type, id);
     try {
@@ -174,11 +210,23 @@ export class SandboxProvider implements provider.Provider {
       for (let attempt = 0; this.faults.takeThrottle(plan, type); attempt++) {
         this.log(method, "throttled", urn, type, id, "429 Too Many Requests");
         // The real providers' HTTP clients retry 429s with backoff; only a persistent 429 reaches the engine.
-        if (attempt >= THROTTLE_RETRIES) throw new SimulatedApiError(429, `429 Too Many Requests: giving up after ${THROTTLE_RETRIES} retries`);
+        if (attempt >= THROTTLE_RETRIES)
+          throw new SimulatedApiError(
+            429,
+            `429 Too Many Requests: giving up after ${THROTTLE_RETRIES} retries`,
+          );
         await sleep(25 * 2 ** attempt);
       }
       const result = await fn();
-      this.log(method, "end", urn, type, id ?? (result as { id?: string })?.id, undefined, Date.now() - started);
+      this.log(
+        method,
+        "end",
+        urn,
+        type,
+        id ?? (result as { id?: string })?.id,
+        undefined,
+        Date.now() - started,
+      );
       return result;
     } catch (e) {
       this.log(method, "error", urn, type, id, (e as Error).message, Date.now() - started);
@@ -192,7 +240,15 @@ export class SandboxProvider implements provider.Provider {
     throw new Error("unreachable: SIGKILL did not stop the plugin");
   }
 
-  private log(method: string, phase: Parameters<typeof appendCall>[1]["phase"], urn: string | undefined, type: string, id?: string, message?: string, ms?: number): void {
+  private log(
+    method: string,
+    phase: Parameters<typeof appendCall>[1]["phase"],
+    urn: string | undefined,
+    type: string,
+    id?: string,
+    message?: string,
+    ms?: number,
+  ): void {
     appendCall(this.store.dir, {
       package: this.pkg.name,
       method,

@@ -10,14 +10,24 @@ import { Sandbox, changes, createSandbox } from "./sandbox-harness";
 const program = (count: number) => async () => {
   const vpc = new digitalocean.Vpc("net", { region: "nyc3", ipRange: "10.20.0.0/20" });
   for (let i = 0; i < count; i++) {
-    new digitalocean.Droplet(`sidekiq-${i}`, { region: "nyc3", size: "s-1vcpu-1gb", image: "ubuntu-24-04-x64", vpcUuid: vpc.id, tags: ["role:sidekiq"] });
+    new digitalocean.Droplet(`sidekiq-${i}`, {
+      region: "nyc3",
+      size: "s-1vcpu-1gb",
+      image: "ubuntu-24-04-x64",
+      vpcUuid: vpc.id,
+      tags: ["role:sidekiq"],
+    });
   }
 };
 
-async function stateResources(stack: StackSession): Promise<{ droplets: number; pending: Array<{ type: string; urn: string }> }> {
+async function stateResources(
+  stack: StackSession,
+): Promise<{ droplets: number; pending: Array<{ type: string; urn: string }> }> {
   const state = await stack.stack.exportStack();
   const resources = (state.deployment?.resources ?? []) as Array<{ type: string }>;
-  const pending = ((state.deployment?.pending_operations ?? []) as Array<{ type: string; resource: { urn: string } }>).map((p) => ({ type: p.type, urn: p.resource.urn }));
+  const pending = (
+    (state.deployment?.pending_operations ?? []) as Array<{ type: string; resource: { urn: string } }>
+  ).map((p) => ({ type: p.type, urn: p.resource.urn }));
   return { droplets: resources.filter((r) => r.type === TYPES.droplet).length, pending };
 }
 
@@ -35,13 +45,22 @@ describe("sandbox fault injection", function () {
     const creates = sbx.cloud.calls().filter((c) => c.method === "create" && c.phase === "end");
     assert.equal(creates.length, 3);
     // Every create took at least the planned latency; the VPC and the droplets run one after the other.
-    assert.ok(creates.every((c) => (c.ms ?? 0) >= 400), JSON.stringify(creates.map((c) => c.ms)));
+    assert.ok(
+      creates.every((c) => (c.ms ?? 0) >= 400),
+      JSON.stringify(creates.map((c) => c.ms)),
+    );
     assert.ok(ms >= 800, `up took ${ms} ms`);
   });
 
   it("fails the Nth create of a type with the cloud's error, keeping what was created before it", async () => {
     const stack = await sbx.open("nth", program(3));
-    sbx.cloud.setFaults({ failNthCreate: { type: TYPES.droplet, n: 2, message: "422 Unprocessable Entity: droplet limit reached" } });
+    sbx.cloud.setFaults({
+      failNthCreate: {
+        type: TYPES.droplet,
+        n: 2,
+        message: "422 Unprocessable Entity: droplet limit reached",
+      },
+    });
     await assert.rejects(stack.up(), /droplet limit reached/);
     const state = await stateResources(stack);
     // Droplets are created in parallel: the one that failed is in neither the state nor the cloud.
@@ -80,7 +99,8 @@ describe("sandbox fault injection", function () {
     const stack = await sbx.open("crash", program(1));
     sbx.cloud.setFaults({ crashOnCreate: { type: TYPES.droplet } });
     await assert.rejects(stack.up(), (err: Error) => {
-      const line = err.message.split("\n").find((l) => /error:/.test(l) && /Droplet|sidekiq/.test(l)) ?? err.message;
+      const line =
+        err.message.split("\n").find((l) => /error:/.test(l) && /Droplet|sidekiq/.test(l)) ?? err.message;
       console.log(`      engine reported: ${line.trim().slice(0, 200)}`);
       assert.match(err.message, /error reading from server|transport is closing|connection|unavailable|EOF/i);
       return true;
@@ -91,7 +111,10 @@ describe("sandbox fault injection", function () {
     const leaked = sbx.cloud.list(TYPES.droplet);
     assert.equal(leaked.length, 1);
     const log = sbx.cloud.calls().filter((c) => c.type === TYPES.droplet && c.method === "create");
-    assert.deepEqual(log.map((c) => c.phase), ["start", "crash"]);
+    assert.deepEqual(
+      log.map((c) => c.phase),
+      ["start", "crash"],
+    );
     assert.equal(log[1]!.id, leaked[0]!.id);
     // Pending operations the engine may leave are reported, not guessed: record them for the report.
     console.log(`      pending operations after plugin crash: ${JSON.stringify(state.pending)}`);

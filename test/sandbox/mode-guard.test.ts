@@ -39,14 +39,25 @@ describe("sandbox mode guard", () => {
   });
 
   it("refuses real-looking credentials and endpoints of real deployments in provider config", () => {
-    assert.deepEqual(configFailures("digitalocean", { token: "sandbox", apiEndpoint: "https://api.digitalocean.com" }), []);
+    assert.deepEqual(
+      configFailures("digitalocean", { token: "sandbox", apiEndpoint: "https://api.digitalocean.com" }),
+      [],
+    );
     assert.equal(configFailures("digitalocean", { token: `dop_v1_${"a".repeat(64)}` }).length, 1);
     assert.equal(configFailures("digitalocean", { apiEndpoint: "https://do-proxy.corp.example" }).length, 1);
-    assert.deepEqual(configFailures("aws", { endpoints: [{ s3: "https://s3.us-west-001.backblazeb2.com" }] }), []);
+    assert.deepEqual(
+      configFailures("aws", { endpoints: [{ s3: "https://s3.us-west-001.backblazeb2.com" }] }),
+      [],
+    );
     assert.equal(configFailures("aws", { endpoints: [{ s3: "https://minio.internal.example" }] }).length, 1);
     assert.equal(configFailures("aws", { accessKey: "AKIAIOSFODNN7EXAMPLE" }).length, 1);
     assert.equal(configFailures("kubernetes", { kubeconfig: "/home/me/.kube/config" }).length, 1);
-    assert.deepEqual(configFailures("kubernetes", { kubeconfig: "apiVersion: v1\nusers:\n- user:\n    token: stackyard-sandbox-abc\n" }), []);
+    assert.deepEqual(
+      configFailures("kubernetes", {
+        kubeconfig: "apiVersion: v1\nusers:\n- user:\n    token: stackyard-sandbox-abc\n",
+      }),
+      [],
+    );
   });
 
   it("makes the engine fail when the plugin's environment carries a real-looking token", async () => {

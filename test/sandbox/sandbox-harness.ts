@@ -14,7 +14,11 @@ export interface Sandbox {
   cloud: SandboxCloud;
   pulumiHome: string;
   env: Record<string, string>;
-  open(stackName: string, program: PulumiFn, opts?: { projectName?: string; workDir?: string }): Promise<StackSession>;
+  open(
+    stackName: string,
+    program: PulumiFn,
+    opts?: { projectName?: string; workDir?: string },
+  ): Promise<StackSession>;
   cleanup(): void;
 }
 

@@ -20,7 +20,10 @@ export function copySiteProject(sbx: Sandbox, site: string): SiteRun {
   const workDir = path.join(sbx.root, `site-${site}`);
   fs.mkdirSync(path.join(workDir, "stacks"), { recursive: true });
   // Inline runs need no `main` (the engine would check that the compiled entry exists in workDir).
-  const project = YAML.parse(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+  const project = YAML.parse(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as Record<
+    string,
+    unknown
+  >;
   delete project.main;
   fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), YAML.stringify(project));
   const stackFile = path.join(workDir, "stacks", `Pulumi.${site}.yaml`);
@@ -40,7 +43,8 @@ export function copySiteProject(sbx: Sandbox, site: string): SiteRun {
 }
 
 export function projectName(): string {
-  return (YAML.parse(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+  return (YAML.parse(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { name: string })
+    .name;
 }
 
 export function siteStackExists(site: string): boolean {

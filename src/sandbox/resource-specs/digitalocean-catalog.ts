@@ -3,7 +3,19 @@
 // Prices are the public list prices noted in research/domain.md §4 (USD per month).
 
 export const DO_REGIONS = [
-  "nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "ams3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1",
+  "nyc1",
+  "nyc2",
+  "nyc3",
+  "sfo2",
+  "sfo3",
+  "ams3",
+  "sgp1",
+  "lon1",
+  "fra1",
+  "tor1",
+  "blr1",
+  "syd1",
+  "atl1",
 ];
 
 export interface DropletSize {
@@ -38,7 +50,13 @@ export function dropletSize(slug: string): DropletSize | undefined {
   if (!m) return undefined;
   const vcpus = Number(m[2]);
   const memory = Number(m[3]) * (m[4] === "gb" ? 1024 : 1);
-  return { slug, memory, vcpus, disk: Math.max(25, (memory / 1024) * 20), priceMonthly: Math.round((memory / 1024) * 6) };
+  return {
+    slug,
+    memory,
+    vcpus,
+    disk: Math.max(25, (memory / 1024) * 20),
+    priceMonthly: Math.round((memory / 1024) * 6),
+  };
 }
 
 /** Managed database node sizes look like db-s-2vcpu-4gb (or gd-/so1_5- variants). */
@@ -46,8 +64,15 @@ export function isDatabaseSize(slug: string): boolean {
   return /^(db-)?(s|gd|so1_5|m|c)-\d+vcpu-\d+gb$/.test(slug);
 }
 
-export function allSizes(): Array<DropletSize & { priceHourly: number; available: boolean; regions: string[] }> {
-  return NAMED.map((s) => ({ ...s, priceHourly: hourly(s.priceMonthly), available: true, regions: DO_REGIONS }));
+export function allSizes(): Array<
+  DropletSize & { priceHourly: number; available: boolean; regions: string[] }
+> {
+  return NAMED.map((s) => ({
+    ...s,
+    priceHourly: hourly(s.priceMonthly),
+    available: true,
+    regions: DO_REGIONS,
+  }));
 }
 
 export function hourly(monthly: number): number {

@@ -1,9 +1,19 @@
 import { CheckFailure } from "@pulumi/pulumi/provider";
 import { Props, reveal, secret, str } from "../property-values";
 import { clusterNodes } from "./db-roles";
-import { dropletSize, isDatabaseSize } from "./digitalocean-catalog";
+import { isDatabaseSize } from "./digitalocean-catalog";
 import { regionFailures } from "./digitalocean";
-import { ResourceSpec, SpecContext, autoName, defaultsOf, fixed, keep, nowIso, remember, simple } from "./spec";
+import {
+  ResourceSpec,
+  SpecContext,
+  autoName,
+  defaultsOf,
+  fixed,
+  keep,
+  nowIso,
+  remember,
+  simple,
+} from "./spec";
 
 // DigitalOcean managed data services (databases, Spaces, CDN) and Kubernetes. A cluster's engine,
 // region and name force replacement; size, nodeCount, version and tags update in place. Generated
@@ -12,7 +22,13 @@ import { ResourceSpec, SpecContext, autoName, defaultsOf, fixed, keep, nowIso, r
 const t = (name: string) => `digitalocean:index/${name[0]!.toLowerCase()}${name.slice(1)}:${name}`;
 const ENGINES = ["pg", "mysql", "valkey", "redis", "mongodb", "kafka", "opensearch"];
 
-function engineDefaults(engine: string): { port: number; user: string; database: string; scheme: string; version: string } {
+function engineDefaults(engine: string): {
+  port: number;
+  user: string;
+  database: string;
+  scheme: string;
+  version: string;
+} {
   switch (engine) {
     case "mysql":
       return { port: 25060, user: "doadmin", database: "defaultdb", scheme: "mysql", version: "8" };
@@ -33,7 +49,8 @@ function connection(ctx: SpecContext, hostLabel: string, engine: string, dbName?
   const u = user ?? e.user;
   const password = reveal(ctx.prior?.password) ?? ctx.alloc.password();
   const database = dbName ?? e.database;
-  const uri = (h: string) => `${e.scheme}://${u}:${password}@${h}:${e.port}/${database}${e.scheme === "postgresql" || e.scheme === "mysql" ? "?sslmode=require" : ""}`;
+  const uri = (h: string) =>
+    `${e.scheme}://${u}:${password}@${h}:${e.port}/${database}${e.scheme === "postgresql" || e.scheme === "mysql" ? "?sslmode=require" : ""}`;
   return {
     host,
     privateHost,
@@ -54,11 +71,17 @@ const databaseCluster: ResourceSpec = {
   validate(inputs) {
     const failures: CheckFailure[] = regionFailures(inputs);
     const engine = str(inputs, "engine");
-    if (engine !== undefined && !ENGINES.includes(engine)) failures.push({ property: "engine", reason: `unknown database engine "${engine}"` });
+    if (engine !== undefined && !ENGINES.includes(engine))
+      failures.push({ property: "engine", reason: `unknown database engine "${engine}"` });
     const size = str(inputs, "size");
-    if (size !== undefined && !isDatabaseSize(size)) failures.push({ property: "size", reason: `unknown database size "${size}"` });
+    if (size !== undefined && !isDatabaseSize(size))
+      failures.push({ property: "size", reason: `unknown database size "${size}"` });
     const nodes = reveal(inputs.nodeCount);
-    if (typeof nodes === "number" && (nodes < 1 || nodes > 3)) failures.push({ property: "nodeCount", reason: "a cluster has 1 to 3 nodes (a primary and up to two standbys)" });
+    if (typeof nodes === "number" && (nodes < 1 || nodes > 3))
+      failures.push({
+        property: "nodeCount",
+        reason: "a cluster has 1 to 3 nodes (a primary and up to two standbys)",
+      });
     return failures;
   },
   computed(inputs, ctx) {
@@ -68,7 +91,8 @@ const databaseCluster: ResourceSpec = {
       ...connection(ctx, name, engine),
       clusterUrn: `do:dbaas:${ctx.id}`,
       version: str(inputs, "version") ?? engineDefaults(engine).version,
-      privateNetworkUuid: str(inputs, "privateNetworkUuid") ?? keep(ctx, "privateNetworkUuid", () => ctx.alloc.uuid()),
+      privateNetworkUuid:
+        str(inputs, "privateNetworkUuid") ?? keep(ctx, "privateNetworkUuid", () => ctx.alloc.uuid()),
       projectId: str(inputs, "projectId") ?? keep(ctx, "projectId", () => ctx.alloc.uuid()),
       storageSizeMib: str(inputs, "storageSizeMib") ?? "30720",
       metricsEndpoints: [],
@@ -76,13 +100,18 @@ const databaseCluster: ResourceSpec = {
   },
   sim(inputs, ctx) {
     const nodeCount = Number(reveal(inputs.nodeCount) ?? 1);
-    return { ...ctx.priorSim, status: "online", nodes: clusterNodes(str(inputs, "name") ?? ctx.name, nodeCount, ctx.priorSim?.nodes) };
+    return {
+      ...ctx.priorSim,
+      status: "online",
+      nodes: clusterNodes(str(inputs, "name") ?? ctx.name, nodeCount, ctx.priorSim?.nodes),
+    };
   },
 };
 
 const databaseReplica: ResourceSpec = {
   type: t("DatabaseReplica"),
-  newId: (inputs, ctx) => `${str(inputs, "clusterId") ?? "cluster"}/replicas/${str(inputs, "name") ?? ctx.name}`,
+  newId: (inputs, ctx) =>
+    `${str(inputs, "clusterId") ?? "cluster"}/replicas/${str(inputs, "name") ?? ctx.name}`,
   replaceOn: ["clusterId", "name", "region", "privateNetworkUuid"],
   defaults: defaultsOf(autoName("name")),
   validate: (inputs) => regionFailures(inputs, "region", false),
@@ -92,12 +121,19 @@ const databaseReplica: ResourceSpec = {
     return {
       ...connection(ctx, `${str(inputs, "name") ?? ctx.name}`, engine),
       uuid: keep(ctx, "uuid", () => ctx.alloc.uuid()),
-      privateNetworkUuid: str(inputs, "privateNetworkUuid") ?? keep(ctx, "privateNetworkUuid", () => ctx.alloc.uuid()),
+      privateNetworkUuid:
+        str(inputs, "privateNetworkUuid") ?? keep(ctx, "privateNetworkUuid", () => ctx.alloc.uuid()),
       storageSizeMib: str(inputs, "storageSizeMib") ?? "30720",
     };
   },
   // The API reports `forking` while the copy runs; the provider waits for `active` before returning.
-  sim: (_i, ctx) => ({ status: "active", role: "replica", replicationLagSeconds: 0, healthy: true, ...ctx.priorSim }),
+  sim: (_i, ctx) => ({
+    status: "active",
+    role: "replica",
+    replicationLagSeconds: 0,
+    healthy: true,
+    ...ctx.priorSim,
+  }),
 };
 
 const clusterChild = (name: string, idPart: string, extra: Partial<ResourceSpec> = {}): ResourceSpec =>
@@ -114,75 +150,17 @@ const spacesBucket: ResourceSpec = {
   defaults: defaultsOf(autoName("name"), fixed({ region: "nyc3", acl: "private", forceDestroy: false })),
   validate(inputs) {
     const name = str(inputs, "name");
-    if (name !== undefined && !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name)) return [{ property: "name", reason: `invalid bucket name "${name}"` }];
+    if (name !== undefined && !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name))
+      return [{ property: "name", reason: `invalid bucket name "${name}"` }];
     return regionFailures(inputs);
   },
   computed: (inputs, ctx) => {
     const region = str(inputs, "region") ?? "nyc3";
-    return { bucketDomainName: `${ctx.id}.${region}.digitaloceanspaces.com`, endpoint: `${region}.digitaloceanspaces.com`, bucketUrn: `do:space:${ctx.id}` };
-  },
-};
-
-const kubeconfig = (ctx: SpecContext, name: string, endpoint: string) => {
-  // The token carries the sandbox marker, so mode-guard.ts can tell a simulated cluster's kubeconfig from a real one.
-  const token = remember(ctx, "kubeToken", () => `stackyard-sandbox-${ctx.alloc.hex(40)}`);
-  const ca = Buffer.from(`sandbox CA for ${name}`).toString("base64");
-  const raw = [
-    "apiVersion: v1",
-    "kind: Config",
-    `clusters:\n- cluster:\n    certificate-authority-data: ${ca}\n    server: ${endpoint}\n  name: do-${name}`,
-    `contexts:\n- context:\n    cluster: do-${name}\n    user: do-${name}-admin\n  name: do-${name}`,
-    `current-context: do-${name}`,
-    `users:\n- name: do-${name}-admin\n  user:\n    token: ${token}`,
-  ].join("\n");
-  return { kubeConfigs: secret([{ rawConfig: raw, host: endpoint, token, clusterCaCertificate: ca, expiresAt: "2099-01-01T00:00:00Z" }]) };
-};
-
-function poolNodes(ctx: SpecContext, priorPool: Props | undefined, pool: Props, name: string) {
-  const count = Number(reveal(pool.nodeCount) ?? reveal(pool.minNodes) ?? 1);
-  const prior = priorPool?.nodes as Props[] | undefined;
-  const nodes = Array.from({ length: count }, (_, i) => prior?.[i] ?? { id: ctx.alloc.uuid(), name: `${name}-${ctx.alloc.hex(5)}`, status: "running", dropletId: ctx.alloc.numericId(9), createdAt: nowIso(), updatedAt: nowIso() });
-  return { ...pool, id: priorPool?.id ?? ctx.alloc.uuid(), actualNodeCount: count, nodes };
-}
-
-const kubernetesCluster: ResourceSpec = {
-  type: t("KubernetesCluster"),
-  newId: (_i, ctx) => ctx.alloc.uuid(),
-  replaceOn: ["region", "name", "vpcUuid", "clusterSubnet", "serviceSubnet"],
-  defaults: defaultsOf(autoName("name"), fixed({ ha: false, autoUpgrade: false, surgeUpgrade: true, registryIntegration: false })),
-  validate(inputs) {
-    const failures = regionFailures(inputs);
-    const size = str((reveal(inputs.nodePool) as Props | undefined) ?? {}, "size");
-    if (size !== undefined && !dropletSize(size)) failures.push({ property: "nodePool.size", reason: `unknown droplet size "${size}"` });
-    return failures;
-  },
-  computed(inputs, ctx) {
-    const endpoint = `https://${ctx.id}.k8s.ondigitalocean.com`;
     return {
-      endpoint,
-      ipv4Address: keep(ctx, "ipv4Address", () => ctx.alloc.publicIpv4()),
-      status: "running",
-      clusterUrn: `do:kubernetes:${ctx.id}`,
-      clusterSubnet: str(inputs, "clusterSubnet") ?? "10.244.0.0/16",
-      serviceSubnet: str(inputs, "serviceSubnet") ?? "10.245.0.0/16",
-      vpcUuid: str(inputs, "vpcUuid") ?? keep(ctx, "vpcUuid", () => ctx.alloc.uuid()),
-      createdAt: keep(ctx, "createdAt", nowIso),
-      updatedAt: keep(ctx, "updatedAt", nowIso),
-      nodePool: poolNodes(ctx, reveal(ctx.prior?.nodePool) as Props | undefined, (reveal(inputs.nodePool) as Props) ?? {}, "pool"),
-      ...kubeconfig(ctx, str(inputs, "name") ?? ctx.name, endpoint),
+      bucketDomainName: `${ctx.id}.${region}.digitaloceanspaces.com`,
+      endpoint: `${region}.digitaloceanspaces.com`,
+      bucketUrn: `do:space:${ctx.id}`,
     };
-  },
-  sim: (_i, ctx) => ({ ...ctx.priorSim, status: "running" }),
-};
-
-const kubernetesNodePool: ResourceSpec = {
-  type: t("KubernetesNodePool"),
-  newId: (_i, ctx) => ctx.alloc.uuid(),
-  replaceOn: ["clusterId", "name", "size"],
-  defaults: defaultsOf(autoName("name")),
-  computed(inputs, ctx) {
-    const pool = poolNodes(ctx, reveal(ctx.prior) as Props | undefined, reveal(inputs) as Props, str(inputs, "name") ?? ctx.name);
-    return { actualNodeCount: pool.actualNodeCount, nodes: pool.nodes };
   },
 };
 
@@ -193,7 +171,9 @@ export const digitaloceanData: ResourceSpec[] = [
     replaceOn: ["clusterId"],
     validate(inputs) {
       const rules = (reveal(inputs.rules) as Props[] | undefined) ?? [];
-      const bad = rules.find((r) => typeof r.type === "string" && !["droplet", "k8s", "ip_addr", "tag", "app"].includes(r.type));
+      const bad = rules.find(
+        (r) => typeof r.type === "string" && !["droplet", "k8s", "ip_addr", "tag", "app"].includes(r.type),
+      );
       return bad ? [{ property: "rules", reason: `unknown rule type "${String(bad.type)}"` }] : [];
     },
   }),
@@ -201,31 +181,64 @@ export const digitaloceanData: ResourceSpec[] = [
     computed(inputs, ctx) {
       const cluster = ctx.store.get(t("DatabaseCluster"), str(inputs, "clusterId") ?? "");
       const engine = (cluster && str(cluster.inputs, "engine")) ?? "pg";
-      return connection(ctx, str(inputs, "name") ?? ctx.name, engine, str(inputs, "dbName"), str(inputs, "user"));
+      return connection(
+        ctx,
+        str(inputs, "name") ?? ctx.name,
+        engine,
+        str(inputs, "dbName"),
+        str(inputs, "user"),
+      );
     },
   }),
-  clusterChild("DatabaseUser", "user", { computed: (_i, ctx) => ({ password: secret(reveal(ctx.prior?.password) ?? ctx.alloc.password()), role: "normal" }) }),
+  clusterChild("DatabaseUser", "user", {
+    computed: (_i, ctx) => ({
+      password: secret(reveal(ctx.prior?.password) ?? ctx.alloc.password()),
+      role: "normal",
+    }),
+  }),
   clusterChild("DatabaseDb", "database"),
-  ...["DatabasePostgresqlConfig", "DatabaseMysqlConfig", "DatabaseValkeyConfig", "DatabaseRedisConfig"].map((n) =>
-    simple(t(n), (i) => str(i, "clusterId") ?? "cluster", { replaceOn: ["clusterId"] }),
+  ...["DatabasePostgresqlConfig", "DatabaseMysqlConfig", "DatabaseValkeyConfig", "DatabaseRedisConfig"].map(
+    (n) => simple(t(n), (i) => str(i, "clusterId") ?? "cluster", { replaceOn: ["clusterId"] }),
   ),
   spacesBucket,
-  simple(t("SpacesBucketCorsConfiguration"), (i) => `${str(i, "region") ?? "nyc3"}:${str(i, "bucket") ?? ""}`, { replaceOn: ["bucket", "region"] }),
-  simple(t("SpacesBucketPolicy"), (i) => `${str(i, "region") ?? "nyc3"}:${str(i, "bucket") ?? ""}`, { replaceOn: ["bucket", "region"] }),
-  simple(t("SpacesBucketObject"), (i) => str(i, "key") ?? "object", { replaceOn: ["bucket", "region", "key"], computed: (_i, ctx) => ({ etag: keep(ctx, "etag", () => ctx.alloc.hex(32)) }) }),
+  simple(
+    t("SpacesBucketCorsConfiguration"),
+    (i) => `${str(i, "region") ?? "nyc3"}:${str(i, "bucket") ?? ""}`,
+    { replaceOn: ["bucket", "region"] },
+  ),
+  simple(t("SpacesBucketPolicy"), (i) => `${str(i, "region") ?? "nyc3"}:${str(i, "bucket") ?? ""}`, {
+    replaceOn: ["bucket", "region"],
+  }),
+  simple(t("SpacesBucketObject"), (i) => str(i, "key") ?? "object", {
+    replaceOn: ["bucket", "region", "key"],
+    computed: (_i, ctx) => ({ etag: keep(ctx, "etag", () => ctx.alloc.hex(32)) }),
+  }),
   simple(t("SpacesKey"), (_i, ctx) => `DO00${ctx.alloc.hex(16).toUpperCase()}`, {
-    computed: (_i, ctx) => ({ accessKey: ctx.id, secretKey: secret(reveal(ctx.prior?.secretKey) ?? ctx.alloc.password()), createdAt: keep(ctx, "createdAt", nowIso) }),
+    computed: (_i, ctx) => ({
+      accessKey: ctx.id,
+      secretKey: secret(reveal(ctx.prior?.secretKey) ?? ctx.alloc.password()),
+      createdAt: keep(ctx, "createdAt", nowIso),
+    }),
   }),
   simple(t("Cdn"), (_i, ctx) => ctx.alloc.uuid(), {
     replaceOn: ["origin"],
     defaults: defaultsOf(fixed({ ttl: 3600 })),
-    computed: (inputs, ctx) => ({ endpoint: (str(inputs, "origin") ?? "origin").replace(".digitaloceanspaces.com", ".cdn.digitaloceanspaces.com"), createdAt: keep(ctx, "createdAt", nowIso) }),
+    computed: (inputs, ctx) => ({
+      endpoint: (str(inputs, "origin") ?? "origin").replace(
+        ".digitaloceanspaces.com",
+        ".cdn.digitaloceanspaces.com",
+      ),
+      createdAt: keep(ctx, "createdAt", nowIso),
+    }),
   }),
   simple(t("Certificate"), (inputs, ctx) => str(inputs, "name") ?? ctx.name, {
     replaceOn: ["name", "type", "domains", "privateKey", "leafCertificate", "certificateChain"],
     defaults: defaultsOf(autoName("name"), fixed({ type: "custom" })),
-    computed: (_i, ctx) => ({ uuid: keep(ctx, "uuid", () => ctx.alloc.uuid()), state: "verified", notAfter: "2099-01-01T00:00:00Z", sha1Fingerprint: keep(ctx, "sha1Fingerprint", () => ctx.alloc.hex(40)) }),
+    computed: (_i, ctx) => ({
+      uuid: keep(ctx, "uuid", () => ctx.alloc.uuid()),
+      state: "verified",
+      notAfter: "2099-01-01T00:00:00Z",
+      sha1Fingerprint: keep(ctx, "sha1Fingerprint", () => ctx.alloc.hex(40)),
+    }),
   }),
-  kubernetesCluster,
-  kubernetesNodePool,
 ];

@@ -12,8 +12,11 @@ const t = (name: string) => `digitalocean:index/${name[0]!.toLowerCase()}${name.
 
 export function regionFailures(inputs: Props, key = "region", required = true): CheckFailure[] {
   const region = str(inputs, key);
-  if (region === undefined) return required && inputs[key] === undefined ? [{ property: key, reason: `${key} is required` }] : [];
-  return DO_REGIONS.includes(region) ? [] : [{ property: key, reason: `unknown DigitalOcean region slug "${region}"` }];
+  if (region === undefined)
+    return required && inputs[key] === undefined ? [{ property: key, reason: `${key} is required` }] : [];
+  return DO_REGIONS.includes(region)
+    ? []
+    : [{ property: key, reason: `unknown DigitalOcean region slug "${region}"` }];
 }
 
 /** The private range droplets of this VPC (or the region's default VPC) take addresses from. */
@@ -27,19 +30,29 @@ const droplet: ResourceSpec = {
   type: t("Droplet"),
   newId: (_i, ctx) => ctx.alloc.numericId(9),
   replaceOn: ["region", "image", "userData", "sshKeys", "vpcUuid"],
-  defaults: defaultsOf(autoName("name"), fixed({ ipv6: false, monitoring: false, backups: false, resizeDisk: true, gracefulShutdown: false })),
+  defaults: defaultsOf(
+    autoName("name"),
+    fixed({ ipv6: false, monitoring: false, backups: false, resizeDisk: true, gracefulShutdown: false }),
+  ),
   validate(inputs) {
     const failures = regionFailures(inputs);
     const size = str(inputs, "size");
     if (inputs.size === undefined) failures.push({ property: "size", reason: "size is required" });
-    else if (size !== undefined && !dropletSize(size)) failures.push({ property: "size", reason: `unknown droplet size "${size}"` });
+    else if (size !== undefined && !dropletSize(size))
+      failures.push({ property: "size", reason: `unknown droplet size "${size}"` });
     if (inputs.image === undefined) failures.push({ property: "image", reason: "image is required" });
     const tags = strList(inputs, "tags");
-    if (tags.some((x) => !/^[a-zA-Z0-9_\-:]{1,255}$/.test(x))) failures.push({ property: "tags", reason: "tags may hold only letters, digits, '-', '_' and ':'" });
+    if (tags.some((x) => !/^[a-zA-Z0-9_\-:]{1,255}$/.test(x)))
+      failures.push({ property: "tags", reason: "tags may hold only letters, digits, '-', '_' and ':'" });
     return failures;
   },
   computed(inputs, ctx) {
-    const size = dropletSize(str(inputs, "size") ?? "") ?? { memory: 1024, vcpus: 1, disk: 25, priceMonthly: 6 };
+    const size = dropletSize(str(inputs, "size") ?? "") ?? {
+      memory: 1024,
+      vcpus: 1,
+      disk: 25,
+      priceMonthly: 6,
+    };
     const vpcUuid = str(inputs, "vpcUuid") ?? keep(ctx, "vpcUuid", () => ctx.alloc.uuid());
     return {
       dropletUrn: `do:droplet:${ctx.id}`,
@@ -73,7 +86,8 @@ const vpc: ResourceSpec = {
     vpcUrn: `do:vpc:${ctx.id}`,
     createdAt: keep(ctx, "createdAt", nowIso),
     default: false,
-    ipRange: str(inputs, "ipRange") ?? keep(ctx, "ipRange", () => defaultVpcRange(str(inputs, "region") ?? "nyc3")),
+    ipRange:
+      str(inputs, "ipRange") ?? keep(ctx, "ipRange", () => defaultVpcRange(str(inputs, "region") ?? "nyc3")),
   }),
 };
 
@@ -84,11 +98,20 @@ const firewall: ResourceSpec = {
   validate(inputs) {
     const failures: CheckFailure[] = [];
     const ids = reveal(inputs.dropletIds);
-    if (Array.isArray(ids) && ids.length > 10) failures.push({ property: "dropletIds", reason: `a firewall may name at most 10 droplets (got ${ids.length}); use tags` });
-    if (strList(inputs, "tags").length > 5) failures.push({ property: "tags", reason: "a firewall may name at most 5 tags" });
+    if (Array.isArray(ids) && ids.length > 10)
+      failures.push({
+        property: "dropletIds",
+        reason: `a firewall may name at most 10 droplets (got ${ids.length}); use tags`,
+      });
+    if (strList(inputs, "tags").length > 5)
+      failures.push({ property: "tags", reason: "a firewall may name at most 5 tags" });
     return failures;
   },
-  computed: (_i, ctx) => ({ status: "succeeded", createdAt: keep(ctx, "createdAt", nowIso), pendingChanges: [] }),
+  computed: (_i, ctx) => ({
+    status: "succeeded",
+    createdAt: keep(ctx, "createdAt", nowIso),
+    pendingChanges: [],
+  }),
 };
 
 /** Reserved (and legacy floating) IPs: the id is the address; dropletId moves it in place. */
@@ -98,8 +121,16 @@ function reservedIp(name: string, urnKind: string): ResourceSpec {
     newId: (_i, ctx) => ctx.alloc.publicIpv4(),
     replaceOn: ["region"],
     validate: (inputs) => regionFailures(inputs),
-    computed: (_i, ctx) => ({ ipAddress: ctx.id, [`${urnKind}Urn`]: `do:${urnKind.toLowerCase()}:${ctx.id}` }),
-    sim: (inputs, ctx) => ({ ...ctx.priorSim, status: "active", assignedTo: inputs.dropletId === undefined ? ctx.priorSim?.assignedTo : String(reveal(inputs.dropletId)) }),
+    computed: (_i, ctx) => ({
+      ipAddress: ctx.id,
+      [`${urnKind}Urn`]: `do:${urnKind.toLowerCase()}:${ctx.id}`,
+    }),
+    sim: (inputs, ctx) => ({
+      ...ctx.priorSim,
+      status: "active",
+      assignedTo:
+        inputs.dropletId === undefined ? ctx.priorSim?.assignedTo : String(reveal(inputs.dropletId)),
+    }),
   };
 }
 
@@ -111,12 +142,16 @@ function ipAssignment(name: string, ipType: string): ResourceSpec {
     replaceOn: ["ipAddress", "dropletId"],
     afterWrite(inputs, ctx) {
       const ip = str(inputs, "ipAddress");
-      if (ip) ctx.store.mutate(t(ipType), ip, (rec) => (rec.sim.assignedTo = String(reveal(inputs.dropletId))));
+      if (ip)
+        ctx.store.mutate(t(ipType), ip, (rec) => (rec.sim.assignedTo = String(reveal(inputs.dropletId))));
     },
     afterDelete(outputs, ctx) {
       const ip = str(outputs, "ipAddress");
       const droplet = String(reveal(outputs.dropletId));
-      if (ip) ctx.store.mutate(t(ipType), ip, (rec) => { if (rec.sim.assignedTo === droplet) delete rec.sim.assignedTo; });
+      if (ip)
+        ctx.store.mutate(t(ipType), ip, (rec) => {
+          if (rec.sim.assignedTo === droplet) delete rec.sim.assignedTo;
+        });
     },
   };
 }
@@ -125,7 +160,10 @@ const loadBalancer: ResourceSpec = {
   type: t("LoadBalancer"),
   newId: (_i, ctx) => ctx.alloc.uuid(),
   replaceOn: ["region", "vpcUuid", "network", "type"],
-  defaults: defaultsOf(autoName("name"), fixed({ sizeUnit: 1, redirectHttpToHttps: false, enableProxyProtocol: false })),
+  defaults: defaultsOf(
+    autoName("name"),
+    fixed({ sizeUnit: 1, redirectHttpToHttps: false, enableProxyProtocol: false }),
+  ),
   validate: (inputs) => regionFailures(inputs, "region", false),
   computed: (inputs, ctx) => ({
     ip: keep(ctx, "ip", () => ctx.alloc.publicIpv4()),
@@ -175,25 +213,69 @@ export const digitaloceanCompute: ResourceSpec[] = [
   ipAssignment("FloatingIpAssignment", "FloatingIp"),
   loadBalancer,
   volume,
-  simple(t("VolumeAttachment"), (i, ctx) => `${reveal(i.dropletId)}-${str(i, "volumeId")}-${ctx.alloc.hex(8)}`, { replaceOn: ["dropletId", "volumeId"] }),
-  simple(t("VolumeSnapshot"), (_i, ctx) => ctx.alloc.numericId(9), { replaceOn: ["volumeId", "name"], computed: (_i, ctx) => ({ createdAt: keep(ctx, "createdAt", nowIso), minDiskSize: 1, size: 0, regions: [] }) }),
+  simple(
+    t("VolumeAttachment"),
+    (i, ctx) => `${reveal(i.dropletId)}-${str(i, "volumeId")}-${ctx.alloc.hex(8)}`,
+    { replaceOn: ["dropletId", "volumeId"] },
+  ),
+  simple(t("VolumeSnapshot"), (_i, ctx) => ctx.alloc.numericId(9), {
+    replaceOn: ["volumeId", "name"],
+    computed: (_i, ctx) => ({
+      createdAt: keep(ctx, "createdAt", nowIso),
+      minDiskSize: 1,
+      size: 0,
+      regions: [],
+    }),
+  }),
   simple(t("DropletSnapshot"), (_i, ctx) => ctx.alloc.numericId(9), { replaceOn: ["dropletId", "name"] }),
   domain,
   dnsRecord,
-  simple(t("VpcPeering"), (_i, ctx) => ctx.alloc.uuid(), { replaceOn: ["vpcIds"], computed: (_i, ctx) => ({ status: "ACTIVE", createdAt: keep(ctx, "createdAt", nowIso) }) }),
-  simple(t("VpcNatGateway"), (_i, ctx) => ctx.alloc.uuid(), { replaceOn: ["region", "type"], validate: (i) => regionFailures(i) }),
-  simple(t("SshKey"), (_i, ctx) => ctx.alloc.numericId(8), { replaceOn: ["publicKey"], computed: (_i, ctx) => ({ fingerprint: keep(ctx, "fingerprint", () => ctx.alloc.hex(32).replace(/(..)(?!$)/g, "$1:")) }) }),
+  simple(t("VpcPeering"), (_i, ctx) => ctx.alloc.uuid(), {
+    replaceOn: ["vpcIds"],
+    computed: (_i, ctx) => ({ status: "ACTIVE", createdAt: keep(ctx, "createdAt", nowIso) }),
+  }),
+  simple(t("VpcNatGateway"), (_i, ctx) => ctx.alloc.uuid(), {
+    replaceOn: ["region", "type"],
+    validate: (i) => regionFailures(i),
+  }),
+  simple(t("SshKey"), (_i, ctx) => ctx.alloc.numericId(8), {
+    replaceOn: ["publicKey"],
+    computed: (_i, ctx) => ({
+      fingerprint: keep(ctx, "fingerprint", () => ctx.alloc.hex(32).replace(/(..)(?!$)/g, "$1:")),
+    }),
+  }),
   simple(t("Tag"), (inputs) => str(inputs, "name") ?? "tag", {
     replaceOn: ["name"],
-    computed: () => ({ dropletsCount: 0, imagesCount: 0, totalResourceCount: 0, volumesCount: 0, volumeSnapshotsCount: 0, databasesCount: 0 }),
+    computed: () => ({
+      dropletsCount: 0,
+      imagesCount: 0,
+      totalResourceCount: 0,
+      volumesCount: 0,
+      volumeSnapshotsCount: 0,
+      databasesCount: 0,
+    }),
   }),
   simple(t("Project"), (_i, ctx) => ctx.alloc.uuid(), {
     defaults: defaultsOf(fixed({ purpose: "Web Application", isDefault: false })),
-    computed: (_i, ctx) => ({ ownerUuid: keep(ctx, "ownerUuid", () => ctx.alloc.uuid()), ownerId: 1, createdAt: keep(ctx, "createdAt", nowIso), updatedAt: keep(ctx, "updatedAt", nowIso) }),
+    computed: (_i, ctx) => ({
+      ownerUuid: keep(ctx, "ownerUuid", () => ctx.alloc.uuid()),
+      ownerId: 1,
+      createdAt: keep(ctx, "createdAt", nowIso),
+      updatedAt: keep(ctx, "updatedAt", nowIso),
+    }),
   }),
   simple(t("ProjectResources"), (i) => str(i, "project") ?? "project", { replaceOn: ["project"] }),
-  simple(t("DropletAutoscale"), (_i, ctx) => ctx.alloc.uuid(), { computed: (_i, ctx) => ({ status: "active", createdAt: keep(ctx, "createdAt", nowIso), updatedAt: keep(ctx, "updatedAt", nowIso), currentUtilizations: [] }) }),
-  simple(t("UptimeCheck"), (_i, ctx) => ctx.alloc.uuid(), { defaults: defaultsOf(fixed({ enabled: true, type: "https" })) }),
+  simple(t("DropletAutoscale"), (_i, ctx) => ctx.alloc.uuid(), {
+    computed: (_i, ctx) => ({
+      status: "active",
+      createdAt: keep(ctx, "createdAt", nowIso),
+      updatedAt: keep(ctx, "updatedAt", nowIso),
+      currentUtilizations: [],
+    }),
+  }),
+  simple(t("UptimeCheck"), (_i, ctx) => ctx.alloc.uuid(), {
+    defaults: defaultsOf(fixed({ enabled: true, type: "https" })),
+  }),
   simple(t("UptimeAlert"), (_i, ctx) => ctx.alloc.uuid(), { replaceOn: ["checkId"] }),
   simple(t("MonitorAlert"), (_i, ctx) => ctx.alloc.uuid(), { computed: (_i, ctx) => ({ uuid: ctx.id }) }),
 ];

@@ -26,9 +26,25 @@ export const digitaloceanInvokes: Record<string, InvokeFn> = {
   [doType("getRegion")]: (args) => {
     const slug = str(args, "slug") ?? "nyc3";
     if (!DO_REGIONS.includes(slug)) throw new Error(`digitalocean: region ${slug} not found`);
-    return { id: slug, slug, name: slug.toUpperCase(), available: true, features: ["backups", "ipv6", "metadata", "storage"], sizes: allSizes().map((s) => s.slug) };
+    return {
+      id: slug,
+      slug,
+      name: slug.toUpperCase(),
+      available: true,
+      features: ["backups", "ipv6", "metadata", "storage"],
+      sizes: allSizes().map((s) => s.slug),
+    };
   },
-  [doType("getRegions")]: () => ({ id: "regions", regions: DO_REGIONS.map((slug) => ({ slug, name: slug.toUpperCase(), available: true, features: [], sizes: [] })) }),
+  [doType("getRegions")]: () => ({
+    id: "regions",
+    regions: DO_REGIONS.map((slug) => ({
+      slug,
+      name: slug.toUpperCase(),
+      available: true,
+      features: [],
+      sizes: [],
+    })),
+  }),
   [doType("getDatabaseReplica")]: (args, { store }) => {
     const id = `${str(args, "clusterId")}/replicas/${str(args, "name")}`;
     const rec = store.get("digitalocean:index/databaseReplica:DatabaseReplica", id);
@@ -37,7 +53,9 @@ export const digitaloceanInvokes: Record<string, InvokeFn> = {
   },
   [doType("getDroplets")]: (_args, { store }) => ({
     id: "droplets",
-    droplets: store.list("digitalocean:index/droplet:Droplet").map((r) => ({ ...r.outputs, id: Number(r.id) })),
+    droplets: store
+      .list("digitalocean:index/droplet:Droplet")
+      .map((r) => ({ ...r.outputs, id: Number(r.id) })),
   }),
   [doType("getKubernetesVersions")]: (args) => ({
     id: "versions",
@@ -61,7 +79,16 @@ export const linodeInvokes: Record<string, InvokeFn> = {
       class: id.includes("dedicated") ? "dedicated" : "standard",
       price: { hourly: type.monthly / 730, monthly: type.monthly },
       prices: [{ hourly: type.monthly / 730, monthly: type.monthly }],
-      addons: [{ backups: [{ price: { hourly: 0, monthly: type.monthly / 5 }, prices: [{ hourly: 0, monthly: type.monthly / 5 }] }] }],
+      addons: [
+        {
+          backups: [
+            {
+              price: { hourly: 0, monthly: type.monthly / 5 },
+              prices: [{ hourly: 0, monthly: type.monthly / 5 }],
+            },
+          ],
+        },
+      ],
     };
   },
 };
@@ -70,15 +97,47 @@ export const hcloudInvokes: Record<string, InvokeFn> = {
   "hcloud:index/getServerType:getServerType": (args) => {
     const name = str(args, "name") ?? "cx22";
     const n = Number(/\d+/.exec(name)?.[0] ?? 22);
-    return { id: n, name, cores: Math.max(2, Math.floor(n / 10) * 2), memory: Math.max(4, Math.floor(n / 10) * 4), disk: n * 4, architecture: name.startsWith("cax") ? "arm" : "x86", cpuType: name.startsWith("ccx") ? "dedicated" : "shared", storageType: "local", description: name.toUpperCase(), isDeprecated: false, includedTraffic: 20 * 1024 ** 4 };
+    return {
+      id: n,
+      name,
+      cores: Math.max(2, Math.floor(n / 10) * 2),
+      memory: Math.max(4, Math.floor(n / 10) * 4),
+      disk: n * 4,
+      architecture: name.startsWith("cax") ? "arm" : "x86",
+      cpuType: name.startsWith("ccx") ? "dedicated" : "shared",
+      storageType: "local",
+      description: name.toUpperCase(),
+      isDeprecated: false,
+      includedTraffic: 20 * 1024 ** 4,
+    };
   },
 };
 
 export const awsInvokes: Record<string, InvokeFn> = {
-  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: AWS_ACCOUNT, accountId: AWS_ACCOUNT, arn: `arn:aws:iam::${AWS_ACCOUNT}:user/sandbox`, userId: "AIDASANDBOX000000000" }),
-  "aws:index/getRegion:getRegion": (_a, { config }) => ({ id: awsRegion(config), name: awsRegion(config), region: awsRegion(config), description: awsRegion(config), endpoint: `ec2.${awsRegion(config)}.amazonaws.com` }),
-  "aws:index/getPartition:getPartition": () => ({ id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
-  "aws:iam/getPolicyDocument:getPolicyDocument": (args) => ({ id: "policy", json: policyJson(args), minifiedJson: JSON.stringify(JSON.parse(policyJson(args))) }),
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+    id: AWS_ACCOUNT,
+    accountId: AWS_ACCOUNT,
+    arn: `arn:aws:iam::${AWS_ACCOUNT}:user/sandbox`,
+    userId: "AIDASANDBOX000000000",
+  }),
+  "aws:index/getRegion:getRegion": (_a, { config }) => ({
+    id: awsRegion(config),
+    name: awsRegion(config),
+    region: awsRegion(config),
+    description: awsRegion(config),
+    endpoint: `ec2.${awsRegion(config)}.amazonaws.com`,
+  }),
+  "aws:index/getPartition:getPartition": () => ({
+    id: "aws",
+    partition: "aws",
+    dnsSuffix: "amazonaws.com",
+    reverseDnsPrefix: "com.amazonaws",
+  }),
+  "aws:iam/getPolicyDocument:getPolicyDocument": (args) => ({
+    id: "policy",
+    json: policyJson(args),
+    minifiedJson: JSON.stringify(JSON.parse(policyJson(args))),
+  }),
 };
 
 /** Renders getPolicyDocument's statements the way the provider does (IAM JSON, Version 2012-10-17). */
@@ -93,11 +152,14 @@ function policyJson(args: Props): string {
     if (s.resources) out.Resource = one(s.resources);
     if (s.notResources) out.NotResource = one(s.notResources);
     if (Array.isArray(s.principals)) {
-      out.Principal = Object.fromEntries((s.principals as Props[]).map((p) => [String(p.type), one(p.identifiers)]));
+      out.Principal = Object.fromEntries(
+        (s.principals as Props[]).map((p) => [String(p.type), one(p.identifiers)]),
+      );
     }
     if (Array.isArray(s.conditions)) {
       const cond: Record<string, Props> = {};
-      for (const c of s.conditions as Props[]) (cond[String(c.test)] ??= {})[String(c.variable)] = one(c.values);
+      for (const c of s.conditions as Props[])
+        (cond[String(c.test)] ??= {})[String(c.variable)] = one(c.values);
       out.Condition = cond;
     }
     return out;
@@ -106,5 +168,9 @@ function policyJson(args: Props): string {
 }
 
 export const kubernetesInvokes: Record<string, InvokeFn> = {
-  "kubernetes:yaml:decode": (args) => ({ result: YAML.parseAllDocuments(str(args, "text") ?? "").map((d) => d.toJS()).filter((o) => o !== null) }),
+  "kubernetes:yaml:decode": (args) => ({
+    result: YAML.parseAllDocuments(str(args, "text") ?? "")
+      .map((d) => d.toJS())
+      .filter((o) => o !== null),
+  }),
 };

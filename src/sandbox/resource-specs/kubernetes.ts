@@ -8,7 +8,15 @@ import { ResourceSpec, SpecContext, keep, nowIso } from "./spec";
 // named is replaced delete-first (two objects cannot share a name). Workloads record
 // spec.replicas as desired and ready replicas in the simulated state.
 
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PersistentVolume", "CustomResourceDefinition", "PriorityClass"]);
+const CLUSTER_SCOPED = new Set([
+  "Namespace",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "StorageClass",
+  "PersistentVolume",
+  "CustomResourceDefinition",
+  "PriorityClass",
+]);
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "ReplicaSet"]);
 const AUTONAMED = "pulumi.com/autonamed";
 
@@ -35,7 +43,14 @@ function objectId(kind: string, meta: Props): string {
 function status(kind: string, inputs: Props, ctx: SpecContext): Props | undefined {
   const replicas = Number(getPath(inputs, "spec.replicas") ?? 1);
   if (WORKLOADS.has(kind)) {
-    return { replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, observedGeneration: 1, conditions: [{ type: "Available", status: "True" }] };
+    return {
+      replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+      updatedReplicas: replicas,
+      observedGeneration: 1,
+      conditions: [{ type: "Available", status: "True" }],
+    };
   }
   if (kind === "Service" && getPath(inputs, "spec.type") === "LoadBalancer") {
     return { loadBalancer: { ingress: [{ ip: keep(ctx, "lbIp", () => ctx.alloc.publicIpv4()) }] } };
@@ -51,18 +66,29 @@ function k8s(groupVersion: string, kind: string): ResourceSpec {
     type: `kubernetes:${groupVersion}:${kind}`,
     newId: (inputs) => objectId(kind, metadataOf(inputs)),
     replaceOn: ["metadata.name", "metadata.namespace", ...immutable],
-    deleteBeforeReplace: (news) => ((metadataOf(news).annotations as Props | undefined) ?? {})[AUTONAMED] !== "true",
+    deleteBeforeReplace: (news) =>
+      ((metadataOf(news).annotations as Props | undefined) ?? {})[AUTONAMED] !== "true",
     defaults(news, olds, ctx) {
       const meta = metadataOf(news);
       if (meta.name !== undefined) return {};
       // Autoname like the provider: keep the old name, or `<logical name>-<8 random chars>`.
       const oldMeta = olds ? metadataOf(olds) : {};
-      const name = typeof oldMeta.name === "string" ? oldMeta.name : `${ctx.name}-${crypto.randomBytes(4).toString("hex")}`;
-      return { metadata: { ...((news.metadata as Props) ?? {}), name, annotations: { ...((meta.annotations as Props) ?? {}), [AUTONAMED]: "true" } } };
+      const name =
+        typeof oldMeta.name === "string"
+          ? oldMeta.name
+          : `${ctx.name}-${crypto.randomBytes(4).toString("hex")}`;
+      return {
+        metadata: {
+          ...((news.metadata as Props) ?? {}),
+          name,
+          annotations: { ...((meta.annotations as Props) ?? {}), [AUTONAMED]: "true" },
+        },
+      };
     },
     validate(inputs) {
       const name = metadataOf(inputs).name;
-      if (typeof name === "string" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) return [{ property: "metadata.name", reason: `invalid object name "${name}" (RFC 1123)` }];
+      if (typeof name === "string" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name))
+        return [{ property: "metadata.name", reason: `invalid object name "${name}" (RFC 1123)` }];
       return [];
     },
     computed(inputs, ctx) {
@@ -81,7 +107,12 @@ function k8s(groupVersion: string, kind: string): ResourceSpec {
       const st = status(kind, inputs, ctx);
       if (st) out.status = st;
       if (kind === "Service") {
-        out.spec = { ...((inputs.spec as Props) ?? {}), clusterIP: str((inputs.spec as Props) ?? {}, "clusterIP") ?? keep(ctx, "clusterIP", () => ctx.alloc.privateIpv4("10.245.0.0/16")) };
+        out.spec = {
+          ...((inputs.spec as Props) ?? {}),
+          clusterIP:
+            str((inputs.spec as Props) ?? {}, "clusterIP") ??
+            keep(ctx, "clusterIP", () => ctx.alloc.privateIpv4("10.245.0.0/16")),
+        };
       }
       return out;
     },
@@ -97,7 +128,10 @@ const helmRelease: ResourceSpec = {
   type: "kubernetes:helm.sh/v3:Release",
   newId: (inputs) => `${str(inputs, "namespace") ?? "default"}/${str(inputs, "name") ?? "release"}`,
   replaceOn: ["name", "namespace"],
-  defaults: (news, olds, ctx) => (news.name !== undefined ? {} : { name: str(olds ?? {}, "name") ?? `${ctx.name}-${crypto.randomBytes(4).toString("hex")}` }),
+  defaults: (news, olds, ctx) =>
+    news.name !== undefined
+      ? {}
+      : { name: str(olds ?? {}, "name") ?? `${ctx.name}-${crypto.randomBytes(4).toString("hex")}` },
   computed: (inputs, ctx) => ({
     status: {
       name: str(inputs, "name"),
@@ -113,7 +147,19 @@ const helmRelease: ResourceSpec = {
 
 const KINDS: Array<[string, string[]]> = [
   ["apps/v1", ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]],
-  ["core/v1", ["Service", "ConfigMap", "Secret", "Namespace", "PersistentVolumeClaim", "PersistentVolume", "ServiceAccount", "Pod"]],
+  [
+    "core/v1",
+    [
+      "Service",
+      "ConfigMap",
+      "Secret",
+      "Namespace",
+      "PersistentVolumeClaim",
+      "PersistentVolume",
+      "ServiceAccount",
+      "Pod",
+    ],
+  ],
   ["networking.k8s.io/v1", ["Ingress", "NetworkPolicy", "IngressClass"]],
   ["autoscaling/v2", ["HorizontalPodAutoscaler"]],
   ["autoscaling/v1", ["HorizontalPodAutoscaler"]],
@@ -124,4 +170,7 @@ const KINDS: Array<[string, string[]]> = [
   ["scheduling.k8s.io/v1", ["PriorityClass"]],
 ];
 
-export const kubernetesSpecs: ResourceSpec[] = [...KINDS.flatMap(([gv, kinds]) => kinds.map((k) => k8s(gv, k))), helmRelease];
+export const kubernetesSpecs: ResourceSpec[] = [
+  ...KINDS.flatMap(([gv, kinds]) => kinds.map((k) => k8s(gv, k))),
+  helmRelease,
+];

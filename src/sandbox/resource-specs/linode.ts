@@ -8,12 +8,31 @@ import { ResourceSpec, autoName, defaultsOf, fixed, keep, nowIso, simple } from 
 // in place. Ids are numeric, like the API's.
 
 const t = (name: string) => `linode:index/${name[0]!.toLowerCase()}${name.slice(1)}:${name}`;
-const REGIONS = ["us-east", "us-central", "us-west", "us-southeast", "us-iad", "us-ord", "ca-central", "eu-west", "eu-central", "ap-south", "ap-northeast", "ap-southeast", "ap-west"];
-const numeric = (digits: number): ResourceSpec["newId"] => (_i, ctx) => ctx.alloc.numericId(digits);
+const REGIONS = [
+  "us-east",
+  "us-central",
+  "us-west",
+  "us-southeast",
+  "us-iad",
+  "us-ord",
+  "ca-central",
+  "eu-west",
+  "eu-central",
+  "ap-south",
+  "ap-northeast",
+  "ap-southeast",
+  "ap-west",
+];
+const numeric =
+  (digits: number): ResourceSpec["newId"] =>
+  (_i, ctx) =>
+    ctx.alloc.numericId(digits);
 
 function regionCheck(inputs: Props) {
   const r = str(inputs, "region");
-  return r === undefined || REGIONS.includes(r) ? [] : [{ property: "region", reason: `unknown Linode region "${r}"` }];
+  return r === undefined || REGIONS.includes(r)
+    ? []
+    : [{ property: "region", reason: `unknown Linode region "${r}"` }];
 }
 
 /** Linode plan sizes: g6-nanode-1, g6-standard-N, g6-dedicated-N, g7-highmem-N. Memory in MB. */
@@ -34,7 +53,8 @@ const instance: ResourceSpec = {
   validate(inputs) {
     const failures = regionCheck(inputs);
     const type = str(inputs, "type");
-    if (type !== undefined && !linodeType(type)) failures.push({ property: "type", reason: `unknown Linode type "${type}"` });
+    if (type !== undefined && !linodeType(type))
+      failures.push({ property: "type", reason: `unknown Linode type "${type}"` });
     return failures;
   },
   computed(inputs, ctx) {
@@ -44,11 +64,16 @@ const instance: ResourceSpec = {
       ipAddress: ipv4,
       ipv4s: [ipv4],
       ipv6: keep(ctx, "ipv6", () => `${ctx.alloc.ipv6()}/128`),
-      privateIpAddress: reveal(inputs.privateIp) === true ? keep(ctx, "privateIpAddress", () => ctx.alloc.privateIpv4("192.168.128.0/17")) : "",
+      privateIpAddress:
+        reveal(inputs.privateIp) === true
+          ? keep(ctx, "privateIpAddress", () => ctx.alloc.privateIpv4("192.168.128.0/17"))
+          : "",
       status: "running",
       booted: true,
       hasUserData: Array.isArray(reveal(inputs.metadatas)),
-      specs: [{ memory: spec.memory, vcpus: spec.vcpus, disk: (spec.memory / 1024) * 25 * 1024, transfer: 1000 }],
+      specs: [
+        { memory: spec.memory, vcpus: spec.vcpus, disk: (spec.memory / 1024) * 25 * 1024, transfer: 1000 },
+      ],
       hostUuid: keep(ctx, "hostUuid", () => ctx.alloc.uuid()),
       lkeClusterId: 0,
     };
@@ -58,14 +83,19 @@ const instance: ResourceSpec = {
 
 const objectBucket: ResourceSpec = {
   type: t("ObjectStorageBucket"),
-  newId: (inputs) => `${str(inputs, "region") ?? str(inputs, "cluster") ?? "us-east-1"}:${str(inputs, "label") ?? "bucket"}`,
+  newId: (inputs) =>
+    `${str(inputs, "region") ?? str(inputs, "cluster") ?? "us-east-1"}:${str(inputs, "label") ?? "bucket"}`,
   replaceOn: ["label", "region", "cluster"],
   deleteBeforeReplace: () => true,
   defaults: defaultsOf(autoName("label")),
   computed: (inputs) => {
     const region = str(inputs, "region") ?? str(inputs, "cluster") ?? "us-east-1";
     const label = str(inputs, "label") ?? "bucket";
-    return { hostname: `${label}.${region}.linodeobjects.com`, endpoint: `${region}.linodeobjects.com`, s3Endpoint: `${region}.linodeobjects.com` };
+    return {
+      hostname: `${label}.${region}.linodeobjects.com`,
+      endpoint: `${region}.linodeobjects.com`,
+      s3Endpoint: `${region}.linodeobjects.com`,
+    };
   },
 };
 
@@ -86,17 +116,38 @@ const database = (name: string, engine: string): ResourceSpec => ({
     members: keep(ctx, "members", () => ({ [ctx.alloc.publicIpv4()]: "primary" })),
     created: keep(ctx, "created", nowIso),
   }),
-  sim: (inputs, ctx) => ({ status: "active", ...ctx.priorSim, nodes: clusterSize(inputs, ctx.priorSim?.nodes) }),
+  sim: (inputs, ctx) => ({
+    status: "active",
+    ...ctx.priorSim,
+    nodes: clusterSize(inputs, ctx.priorSim?.nodes),
+  }),
 });
 
 function clusterSize(inputs: Props, prior: DbNode[] | undefined): DbNode[] {
   const n = Number(reveal(inputs.clusterSize) ?? 1);
-  return Array.from({ length: n }, (_, i) => prior?.[i] ?? { name: `node-${i + 1}`, role: i === 0 ? "primary" : "standby", replicationLagSeconds: 0, healthy: true });
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      prior?.[i] ?? {
+        name: `node-${i + 1}`,
+        role: i === 0 ? "primary" : "standby",
+        replicationLagSeconds: 0,
+        healthy: true,
+      },
+  );
 }
 
 export const linodeSpecs: ResourceSpec[] = [
   instance,
-  simple(t("InstanceIp"), numeric(8), { replaceOn: ["linodeId", "public"], computed: (_i, ctx) => ({ address: keep(ctx, "address", () => ctx.alloc.publicIpv4()), prefix: 24, type: "ipv4", rdns: "" }) }),
+  simple(t("InstanceIp"), numeric(8), {
+    replaceOn: ["linodeId", "public"],
+    computed: (_i, ctx) => ({
+      address: keep(ctx, "address", () => ctx.alloc.publicIpv4()),
+      prefix: 24,
+      type: "ipv4",
+      rdns: "",
+    }),
+  }),
   simple(t("InstanceSharedIps"), (i) => String(reveal(i.linodeId)), { replaceOn: ["linodeId"] }),
   simple(t("Ipv6Range"), (_i, ctx) => `${ctx.alloc.ipv6().replace(/::1$/, "::")}`, {
     replaceOn: ["prefixLength", "linodeId", "routeTarget"],
@@ -105,29 +156,82 @@ export const linodeSpecs: ResourceSpec[] = [
   simple(t("Firewall"), numeric(6), {
     defaults: defaultsOf(autoName("label")),
     validate: (inputs) =>
-      ["inboundPolicy", "outboundPolicy"].filter((k) => inputs[k] === undefined).map((k) => ({ property: k, reason: `${k} is required` })),
+      ["inboundPolicy", "outboundPolicy"]
+        .filter((k) => inputs[k] === undefined)
+        .map((k) => ({ property: k, reason: `${k} is required` })),
     computed: () => ({ status: "enabled", devices: [] }),
   }),
   simple(t("FirewallDevice"), numeric(6), { replaceOn: ["firewallId", "entityId", "entityType"] }),
   objectBucket,
-  simple(t("ObjectStorageKey"), numeric(6), { computed: (_i, ctx) => ({ accessKey: keep(ctx, "accessKey", () => ctx.alloc.hex(20).toUpperCase()), secretKey: secret(reveal(ctx.prior?.secretKey) ?? ctx.alloc.password()), limited: false }) }),
-  simple(t("ObjectStorageObject"), (i) => `${str(i, "bucket") ?? ""}/${str(i, "key") ?? ""}`, { replaceOn: ["bucket", "key", "region", "cluster"] }),
-  simple(t("Volume"), numeric(7), { replaceOn: ["region"], validate: regionCheck, computed: (_i, ctx) => ({ status: "active", filesystemPath: `/dev/disk/by-id/scsi-0Linode_Volume_${ctx.name}` }) }),
-  simple(t("Vpc"), numeric(6), { replaceOn: ["region"], validate: regionCheck, computed: (_i, ctx) => ({ created: keep(ctx, "created", nowIso) }) }),
+  simple(t("ObjectStorageKey"), numeric(6), {
+    computed: (_i, ctx) => ({
+      accessKey: keep(ctx, "accessKey", () => ctx.alloc.hex(20).toUpperCase()),
+      secretKey: secret(reveal(ctx.prior?.secretKey) ?? ctx.alloc.password()),
+      limited: false,
+    }),
+  }),
+  simple(t("ObjectStorageObject"), (i) => `${str(i, "bucket") ?? ""}/${str(i, "key") ?? ""}`, {
+    replaceOn: ["bucket", "key", "region", "cluster"],
+  }),
+  simple(t("Volume"), numeric(7), {
+    replaceOn: ["region"],
+    validate: regionCheck,
+    computed: (_i, ctx) => ({
+      status: "active",
+      filesystemPath: `/dev/disk/by-id/scsi-0Linode_Volume_${ctx.name}`,
+    }),
+  }),
+  simple(t("Vpc"), numeric(6), {
+    replaceOn: ["region"],
+    validate: regionCheck,
+    computed: (_i, ctx) => ({ created: keep(ctx, "created", nowIso) }),
+  }),
   simple(t("VpcSubnet"), numeric(6), { replaceOn: ["vpcId", "ipv4"] }),
-  simple(t("Domain"), numeric(7), { replaceOn: ["domain"], defaults: defaultsOf(fixed({ status: "active" })) }),
+  simple(t("Domain"), numeric(7), {
+    replaceOn: ["domain"],
+    defaults: defaultsOf(fixed({ status: "active" })),
+  }),
   simple(t("DomainRecord"), numeric(8), { replaceOn: ["domainId", "recordType"] }),
   simple(t("Rdns"), (i) => str(i, "address") ?? "0.0.0.0", { replaceOn: ["address"] }),
-  simple(t("NodeBalancer"), numeric(6), { replaceOn: ["region"], validate: regionCheck, computed: (_i, ctx) => ({ ipv4: keep(ctx, "ipv4", () => ctx.alloc.publicIpv4()), hostname: `nb-${ctx.id}.newark.nodebalancer.linode.com` }) }),
+  simple(t("NodeBalancer"), numeric(6), {
+    replaceOn: ["region"],
+    validate: regionCheck,
+    computed: (_i, ctx) => ({
+      ipv4: keep(ctx, "ipv4", () => ctx.alloc.publicIpv4()),
+      hostname: `nb-${ctx.id}.newark.nodebalancer.linode.com`,
+    }),
+  }),
   simple(t("NodeBalancerConfig"), numeric(6), { replaceOn: ["nodebalancerId"] }),
-  simple(t("NodeBalancerNode"), numeric(6), { replaceOn: ["nodebalancerId", "configId"], computed: () => ({ status: "UP" }) }),
+  simple(t("NodeBalancerNode"), numeric(6), {
+    replaceOn: ["nodebalancerId", "configId"],
+    computed: () => ({ status: "UP" }),
+  }),
   simple(t("ReservedIpAssignment"), (i) => str(i, "address") ?? "ip", { replaceOn: ["address", "linodeId"] }),
-  simple(t("NetworkingIp"), (_i, ctx) => ctx.alloc.publicIpv4(), { replaceOn: ["linodeId", "type", "public", "region", "reserved"], computed: (_i, ctx) => ({ address: ctx.id }) }),
+  simple(t("NetworkingIp"), (_i, ctx) => ctx.alloc.publicIpv4(), {
+    replaceOn: ["linodeId", "type", "public", "region", "reserved"],
+    computed: (_i, ctx) => ({ address: ctx.id }),
+  }),
   simple(t("NetworkingIpAssignment"), (i) => str(i, "region") ?? "region", { replaceOn: ["region"] }),
   database("DatabasePostgresqlV2", "postgresql"),
   database("DatabaseMysqlV2", "mysql"),
-  simple(t("LkeCluster"), numeric(6), { replaceOn: ["region", "label"], computed: (_i, ctx) => ({ status: "ready", apiEndpoints: [`https://${ctx.id}.us-east-1.linodelke.net:443`], kubeconfig: secret(Buffer.from(`apiVersion: v1\nkind: Config\nusers:\n- name: lke\n  user:\n    token: stackyard-sandbox-${ctx.alloc.hex(20)}\n`).toString("base64")) }) }),
+  simple(t("LkeCluster"), numeric(6), {
+    replaceOn: ["region", "label"],
+    computed: (_i, ctx) => ({
+      status: "ready",
+      apiEndpoints: [`https://${ctx.id}.us-east-1.linodelke.net:443`],
+      kubeconfig: secret(
+        Buffer.from(
+          `apiVersion: v1\nkind: Config\nusers:\n- name: lke\n  user:\n    token: stackyard-sandbox-${ctx.alloc.hex(20)}\n`,
+        ).toString("base64"),
+      ),
+    }),
+  }),
   simple(t("LkeNodePool"), numeric(6), { replaceOn: ["clusterId", "type"] }),
-  simple(t("StackScript"), numeric(7), { computed: (_i, ctx) => ({ deploymentsTotal: 0, created: keep(ctx, "created", nowIso) }) }),
-  simple(t("SshKey"), numeric(6), { replaceOn: ["sshKey"], computed: (_i, ctx) => ({ created: keep(ctx, "created", nowIso) }) }),
+  simple(t("StackScript"), numeric(7), {
+    computed: (_i, ctx) => ({ deploymentsTotal: 0, created: keep(ctx, "created", nowIso) }),
+  }),
+  simple(t("SshKey"), numeric(6), {
+    replaceOn: ["sshKey"],
+    computed: (_i, ctx) => ({ created: keep(ctx, "created", nowIso) }),
+  }),
 ];

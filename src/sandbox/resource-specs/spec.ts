@@ -65,7 +65,10 @@ export class Allocator {
   }
 
   hex(chars: number): string {
-    return crypto.randomBytes(Math.ceil(chars / 2)).toString("hex").slice(0, chars);
+    return crypto
+      .randomBytes(Math.ceil(chars / 2))
+      .toString("hex")
+      .slice(0, chars);
   }
 
   /** Public IPv4 from the documentation ranges (RFC 5737): never routable, never somebody's real address. */
@@ -110,7 +113,9 @@ export function autoName(prop: string, sep = "-", hexLen = 7) {
 
 /** Combines several `defaults` functions; later ones see earlier results. */
 export function defaultsOf(
-  ...fns: Array<(news: Props, olds: Props | undefined, ctx: { name: string; config: ProviderConfig }) => Props>
+  ...fns: Array<
+    (news: Props, olds: Props | undefined, ctx: { name: string; config: ProviderConfig }) => Props
+  >
 ): NonNullable<ResourceSpec["defaults"]> {
   return (news, olds, ctx) => {
     let acc: Props = {};
