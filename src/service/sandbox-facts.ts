@@ -1,16 +1,27 @@
+import * as path from "node:path";
 import type { PendingCreateVerdict } from "../engine/recovery";
 import type { LiveFacts } from "../operations/checks";
 import { SandboxCloud } from "../sandbox/sandbox-cloud";
 
+/**
+ * Each site is its own cloud account (as in reality: the five sites share no provider account), so
+ * in the sandbox each gets its own simulated cloud under `<sandboxDir>/<site>`.
+ */
+export function sandboxDirFor(sandboxDir: string, site: string): string {
+  return path.join(sandboxDir, site);
+}
+
 /** In sandbox mode the simulated clouds answer what a live deployment would ask its providers. */
-export function sandboxFacts(sandboxDir: string): { facts: LiveFacts; inspectPendingCreate: (urn: string) => PendingCreateVerdict } {
-  const cloud = new SandboxCloud(sandboxDir);
+export function sandboxFacts(sandboxDir: string): { facts: LiveFacts; inspectPendingCreate: (site: string, urn: string) => PendingCreateVerdict } {
+  const cloud = (site: string) => new SandboxCloud(sandboxDirFor(sandboxDir, site));
   return {
     facts: {
       dbNodes: async (site) =>
-        cloud.dbNodes(site).map((n) => ({ name: n.name, role: n.role, replicationLagSeconds: n.replicationLagSeconds, healthy: n.healthy })),
+        cloud(site)
+          .dbNodes(site)
+          .map((n) => ({ name: n.name, role: n.role, replicationLagSeconds: n.replicationLagSeconds, healthy: n.healthy })),
     },
     // A pending create is safe to clear only if the cloud holds no resource under that URN.
-    inspectPendingCreate: (urn) => (cloud.list().some((r) => r.urn === urn) ? "present" : "absent"),
+    inspectPendingCreate: (site, urn) => (cloud(site).list().some((r) => r.urn === urn) ? "present" : "absent"),
   };
 }

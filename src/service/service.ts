@@ -14,7 +14,7 @@ import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
 import { ConfigError, type ServiceConfig } from "./config";
 import type { Logger } from "./logger";
-import { sandboxFacts } from "./sandbox-facts";
+import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
 
 export type Role = "all" | "api" | "worker";
 
@@ -48,14 +48,14 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
 
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
-    const engineEnv: Record<string, string> = {};
     let facts = NO_LIVE_FACTS;
-    let inspectPendingCreate: ((urn: string) => "absent" | "present" | "unknown") | undefined;
+    let inspectPendingCreate: ((site: string, urn: string) => "absent" | "present" | "unknown") | undefined;
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
-      engineEnv.STACKYARD_SANDBOX_DIR = cfg.sandboxDir;
       ({ facts, inspectPendingCreate } = sandboxFacts(cfg.sandboxDir));
     }
+    const engineEnv = (site: string): Record<string, string> =>
+      cfg.mode === "sandbox" ? { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) } : {};
     const workerRedis = new IORedis(redisHandle.url, { maxRetriesPerRequest: null });
     workerRedis.on("error", () => undefined);
     pool = new WorkerPool(
@@ -63,7 +63,7 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
         ledger: new Ledger(workerRedis),
         stackFiles,
         stackLock: new StackLock(workerRedis, cfg.stackLockTtlMs),
-        engine: { stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv },
+        engine: (site) => ({ stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv(site) }),
         projectName: "stackyard",
         program: programFromStackConfig,
         facts,

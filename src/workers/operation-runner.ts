@@ -20,11 +20,12 @@ export interface RunnerDeps {
   ledger: Ledger;
   stackFiles: StackFileStore;
   stackLock: StackLock;
-  engine: EngineSettings;
+  /** Engine settings per stack (in the sandbox each site is its own simulated cloud account). */
+  engine: (site: string) => EngineSettings;
   projectName: string;
   program: () => PulumiFn;
   facts: LiveFacts;
-  inspectPendingCreate?: (urn: string, type: string) => PendingCreateVerdict;
+  inspectPendingCreate?: (site: string, urn: string) => PendingCreateVerdict;
   git: { enabled: boolean; author: { name: string; email: string } };
   logger: Logger;
   /** Strings that must never reach the ledger (the passphrase). */
@@ -80,19 +81,19 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
 
     const session = await StackSession.open(
       { projectName: deps.projectName, stackName: rec.site, workDir: deps.stackFiles.workspaceDir, program: deps.program() },
-      deps.engine,
+      deps.engine(rec.site),
     );
 
     // Recovery: engine locks and pending operations left by a dead worker, and a stack file another failed operation left behind.
     const tr = Date.now();
     await recoverStack({
       session,
-      stateDir: deps.engine.stateDir,
+      stateDir: deps.engine(rec.site).stateDir,
       projectName: deps.projectName,
       stackName: rec.site,
       liveLockWaitMs: deps.liveEngineLockWaitMs,
       foreignLockStaleMs: deps.foreignEngineLockStaleMs,
-      inspectPendingCreate: deps.inspectPendingCreate,
+      inspectPendingCreate: deps.inspectPendingCreate && ((urn) => deps.inspectPendingCreate!(rec.site, urn)),
       record,
     });
     const site = await ledger.siteState(rec.site);

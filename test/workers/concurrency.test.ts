@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { readCalls, type CallEntry } from "../../src/sandbox/call-log";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline } from "./support/baseline";
@@ -80,7 +81,7 @@ describe("two worker processes, 20 concurrent operations over 5 stacks", functio
       }
       assert.deepEqual(recs.map((r) => r.revision.to), [1, 2, 3, 4], `${site}: one revision per operation, in order`);
       // The simulated cloud's own log: no two plugin processes of one package mutated this stack at overlapping times.
-      const windows = runWindows(readCalls(d.sandboxDir).filter((c) => Date.parse(c.ts) >= since), site);
+      const windows = runWindows(readCalls(sandboxDirFor(d.sandboxDir, site)).filter((c) => Date.parse(c.ts) >= since), site);
       const byPkg = new Map<string, typeof windows>();
       for (const w of windows) byPkg.set(w.key.split(":")[0]!, [...(byPkg.get(w.key.split(":")[0]!) ?? []), w]);
       for (const [pkg, ws] of byPkg) {

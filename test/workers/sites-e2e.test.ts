@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline } from "./support/baseline";
+import { deployBaseline, siteCloud } from "./support/baseline";
 import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 const SITES = ["vulpine", "chitter", "insync", "datafruits"] as const;
@@ -13,14 +13,13 @@ describe("the other four sites end to end: each supported operation once", funct
   let d: Deployment;
   let svc: ServiceProcess;
   let api: ApiClient;
-  let cloud: SandboxCloud;
+  const cloud = (site: string): SandboxCloud => siteCloud(d, site);
 
   before(async () => {
     d = await createDeployment("sites-e2e", SITES);
     await Promise.all(SITES.map((s) => deployBaseline(d, s)));
     svc = await spawnService(d, "all", "service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-    cloud = new SandboxCloud(d.sandboxDir);
   });
 
   after(async () => {
@@ -40,7 +39,7 @@ describe("the other four sites end to end: each supported operation once", funct
   it("scales datafruits' sidekiq Deployment to 3 replicas", async () => {
     const op = await api.run("datafruits", "scale-sidekiq", { count: 3 });
     assert.equal(op.status, "succeeded", op.reason);
-    const deps = cloud.list(TYPES.deployment, "datafruits").filter((r) => /sidekiq-main/.test(r.urn));
+    const deps = cloud("datafruits").list(TYPES.deployment, "datafruits").filter((r) => /sidekiq-main/.test(r.urn));
     assert.equal(deps.length, 1);
     assert.equal(deps[0]!.sim.replicas, 3);
   });
@@ -48,7 +47,7 @@ describe("the other four sites end to end: each supported operation once", funct
   it("adds a datafruits managed replica, then fails over to it (the old cluster is fenced by its firewall)", async () => {
     const add = await api.run("datafruits", "add-read-replica", { name: "datafruits-pg-r1" });
     assert.equal(add.status, "succeeded", add.reason);
-    assert.equal(cloud.list(TYPES.databaseReplica, "datafruits").length, 1);
+    assert.equal(cloud("datafruits").list(TYPES.databaseReplica, "datafruits").length, 1);
     const fo = await api.run("datafruits", "failover", { target: "datafruits-pg-r1" });
     assert.equal(fo.status, "succeeded", fo.reason);
     assert.equal(fo.outputs.primary, "datafruits-pg-r1");
@@ -57,16 +56,16 @@ describe("the other four sites end to end: each supported operation once", funct
   it("adds then removes an Insync MySQL replica, and fails Insync over to db-slave02", async () => {
     const add = await api.run("insync", "add-read-replica", { name: "db-slave03" });
     assert.equal(add.status, "succeeded", add.reason);
-    assert.ok(cloud.byName(TYPES.droplet, "db-slave03", "insync"));
+    assert.ok(cloud("insync").byName(TYPES.droplet, "db-slave03", "insync"));
     assert.deepEqual([...add.outputs.replicas].sort(), ["db-slave02", "db-slave03"]);
     const rm = await api.run("insync", "remove-read-replica", { name: "db-slave03" });
     assert.equal(rm.status, "succeeded", rm.reason);
     assert.deepEqual(rm.outputs.replicas, ["db-slave02"]);
     const fo = await api.run("insync", "failover", { target: "db-slave02" });
     assert.equal(fo.status, "succeeded", fo.reason);
-    const primaries = cloud.dbNodes("insync").filter((n) => n.role === "primary").map((n) => n.name);
+    const primaries = cloud("insync").dbNodes("insync").filter((n) => n.role === "primary").map((n) => n.name);
     assert.deepEqual(primaries, ["db-slave02"], "exactly one writable primary");
-    const old = cloud.byName(TYPES.droplet, "db", "insync")!;
+    const old = cloud("insync").byName(TYPES.droplet, "db", "insync")!;
     assert.ok((reveal(old.outputs.tags) as string[]).some((t) => t.includes("fenced")), "the old primary is fenced");
   });
 });

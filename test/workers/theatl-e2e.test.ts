@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline } from "./support/baseline";
+import { deployBaseline, siteCloud } from "./support/baseline";
 import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 /** Sidekiq droplets of theATL in the simulated cloud, the scheduler excluded. */
@@ -47,7 +47,7 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
     await deployBaseline(d, "theatl");
     svc = await spawnService(d, "all", "service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-    cloud = new SandboxCloud(d.sandboxDir);
+    cloud = siteCloud(d, "theatl");
   });
 
   after(async () => {

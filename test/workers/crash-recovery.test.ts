@@ -1,0 +1,94 @@
+import * as assert from "node:assert/strict";
+import IORedis from "ioredis";
+import { engineLockFiles } from "../../src/engine/recovery";
+import { sandboxDirFor } from "../../src/service/sandbox-facts";
+import { readCalls } from "../../src/sandbox/call-log";
+import { TYPES } from "../../src/sandbox/sandbox-cloud";
+import { ApiClient } from "./support/api-client";
+import { deployBaseline, engineSettings, openSession, siteCloud } from "./support/baseline";
+import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+
+// Short stall settings so a dead worker's job comes back in seconds (production defaults: 30 s / 15 s).
+const FAST_STALLS = { STACKYARD_LOCK_DURATION_MS: "4000", STACKYARD_STALLED_INTERVAL_MS: "2000", STACKYARD_STACK_LOCK_TTL_MS: "3000" };
+
+type KillPoint = { name: string; count: number; when: (since: number, d: Deployment) => boolean; delayMs: number };
+
+const firstCall = (d: Deployment, since: number, method: string) =>
+  readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some((c) => c.stack === "theatl" && c.method === method && c.phase === "start" && Date.parse(c.ts) >= since);
+
+/** kill -9 of a worker's whole process group (worker, pulumi CLI, provider plugins) at several points. */
+describe("a worker killed mid-operation: detected, recovered, completed exactly once", function () {
+  this.timeout(1_800_000);
+  let d: Deployment;
+  let api: ApiClient;
+  let redis: IORedis;
+  const procs: ServiceProcess[] = [];
+  let workers: ServiceProcess[] = [];
+  let n = 0;
+
+  before(async () => {
+    d = await createDeployment("crash", ["theatl"], FAST_STALLS);
+    await deployBaseline(d, "theatl");
+    procs.push(await spawnService(d, "api", "api"));
+    workers = [await spawnService(d, "worker", `worker-${n++}`), await spawnService(d, "worker", `worker-${n++}`)];
+    api = new ApiClient(`http://127.0.0.1:${procs[0]!.port}`, d.adminToken);
+    redis = new IORedis(d.redis.url);
+    // Every provider call takes a while, so the kill lands inside the engine run.
+    siteCloud(d, "theatl").setFaults({ latencyMs: 700 });
+  });
+
+  after(async () => {
+    redis?.disconnect();
+    for (const p of [...procs, ...workers]) await p.stop().catch(() => undefined);
+    await d?.cleanup();
+  });
+
+  const points: KillPoint[] = [
+    { name: "during preview", count: 5, when: (since) => firstCall(d, since, "check") || firstCall(d, since, "diff"), delayMs: 0 },
+    { name: "right after up's first delete started", count: 2, when: (since) => firstCall(d, since, "delete"), delayMs: 200 },
+    { name: "a few seconds into up's creates", count: 4, when: (since) => firstCall(d, since, "create"), delayMs: 2500 },
+  ];
+
+  for (const p of points) {
+    it(`scale to ${p.count}, worker killed ${p.name}: ends once with a reason, stack unlocked, cloud matches`, async () => {
+      const before = (await api.get("/v1/sites/theatl")).body.deployed.configRevision ?? 0;
+      const since = Date.now();
+      const sub = await api.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count: p.count } });
+      assert.equal(sub.status, 202);
+      const deadline = Date.now() + 120_000;
+      while (!p.when(since, d)) {
+        if (Date.now() > deadline) assert.fail("the kill point was never reached");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, p.delayMs));
+      const holder = JSON.parse((await redis.get("stackyard:stacklock:theatl")) ?? "{}") as { pid?: number };
+      const victim = workers.find((w) => w.child.pid === holder.pid);
+      assert.ok(victim, `the stack lock names a worker we started (pid ${holder.pid})`);
+      await victim.killGroup();
+      workers = [...workers.filter((w) => w !== victim), await spawnService(d, "worker", `worker-${n++}`)];
+
+      const op = await api.waitFor(sub.body.id, 600_000);
+      assert.ok(["succeeded", "failed"].includes(op.status), op.status);
+      if (op.status === "failed") assert.ok(op.reason && op.reason.length > 10, "a failure says why");
+      assert.ok(op.attempts >= 2, "another worker picked the job up after the stall");
+      assert.ok(op.recovery.length >= 1, `recovery steps are recorded: ${JSON.stringify(op.recovery)}`);
+
+      // Exactly once: one terminal status event, and the revision moved by one (or not at all if it failed).
+      const sse = String((await api.get(`/v1/operations/${op.id}/events`)).body);
+      assert.equal((sse.match(/"status":"(succeeded|failed)"/g) ?? []).length, 1);
+      const site = (await api.get("/v1/sites/theatl")).body;
+      assert.equal(site.deployed.configRevision ?? 0, op.status === "succeeded" ? before + 1 : before);
+
+      // No stack stays locked; no pending operations remain; the cloud has each sidekiq droplet once.
+      assert.deepEqual(engineLockFiles(engineSettings(d, "theatl").stateDir, "stackyard", "theatl"), []);
+      const session = await openSession(d, "theatl");
+      assert.deepEqual(await session.pendingOperations(), []);
+      const names = siteCloud(d, "theatl")
+        .list(TYPES.droplet, "theatl")
+        .map((r) => r.urn.split("::").pop()!)
+        .filter((x) => /^theatl-sidekiq-main-\d+$/.test(x));
+      assert.equal(new Set(names).size, names.length, "no droplet was created twice");
+      if (op.status === "succeeded") assert.equal(names.length, p.count);
+    });
+  }
+});
