@@ -55,9 +55,18 @@ export function siteTagOf(type: string, props: Record<string, unknown>): string 
   return typeof map.site === "string" ? map.site : null;
 }
 
+/** Compute nodes that hold data when they run a database (tagged or labelled by role). */
+const COMPUTE_TYPES: ReadonlySet<string> = new Set([
+  "digitalocean:index/droplet:Droplet",
+  "linode:index/instance:Instance",
+  "hcloud:index/server:Server",
+]);
+
 /** True when the resource holds data: a stateful type, or a compute node tagged as a database host. */
 export function isStateful(type: string, props: Record<string, unknown>): boolean {
   if (STATEFUL_TYPES.has(type)) return true;
+  // A firewall's `tags` name the droplets it targets, not itself: only compute nodes count here.
+  if (!COMPUTE_TYPES.has(type)) return false;
   const tags = props.tags;
   if (Array.isArray(tags)) return tags.some((t) => typeof t === "string" && DB_ROLE_TAG.test(t));
   const labels = props.labels as Record<string, unknown> | undefined;

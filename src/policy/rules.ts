@@ -47,8 +47,13 @@ function publicSources(values: unknown): string[] {
   return (Array.isArray(values) ? values : []).filter((v): v is string => PUBLIC_SOURCES.has(String(v)));
 }
 
-function openDataPorts(ports: unknown, sources: string[], where: string): string[] {
-  if (sources.length === 0) return [];
+/** Only TCP and UDP rules carry ports; an ICMP rule open to the world opens no database. */
+function carriesPorts(protocol: unknown): boolean {
+  return ["tcp", "udp"].includes(String(protocol).toLowerCase());
+}
+
+function openDataPorts(protocol: unknown, ports: unknown, sources: string[], where: string): string[] {
+  if (sources.length === 0 || !carriesPorts(protocol)) return [];
   return [...DATA_PORTS]
     .filter(([port]) => portsCovered(ports, port))
     .map(([port, what]) => `${where} opens ${what} port ${port} to ${sources.join(", ")}`);
@@ -61,7 +66,7 @@ export function checkDataPlanePrivate(r: RuleResource): Violation[] {
   switch (r.type) {
     case "digitalocean:index/firewall:Firewall":
       for (const rule of list(r.props.inboundRules)) {
-        found.push(...openDataPorts(rule.portRange, publicSources(rule.sourceAddresses), `firewall "${r.name}"`));
+        found.push(...openDataPorts(rule.protocol, rule.portRange, publicSources(rule.sourceAddresses), `firewall "${r.name}"`));
       }
       break;
     case "digitalocean:index/databaseFirewall:DatabaseFirewall":
@@ -75,13 +80,13 @@ export function checkDataPlanePrivate(r: RuleResource): Violation[] {
       for (const rule of list(r.props.inbounds)) {
         if (rule.action !== "ACCEPT") continue;
         const sources = [...publicSources(rule.ipv4s), ...publicSources(rule.ipv6s)];
-        found.push(...openDataPorts(rule.ports, sources, `firewall "${r.name}"`));
+        found.push(...openDataPorts(rule.protocol, rule.ports, sources, `firewall "${r.name}"`));
       }
       break;
     case "hcloud:index/firewall:Firewall":
       for (const rule of list(r.props.rules)) {
         if (rule.direction !== "in") continue;
-        found.push(...openDataPorts(rule.port, publicSources(rule.sourceIps), `firewall "${r.name}"`));
+        found.push(...openDataPorts(rule.protocol, rule.port, publicSources(rule.sourceIps), `firewall "${r.name}"`));
       }
       break;
     default:

@@ -115,7 +115,7 @@ export async function chitterProgram(cfg: ChitterConfig, opts?: pulumi.Component
   }
 
   // The compose spec for the app host, pulled by its timer: the only thing a sidekiq scale changes.
-  const deploy = new S3PrivateBucket("chitter-deploy", { ctx, role: "deploy", bucketName: s.aws.deployBucket, region: s.aws.region, holdsData: false }, parent);
+  const deploy = new S3PrivateBucket("chitter-deploy", { ctx, role: "deploy", bucketName: s.aws.deployBucket, region: s.aws.region }, parent);
   new aws.s3.BucketObjectv2(
     "chitter-compose",
     { bucket: deploy.bucket.id, region: s.aws.region, key: composeKey, content: renderCompose(chitterCompose(cfg), { default: { internal: false } }), contentType: "application/yaml", tags: siteLabels(ctx, "deploy") },

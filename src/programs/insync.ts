@@ -99,7 +99,6 @@ export async function insyncProgram(cfg: InsyncConfig, opts?: pulumi.ComponentRe
       versioning: true,
       expireDays: s.mysql.backups.retentionDays,
       importId: s.mysql.backups.importId,
-      holdsData: true,
     },
     parent,
   );

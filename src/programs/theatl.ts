@@ -120,7 +120,14 @@ export async function theatlProgram(cfg: TheatlConfig, opts?: pulumi.ComponentRe
           ],
         },
         // Only the primary admits writes; standbys replicate from it. A fenced node is in neither.
-        { name: "pg-primary", targetTags: ["role:pg-primary"], inbound: [{ protocol: "tcp", ports: "5432", fromTags: [...APP, "role:pg-standby"] }] },
+        {
+          name: "pg-primary",
+          targetTags: ["role:pg-primary"],
+          inbound: [
+            { protocol: "tcp", ports: "5432", fromTags: [...APP, "role:pg-standby"] },
+            ...(s.postgres.clientCidrs.length > 0 ? [{ protocol: "tcp" as const, ports: "5432", fromCidrs: s.postgres.clientCidrs }] : []),
+          ],
+        },
         { name: "pg-standby-reads", targetTags: ["role:pg-standby"], inbound: [{ protocol: "tcp", ports: "5432", fromTags: APP }] },
         { name: "redis", targetTags: ["role:redis"], inbound: [{ protocol: "tcp", ports: "6379", fromTags: APP }] },
       ],

@@ -109,7 +109,12 @@ export async function vulpineProgram(cfg: VulpineConfig, opts?: pulumi.Component
 
   // The compose spec, published where the host's timer pulls it; the only thing a scale changes.
   const compose = vulpineCompose(cfg);
-  const deployBucket = new linode.ObjectStorageBucket("vulpine-deploy", { label: s.deployBucket.label, region: s.deployBucket.region, acl: "private" }, parent);
+  // Protected like every bucket (policy pack: stateful-resources-protected).
+  const deployBucket = new linode.ObjectStorageBucket(
+    "vulpine-deploy",
+    { label: s.deployBucket.label, region: s.deployBucket.region, acl: "private" },
+    { ...parent, protect: true, retainOnDelete: true },
+  );
   new linode.ObjectStorageObject(
     "vulpine-compose",
     { bucket: deployBucket.label, region: s.deployBucket.region, key: VULPINE_COMPOSE_KEY, content: renderCompose(compose.services, compose.networks), contentType: "application/yaml", acl: "private" },

@@ -42,6 +42,10 @@ describe("resource policy rules", () => {
       const web = resource(DROPLET, { tags: ["site:theatl", "role:web"] }, false, "web-0");
       assert.deepEqual(checkStatefulProtected(web, []), []);
     });
+    it("does not take a firewall that targets database hosts for a database", () => {
+      const fw = resource(DO_FIREWALL, { tags: ["role:pg-primary"] }, false, "pg-primary");
+      assert.deepEqual(checkStatefulProtected(fw, []), []);
+    });
   });
 
   describe("data-plane-private-only", () => {
@@ -66,6 +70,10 @@ describe("resource policy rules", () => {
     it("passes HTTPS open to the internet", () => {
       const fw = resource(DO_FIREWALL, { inboundRules: [{ protocol: "tcp", portRange: "443", sourceAddresses: ["0.0.0.0/0"] }] });
       assert.deepEqual(checkDataPlanePrivate(fw), []);
+    });
+    it("passes ICMP open to the internet: it carries no ports", () => {
+      const hfw = resource("hcloud:index/firewall:Firewall", { rules: [{ direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0"] }] });
+      assert.deepEqual(checkDataPlanePrivate(hfw), []);
     });
     it("refuses a managed database firewall admitting any address", () => {
       const dbfw = resource("digitalocean:index/databaseFirewall:DatabaseFirewall", {

@@ -58,7 +58,7 @@ describe("chitter program", () => {
       assert.equal(r.inputs.labels.env, "prod", r.name);
     }
     const names = cloudResources(base).filter((r) => r.opts.protect && r.opts.retainOnDelete).map((r) => r.name).sort();
-    assert.deepEqual(names, ["chitter-outages", "parasect", "tempo", "tempo-media"]);
+    assert.deepEqual(names, ["chitter-deploy", "chitter-outages", "parasect", "tempo", "tempo-media"]);
   });
 
   it("scaling sidekiq changes only the app host's compose file", async () => {

@@ -65,9 +65,9 @@ describe("vulpine program", () => {
     assert.doesNotMatch(c.services["sidekiq-main"].command, /scheduler/);
   });
 
-  it("protects the host, its IPv6 range and the media bucket", () => {
+  it("protects the host, its IPv6 range, the media bucket and the deploy bucket", () => {
     const names = cloudResources(base).filter((r) => r.opts.protect && r.opts.retainOnDelete).map((r) => r.name).sort();
-    assert.deepEqual(names, ["smithwicks", "vulpine-ipv6", "vulpine-media"]);
+    assert.deepEqual(names, ["smithwicks", "vulpine-deploy", "vulpine-ipv6", "vulpine-media"]);
     assert.equal(get(base, "aws:s3/bucket:Bucket", "vulpine-media").inputs.tags["account-owner"], "personal");
   });
 

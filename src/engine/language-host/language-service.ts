@@ -5,6 +5,7 @@ import * as emptyproto from "google-protobuf/google/protobuf/empty_pb";
 import * as langproto from "@pulumi/pulumi/proto/language_pb";
 import * as plugproto from "@pulumi/pulumi/proto/plugin_pb";
 import { EXIT_ALREADY_REPORTED, ProgramRun, startProgram } from "./program-run";
+import { pluginRunFrom, startPlugin } from "./plugin-run";
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
@@ -79,6 +80,34 @@ export class LanguageService {
   ) => {
     // Dependencies come from the project's own `npm ci` (scripts/setup.sh), never from the engine.
     call.end();
+  };
+
+  /** Plugins written in Node, policy packs among them: run with the SDK's runner for their kind, output streamed back. */
+  runPlugin = (call: grpc.ServerWritableStream<langproto.RunPluginRequest, langproto.RunPluginResponse>) => {
+    const r = call.request;
+    const send = (fill: (resp: langproto.RunPluginResponse) => void) => {
+      const resp = new langproto.RunPluginResponse();
+      fill(resp);
+      call.write(resp);
+    };
+    let child: ChildProcess;
+    try {
+      child = startPlugin(pluginRunFrom(r));
+    } catch (err) {
+      send((resp) => resp.setStderr(Buffer.from(`could not start the plugin: ${(err as Error).message}\n`)));
+      send((resp) => resp.setExitcode(1));
+      call.end();
+      return;
+    }
+    this.running.add(child);
+    child.stdout?.on("data", (chunk: Buffer) => send((resp) => resp.setStdout(chunk)));
+    child.stderr?.on("data", (chunk: Buffer) => send((resp) => resp.setStderr(chunk)));
+    child.once("close", (code) => {
+      this.running.delete(child);
+      send((resp) => resp.setExitcode(code ?? 1));
+      call.end();
+    });
+    call.on("cancelled", () => child.kill("SIGINT"));
   };
 
   cancel: Unary<emptyproto.Empty, emptyproto.Empty> = (_call, cb) => {

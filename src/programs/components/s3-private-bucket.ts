@@ -12,8 +12,6 @@ export interface S3PrivateBucketArgs {
   expireDays?: number;
   /** Adopt an existing bucket (e.g. `insync_db_backups`, whose underscore name can't be created anew). */
   importId?: string;
-  /** Deploy buckets hold rendered files, not data: they are not protected. */
-  holdsData: boolean;
 }
 
 /**
@@ -26,7 +24,9 @@ export class S3PrivateBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: S3PrivateBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stackyard:storage:S3PrivateBucket", name, {}, opts);
-    const bucketOpts = args.holdsData ? stateful(this, { import: args.importId }) : { parent: this, import: args.importId };
+    // Every bucket is protected, deploy buckets too: the policy pack treats all buckets as data,
+    // and a lost deploy bucket leaves hosts with nothing to pull.
+    const bucketOpts = stateful(this, { import: args.importId });
     this.bucket = new aws.s3.Bucket(
       name,
       { bucket: args.bucketName, region: args.region, tags: siteLabels(args.ctx, args.role) },

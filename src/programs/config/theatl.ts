@@ -29,6 +29,11 @@ export const theatlSpecSchema = z
       primary: nameSchema,
       replicas: z.array(nameSchema).max(5).default([]),
       nodes: z.record(nameSchema, z.strictObject({ size: dropletSize, volumeGb: z.int().min(10).max(16000) })),
+      /**
+       * Networks outside the VPC that may reach the primary's PostgreSQL port (e.g. a reporting host).
+       * The program takes what it is given; the policy pack refuses anything public.
+       */
+      clientCidrs: z.array(ipv4CidrSchema).default([]),
       /** seed: automated pg_dump every 30 minutes, kept in a private Spaces bucket. */
       dumps: z.strictObject({ everyMinutes: z.int().min(5).max(1440), bucket: z.string().min(3), retentionDays: z.int().min(1) }),
     }),
