@@ -39,6 +39,18 @@ if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+# Headless Chromium, only for the dashboard's browser test (scripts/test.sh asks for it).
+if [[ "${STACKYARD_SETUP_BROWSER:-0}" == "1" ]] && ! command -v chromium >/dev/null 2>&1; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium from Debian (browser tests)..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "ERROR: chromium not found; the dashboard test needs it (Debian: sudo apt-get install chromium)."
+    exit 3
+  fi
+fi
+
 say "compiling TypeScript..."
 npx tsc -p tsconfig.json
 

@@ -4,5 +4,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/setup.sh
+STACKYARD_SETUP_BROWSER=1 bash scripts/setup.sh
 npx mocha "$@"
