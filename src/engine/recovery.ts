@@ -13,7 +13,8 @@ interface EngineLockFile {
   timestamp: string;
 }
 
-export type PendingCreateVerdict = "absent" | "present" | "unknown";
+/** What the cloud says about a resource the engine was creating when it died. */
+export type PendingCreateVerdict = { state: "absent" } | { state: "present"; id: string } | { state: "unknown" };
 
 export interface RecoveryOptions {
   session: StackSession;
@@ -28,7 +29,10 @@ export interface RecoveryOptions {
   /** Asks the cloud whether a resource the engine was creating exists (the sandbox can tell; live providers cannot). */
   inspectPendingCreate?: (urn: string, type: string) => PendingCreateVerdict;
   /** Every recovery step is recorded on the operation. */
-  record: (step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "waited-for-engine", detail: string) => Promise<void>;
+  record: (
+    step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "waited-for-engine",
+    detail: string,
+  ) => Promise<void>;
 }
 
 /** Lock files of one stack, wherever the backend nests them (`.pulumi/locks/<org>/<project>/<stack>/`). */
@@ -66,13 +70,15 @@ export async function recoverStack(o: RecoveryOptions): Promise<void> {
   if (pending.length === 0) return;
   const creates = pending.filter((p) => p.type === "creating");
   if (creates.length > 0) {
-    const verdicts = creates.map((p) => ({ urn: p.resource.urn, verdict: o.inspectPendingCreate?.(p.resource.urn, p.resource.type) ?? "unknown" }));
-    const unsafe = verdicts.filter((v) => v.verdict !== "absent");
+    const verdicts = creates.map((p) => ({ urn: p.resource.urn, verdict: o.inspectPendingCreate?.(p.resource.urn, p.resource.type) ?? { state: "unknown" as const } }));
+    const unsafe = verdicts.filter((v) => v.verdict.state !== "absent");
     if (unsafe.length > 0) {
+      // Created in the cloud but never recorded (or unknowable): adopting or deleting it is an operator's call.
+      const list = unsafe.map((u) => (u.verdict.state === "present" ? `${u.urn} (exists in the cloud as ${u.verdict.id})` : `${u.urn} (unknown)`));
       throw new RecoveryRefusedError(
-        `stack ${o.stackName} has ${unsafe.length} interrupted create(s) the cloud cannot vouch for: ${unsafe.map((u) => `${u.urn} (${u.verdict})`).join(", ")}. ` +
-          "Import the created resource (pulumi refresh --import-pending-creates) or delete it in the provider, then retry.",
-        { pendingCreates: unsafe },
+        `stack ${o.stackName} has ${unsafe.length} interrupted create(s) that may exist in the cloud: ${list.join(", ")}. ` +
+          "Adopt each with `pulumi refresh --import-pending-creates <urn> <id>` or delete it in the provider and `pulumi refresh --clear-pending-creates`, then retry.",
+        { pendingCreates: unsafe.map((u) => ({ urn: u.urn, ...(u.verdict.state === "present" ? { id: u.verdict.id } : {}) })) },
       );
     }
     await o.session.refresh({ clearPendingCreates: true });
@@ -126,3 +132,4 @@ function safeReaddir(dir: string): fs.Dirent[] {
     return [];
   }
 }
+

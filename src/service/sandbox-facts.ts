@@ -22,6 +22,9 @@ export function sandboxFacts(sandboxDir: string): { facts: LiveFacts; inspectPen
           .map((n) => ({ name: n.name, role: n.role, replicationLagSeconds: n.replicationLagSeconds, healthy: n.healthy })),
     },
     // A pending create is safe to clear only if the cloud holds no resource under that URN.
-    inspectPendingCreate: (site, urn) => (cloud(site).list().some((r) => r.urn === urn) ? "present" : "absent"),
+    inspectPendingCreate: (site, urn) => {
+      const rec = cloud(site).list().find((r) => r.urn === urn);
+      return rec ? { state: "present", id: rec.id } : { state: "absent" };
+    },
   };
 }

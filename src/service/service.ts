@@ -2,6 +2,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import IORedis from "ioredis";
 import { createApp } from "../api/app";
+import type { PendingCreateVerdict } from "../engine/recovery";
 import { StackLock } from "../engine/stack-lock";
 import { provideRedis, type RedisHandle } from "../infra/redis-server";
 import { NO_LIVE_FACTS } from "../operations/checks";
@@ -49,7 +50,7 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
     let facts = NO_LIVE_FACTS;
-    let inspectPendingCreate: ((site: string, urn: string) => "absent" | "present" | "unknown") | undefined;
+    let inspectPendingCreate: ((site: string, urn: string) => PendingCreateVerdict) | undefined;
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
       ({ facts, inspectPendingCreate } = sandboxFacts(cfg.sandboxDir));
