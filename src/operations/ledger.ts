@@ -1,5 +1,6 @@
 import type IORedis from "ioredis";
-import type { OperationRecord, OperationStatus } from "./operation-record";
+import { hasOperationObservers, notifyFinished, notifyRefused } from "./finish-observers";
+import { isTerminal, type OperationRecord, type OperationStatus } from "./operation-record";
 
 /** A line of an operation's live log, as SSE clients see it. */
 export interface LedgerEvent {
@@ -13,6 +14,10 @@ const opKey = (id: string) => `${PREFIX}:op:${id}`;
 const eventsKey = (id: string) => `${PREFIX}:op:${id}:events`;
 const siteOpsKey = (site: string) => `${PREFIX}:site:${site}:ops`;
 const siteKey = (site: string) => `${PREFIX}:site:${site}`;
+/** Operations that rode on this one (coalesced requests, see src/schedules/scale-coalescer.ts). */
+const ridersKey = (id: string) => `${PREFIX}:op:${id}:riders`;
+/** For stores that write operation records atomically with their own keys (the scale coalescer). */
+export const ledgerKeys = { op: opKey, events: eventsKey, siteOps: siteOpsKey, riders: ridersKey };
 
 // Moves an operation between statuses only from an allowed one, atomically, and writes the other
 // fields in the same step: a cancel and a worker racing on one operation cannot both win.
@@ -73,7 +78,32 @@ export class Ledger {
     const pairs = Object.entries(encode({ ...fields, status: to })).flat();
     const r = (await this.redis.eval(TRANSITION, 1, opKey(id), JSON.stringify(from), ...pairs)) as number;
     if (r === 1) await this.event(id, "status", { status: to, ...(fields.reason ? { reason: fields.reason } : {}) });
+    if (r === 1 && isTerminal(to)) await this.finished(id, to);
     return r === 1;
+  }
+
+  /**
+   * The one place every operation ends: requests that rode on it end with its outcome, and
+   * observers (metrics) hear of it. Runs after the status is written; never fails the transition.
+   */
+  private async finished(id: string, to: OperationStatus): Promise<void> {
+    try {
+      const riders = await this.redis.smembers(ridersKey(id));
+      const rec = riders.length > 0 || hasOperationObservers() ? await this.get(id) : undefined;
+      for (const rider of riders) {
+        const reason = `carried by ${id}${rec?.reason ? `: ${rec.reason}` : ""}`;
+        await this.transition(rider, ["queued"], to, { reason, finishedAt: rec?.finishedAt ?? new Date().toISOString(), revision: rec?.revision });
+      }
+      if (!rec || !hasOperationObservers()) return;
+      const r = rec as OperationRecord & { coalescedInto?: string };
+      notifyFinished({ id, site: r.site, kind: r.kind, status: to, reason: r.reason, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, checks: r.checks, coalescedInto: r.coalescedInto });
+      // A refusal at run time: the failed check names the rule (blast radius, live checks); a plan refusal has none.
+      if (to === "failed" && !r.coalescedInto && /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED):/.test(r.reason ?? "")) {
+        notifyRefused({ site: r.site, kind: r.kind, rule: r.checks?.find((c) => !c.ok)?.rule ?? "plan", stage: "run" });
+      }
+    } catch {
+      // riders and observers are secondary to the record just written
+    }
   }
 
   async event(id: string, type: string, data: Record<string, unknown>): Promise<void> {

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { IdempotencyMismatchError, NotFoundError, OperationFinishedError } from "../errors";
+import { GuardRefusedError, IdempotencyMismatchError, NotFoundError, OperationFinishedError } from "../errors";
+import type { SiteConfig } from "../programs/site-config";
+import { notifyRefused } from "./finish-observers";
 import { newOperationId } from "./ids";
 import type { Ledger, SiteState } from "./ledger";
 import { isTerminal, type OperationRecord } from "./operation-record";
@@ -15,6 +17,17 @@ export interface OperationQueue {
   signalCancel(operationId: string): Promise<void>;
 }
 
+/**
+ * Collapses requests that only restate a wanted value (scale-sidekiq on one stack+pool) into the one
+ * still queued; see src/schedules/scale-coalescer.ts.
+ */
+export interface Coalescer {
+  /** The collapse key of this request, or undefined when it must run on its own. */
+  keyFor(config: SiteConfig, request: OperationRequest): string | undefined;
+  /** Writes the record; when it rode on a queued operation, returns that operation's id (nothing to enqueue). */
+  createOrAttach(key: string, rec: OperationRecord): Promise<string | undefined>;
+}
+
 export interface OperationServiceDeps {
   ledger: Ledger;
   queue: OperationQueue;
@@ -22,6 +35,7 @@ export interface OperationServiceDeps {
   /** Sites this deployment serves (stack files present). */
   sites: readonly string[];
   idempotencyTtlSeconds: number;
+  coalescer?: Coalescer;
 }
 
 export interface SubmitInput {
@@ -49,7 +63,13 @@ export class OperationService {
     this.requireSite(input.site);
     const config = this.deps.stackFiles.load(input.site);
     const def = OPERATIONS[input.request.operation];
-    const plan = def.plan(config, input.request.params);
+    let plan;
+    try {
+      plan = def.plan(config, input.request.params);
+    } catch (err) {
+      if (err instanceof GuardRefusedError) notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
+      throw err;
+    }
 
     const id = newOperationId();
     let idem: { keyHash: string } | undefined;
@@ -80,7 +100,9 @@ export class OperationService {
       timings: {},
     };
     try {
-      await this.deps.ledger.create(record);
+      const key = this.deps.coalescer?.keyFor(config, input.request);
+      const carrier = key ? await this.deps.coalescer!.createOrAttach(key, record) : (await this.deps.ledger.create(record), undefined);
+      if (carrier) return { record: { ...record, coalescedInto: carrier } as OperationRecord, created: true };
       await this.deps.queue.enqueue(input.site, id, record.kind);
     } catch (err) {
       if (idem) await this.deps.ledger.releaseIdempotencyKey(input.tokenId, idem.keyHash).catch(() => undefined);

@@ -76,6 +76,8 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
   try {
     const attempts = rec.attempts + 1;
     await ledger.transition(operationId, ["queued", "running"], "running", { startedAt: rec.startedAt ?? new Date(t0).toISOString(), attempts, timings });
+    // Coalesced scale requests may change the wanted value until the transition above: read it after.
+    const params = (await ledger.get(operationId))?.params ?? rec.params;
     if (attempts > 1) await ledger.event(operationId, "retry", { attempt: attempts, note: "a previous worker stopped mid-operation" });
     await checkCancel(deps, operationId, signal);
 
@@ -112,7 +114,7 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     const config = deps.stackFiles.load(rec.site);
     const deployed = deployedRevisionFromState(await session.stack.exportStack());
     if (!ours) assertRevisionNotStale(rec.site, config.configRevision, deployed);
-    const plan = OPERATIONS[rec.kind].plan(config, rec.params);
+    const plan = OPERATIONS[rec.kind].plan(config, params);
     const to = ours ? ours.revision : Math.max(config.configRevision, deployed ?? 0) + 1;
     const from = ours ? ours.revision - 1 : config.configRevision;
     await ledger.patch(operationId, { plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop }, revision: { from, to } });
