@@ -1,0 +1,124 @@
+import express, { Router, type Request, type Response } from "express";
+import type IORedis from "ioredis";
+import { z } from "zod";
+import { UnauthenticatedError } from "../errors";
+import type { Ledger } from "../operations/ledger";
+import type { OperationService } from "../operations/operation-service";
+import type { Logger } from "../service/logger";
+import { parseOr400 } from "../api/validation";
+import type { ChatConfig } from "./chat-config";
+import { ChatDispatcher, type ChatAnswer } from "./chat-dispatcher";
+import { OutcomeWatcher } from "./outcome-watcher";
+import { ReplayGuard } from "./replay-guard";
+import { ReplyPoster, type ChatMessage } from "./reply-poster";
+import { verifySlackSignature, type SignatureVerdict } from "./slack-signature";
+import { verifyWebhookSignature } from "./webhook-signature";
+
+export interface ChatRouteDeps {
+  config?: ChatConfig;
+  operations: OperationService;
+  ledger: Ledger;
+  redis: IORedis;
+  logger: Logger;
+  /** Slack shows "operation timed out" after 3 s: answer before this, post the rest later. */
+  ackWithinMs?: number;
+  watcher?: OutcomeWatcher;
+  now?: () => number;
+}
+
+const hookBodySchema = z.strictObject({
+  text: z.string().max(500),
+  user: z.string().regex(/^[A-Za-z0-9_.@/-]{1,100}$/, "a user name"),
+  reply_url: z.string().max(2000).optional(),
+});
+
+/** Every refusal looks the same to the caller: which check failed is for the log only. */
+const opaque = () => new UnauthenticatedError("request not accepted");
+
+/**
+ * `POST /v1/hooks/slack` (Slack slash command) and `POST /v1/hooks/chat` (generic signed webhook).
+ * Mounted before the bearer-token middleware and before any body parser: the signature is over the
+ * raw bytes, so they are read here exactly as sent.
+ */
+export function chatRoutes(deps: ChatRouteDeps): Router {
+  const r = Router();
+  const cfg = deps.config;
+  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const guard = new ReplayGuard(deps.redis);
+  const dispatcher = new ChatDispatcher({ operations: deps.operations, users: cfg?.users ?? {}, logger: deps.logger });
+  const poster = new ReplyPoster(cfg ?? { replyHosts: [], allowLoopbackReplies: false }, deps.logger);
+  const watcher = deps.watcher ?? new OutcomeWatcher(deps.ledger, deps.logger);
+  const ackWithinMs = deps.ackWithinMs ?? 2_500;
+  const raw = express.raw({ type: () => true, limit: 16 * 1024 });
+
+  /** Signature, then nonce: unsigned junk never reaches Redis. */
+  async function verified(req: Request, channel: "slack" | "hook", secret: string | undefined, verify: typeof verifySlackSignature, h: { ts: string; sig: string }) {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!secret) {
+      deps.logger.warn("chat request refused", { channel, reason: "no signing secret configured" });
+      throw opaque();
+    }
+    const verdict: SignatureVerdict = verify(secret, { timestamp: req.header(h.ts), signature: req.header(h.sig) }, body, now());
+    if (!verdict.ok) {
+      deps.logger.info("chat request refused", { channel, reason: verdict.reason });
+      throw opaque();
+    }
+    if (!(await guard.firstUse(channel, req.header(h.sig)!))) {
+      deps.logger.warn("chat request refused", { channel, reason: "replayed signature" });
+      throw opaque();
+    }
+    return body;
+  }
+
+  /** Answers within the ack budget; a slower answer goes to the reply URL when it is ready. */
+  async function answer(identity: string, text: string, replyUrl: string | undefined, channel: string): Promise<ChatAnswer> {
+    const work = dispatcher.handle(identity, text);
+    const late = Symbol("late");
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([work, new Promise<typeof late>((res) => (timer = setTimeout(() => res(late), ackWithinMs)))]);
+    clearTimeout(timer);
+    const post = (m: ChatMessage) => (replyUrl ? poster.post(replyUrl, m, { channel }) : Promise.resolve(false));
+    if (first === late) {
+      void work.then((a) => {
+        void post({ response_type: "ephemeral", text: a.text });
+        if (a.operationId && replyUrl) watcher.follow(a.operationId, post);
+      });
+      return { text: "working on it; the answer will follow here" };
+    }
+    if (first.operationId && replyUrl) watcher.follow(first.operationId, post);
+    return first;
+  }
+
+  r.post("/v1/hooks/slack", raw, async (req: Request, res: Response) => {
+    const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, { ts: "x-slack-request-timestamp", sig: "x-slack-signature" });
+    if (!(await guard.firstDelivery(body))) {
+      // A retry of a request already handled (X-Slack-Retry-Num): acknowledge, run nothing again.
+      deps.logger.info("chat retry ignored", { channel: "slack", retry: req.header("x-slack-retry-num") ?? null });
+      res.status(200).json({ response_type: "ephemeral", text: "already received" });
+      return;
+    }
+    const form = new URLSearchParams(body.toString("utf8"));
+    const identity = `slack:${form.get("team_id") ?? "?"}:${form.get("user_id") ?? "?"}`;
+    const text = form.get("text") ?? "";
+    deps.logger.info("chat command", { channel: "slack", identity, verb: text.trim().split(/\s+/)[0] ?? "" });
+    const a = await answer(identity, text, form.get("response_url") ?? undefined, "slack");
+    res.status(200).json({ response_type: "ephemeral", text: a.text, ...(a.operationId ? { operation_id: a.operationId } : {}) });
+  });
+
+  r.post("/v1/hooks/chat", raw, async (req: Request, res: Response) => {
+    const body = await verified(req, "hook", cfg?.webhookSecret, verifyWebhookSignature, { ts: "x-stackyard-timestamp", sig: "x-stackyard-signature" });
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString("utf8"));
+    } catch {
+      json = undefined;
+    }
+    const msg = parseOr400(hookBodySchema, json, "body");
+    const identity = `hook:${msg.user}`;
+    deps.logger.info("chat command", { channel: "hook", identity, verb: msg.text.trim().split(/\s+/)[0] ?? "" });
+    const a = await answer(identity, msg.text, msg.reply_url, "hook");
+    res.status(200).json({ text: a.text, ...(a.operationId ? { operationId: a.operationId } : {}) });
+  });
+
+  return r;
+}

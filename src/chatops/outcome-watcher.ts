@@ -1,0 +1,86 @@
+import type { Ledger, LedgerEvent } from "../operations/ledger";
+import { isTerminal, type OperationRecord, type OperationStatus } from "../operations/operation-record";
+import type { Logger } from "../service/logger";
+import type { ChatMessage } from "./reply-poster";
+
+export interface OutcomeWatcherOptions {
+  pollMs?: number;
+  /** Slack's response_url takes posts for 30 minutes; following longer is pointless. */
+  maxFollowMs?: number;
+}
+
+/**
+ * Follows one operation in the ledger and tells the chat what happened: the preview summary once
+ * the checks ran, then the result. Polls the event stream (no blocking read, so a thousand followed
+ * operations cost no extra Redis connections). In-process: an API process that dies stops posting;
+ * the operation itself is unaffected and its history says how it ended.
+ */
+export class OutcomeWatcher {
+  private readonly pollMs: number;
+  private readonly maxFollowMs: number;
+  private stopped = false;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly logger: Logger,
+    opts: OutcomeWatcherOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 500;
+    this.maxFollowMs = opts.maxFollowMs ?? 30 * 60_000;
+  }
+
+  follow(operationId: string, post: (m: ChatMessage) => Promise<unknown>): void {
+    void this.run(operationId, post).catch((err) => this.logger.warn("chat follow stopped", { operationId, err }));
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async run(operationId: string, post: (m: ChatMessage) => Promise<unknown>): Promise<void> {
+    const until = Date.now() + this.maxFollowMs;
+    let cursor = "0";
+    let failures = 0;
+    while (!this.stopped && Date.now() < until) {
+      let events: LedgerEvent[];
+      try {
+        events = await this.ledger.readEvents(operationId, cursor, 0);
+        failures = 0;
+      } catch {
+        if (++failures > 20) return; // Redis gone for ~10 s: the service is stopping
+        events = [];
+      }
+      for (const e of events) {
+        cursor = e.id;
+        if (e.type === "checks") {
+          const rec = await this.ledger.get(operationId);
+          if (rec) await post({ response_type: "ephemeral", replace_original: false, text: previewText(rec) });
+        }
+        if (e.type === "status" && isTerminal(e.data.status as OperationStatus)) {
+          const rec = await this.ledger.get(operationId);
+          if (rec) await post({ response_type: "in_channel", replace_original: false, text: resultText(rec) });
+          return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, this.pollMs).unref());
+    }
+  }
+}
+
+export function previewText(rec: OperationRecord): string {
+  const changes = Object.entries(rec.preview?.changes ?? {})
+    .filter(([op]) => op !== "same")
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+  const failed = (rec.checks ?? []).filter((c) => !c.ok);
+  const checks = failed.length === 0 ? "checks passed" : `refused by ${failed.map((c) => `${c.rule} (${c.message})`).join("; ")}`;
+  return `preview of ${rec.id} on ${rec.site}: ${changes || "no changes"}; ${checks}`;
+}
+
+export function resultText(rec: OperationRecord & { coalescedInto?: string }): string {
+  const head = `${rec.id} ${rec.status}: ${rec.plan?.summary ?? rec.kind}`;
+  const carried = rec.coalescedInto ? ` (carried by ${rec.coalescedInto})` : "";
+  const rev = rec.revision?.to !== undefined && rec.status === "succeeded" ? `, config revision ${rec.revision.to}` : "";
+  const why = rec.status !== "succeeded" && rec.reason ? ` — ${rec.reason.slice(0, 300)}` : "";
+  return `${head}${carried}${rev}${why}`;
+}

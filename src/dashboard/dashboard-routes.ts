@@ -1,0 +1,136 @@
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import type { Queue } from "bullmq";
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import type IORedis from "ioredis";
+import { allows, findToken, type Principal, type TokenEntry } from "../api/tokens";
+import type { Ledger } from "../operations/ledger";
+import type { OperationRecord } from "../operations/operation-record";
+import type { Logger } from "../service/logger";
+import { esc, page, PAGE_HEADERS } from "./html";
+import { SessionStore, sessionCookie, sessionIdFrom } from "./session-store";
+
+export interface DashboardDeps {
+  tokens: readonly TokenEntry[];
+  sites: readonly string[];
+  ledger: Ledger;
+  redis: IORedis;
+  logger: Logger;
+  /** The stack queues shown by Bull Board (read-only); without them the queues view is absent. */
+  queueOf?: (site: string) => Queue;
+  sessionTtlSeconds?: number;
+  /** Secure cookies need https; the sandbox serves plain http on loopback. */
+  secureCookie?: boolean;
+}
+
+declare module "express-serve-static-core" {
+  interface Request {
+    dashboardPrincipal?: Principal;
+  }
+}
+
+/**
+ * `/dashboard`: recent operations, and Bull Board at `/dashboard/queues`, behind the same tokens as
+ * the API (scope operations:read): a login form trades a token for a session cookie.
+ */
+export function dashboardRoutes(deps: DashboardDeps): Router {
+  const r = Router();
+  const sessions = new SessionStore(deps.redis, deps.sessionTtlSeconds ?? 8 * 3600);
+  const form = express.urlencoded({ extended: false, limit: 4096 });
+  const html = (res: Response, status: number, body: string) => res.status(status).set(PAGE_HEADERS).type("html").send(body);
+
+  const principalById = (tokenId: string): Principal | undefined => {
+    const t = deps.tokens.find((x) => x.id === tokenId);
+    return t && { tokenId: t.id, sites: t.sites, operations: t.operations, scopes: t.scopes };
+  };
+
+  async function requireSession(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const sid = sessionIdFrom(req.headers.cookie);
+    const tokenId = sid ? await sessions.tokenIdOf(sid) : undefined;
+    const p = tokenId ? principalById(tokenId) : undefined;
+    if (!p || !allows(p, "operations:read")) {
+      if (req.originalUrl.startsWith("/dashboard/queues/api")) return void res.status(401).json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
+      return void res.redirect(303, "/dashboard/login");
+    }
+    req.dashboardPrincipal = p;
+    next();
+  }
+
+  r.get("/dashboard/login", (_req, res) => html(res, 200, loginPage()));
+
+  r.post("/dashboard/login", form, async (req, res) => {
+    const token = typeof req.body?.token === "string" ? req.body.token.trim() : "";
+    const p = /^[A-Za-z0-9._~+/=-]{8,512}$/.test(token) ? findToken(deps.tokens, token) : undefined;
+    if (!p || !allows(p, "operations:read")) {
+      deps.logger.info("dashboard login refused", { known: p !== undefined });
+      return void html(res, 401, loginPage("That token is unknown or may not read operations."));
+    }
+    const sid = await sessions.create(p.tokenId);
+    deps.logger.info("dashboard login", { tokenId: p.tokenId });
+    res.set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false)).redirect(303, "/dashboard");
+  });
+
+  r.post("/dashboard/logout", async (req, res) => {
+    const sid = sessionIdFrom(req.headers.cookie);
+    if (sid) await sessions.destroy(sid);
+    res.set("Set-Cookie", sessionCookie("", 0, deps.secureCookie ?? false)).redirect(303, "/dashboard/login");
+  });
+
+  r.get("/dashboard", requireSession, async (req, res) => {
+    const p = req.dashboardPrincipal!;
+    const visible = deps.sites.filter((s) => allows(p, "operations:read", s));
+    const lists = await Promise.all(visible.map((s) => deps.ledger.listForSite(s, 25)));
+    const ops = lists.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
+    html(res, 200, operationsPage(p, ops, !!deps.queueOf && p.sites.includes("*")));
+  });
+
+  if (deps.queueOf) {
+    const adapter = new ExpressAdapter();
+    adapter.setBasePath("/dashboard/queues");
+    // Read-only: retrying or removing a job from the board would bypass the ledger and its checks.
+    createBullBoard({
+      queues: deps.sites.map((s) => new BullMQAdapter(deps.queueOf!(s), { readOnlyMode: true, description: `operations of stack ${s}` })),
+      serverAdapter: adapter,
+      options: { uiConfig: { boardTitle: "stackyard queues" } },
+    });
+    const everySite = (req: Request, res: Response, next: NextFunction) => {
+      // The board shows every stack's queue, so it is for tokens that may read every site.
+      if (!req.dashboardPrincipal!.sites.includes("*")) return void res.status(403).set(PAGE_HEADERS).type("html").send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
+      next();
+    };
+    r.use("/dashboard/queues", requireSession, everySite, adapter.getRouter());
+  }
+  return r;
+}
+
+function loginPage(error?: string): string {
+  return page(
+    "stackyard: log in",
+    `<h1>stackyard</h1>
+<form method="post" action="/dashboard/login">
+<label for="token">API token (scope operations:read)</label><br>
+<input id="token" name="token" type="password" autocomplete="off" size="60" required>
+<button type="submit">Log in</button>
+</form>${error ? `<p role="alert" class="failed">${esc(error)}</p>` : ""}`,
+  );
+}
+
+function operationsPage(p: Principal, ops: OperationRecord[], queues: boolean): string {
+  const rows = ops
+    .map((o) => {
+      const rider = (o as OperationRecord & { coalescedInto?: string }).coalescedInto;
+      return `<tr data-operation="${esc(o.id)}"><td><code>${esc(o.id)}</code></td><td>${esc(o.site)}</td><td>${esc(o.kind)}</td>
+<td class="${esc(o.status)}">${esc(o.status)}</td><td>${esc(o.plan?.summary ?? "")}${rider ? ` <small>(carried by ${esc(rider)})</small>` : ""}</td>
+<td>${esc(o.requester?.tokenId)}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
+    })
+    .join("\n");
+  return page(
+    "stackyard: operations",
+    `<nav><strong>stackyard</strong> <a href="/dashboard">operations</a>${queues ? ` <a href="/dashboard/queues">queues</a>` : ""}
+<form method="post" action="/dashboard/logout" style="display:inline"><button type="submit">Log out ${esc(p.tokenId)}</button></form></nav>
+<h1>Recent operations</h1>
+<table><thead><tr><th>id</th><th>site</th><th>operation</th><th>status</th><th>plan</th><th>requester</th><th>created</th><th>finished</th><th>reason</th></tr></thead>
+<tbody>${rows || `<tr><td colspan="9">No operations yet.</td></tr>`}</tbody></table>`,
+  );
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import type { Job, Queue } from "bullmq";
+import { AppError } from "../errors";
+import type { OperationService } from "../operations/operation-service";
+import { operationRequestSchema } from "../operations/registry";
+import type { Logger } from "../service/logger";
+import { ScheduleNotFoundError } from "./schedule-errors";
+import { nextRuns, type Schedule, type ScheduleBody } from "./schedule-schema";
+import type { ScheduleStore } from "./schedule-store";
+
+/** One BullMQ queue for every schedule: its Job Schedulers only say "submit schedule X now". */
+export const SCHEDULES_QUEUE = "stackyard-schedules";
+
+export interface ScheduleJobData {
+  site: string;
+  scheduleId: string;
+}
+
+/** Who a scheduled operation's history names as requester. */
+export const scheduleRequester = (id: string) => `schedule:${id}`;
+
+/**
+ * Creates, lists and deletes schedules, and turns a firing into an ordinary operation through
+ * OperationService.submit: the same plan, guards, queue, runner and history as an HTTP request.
+ */
+export class ScheduleService {
+  constructor(
+    private readonly store: ScheduleStore,
+    private readonly queue: Queue<ScheduleJobData>,
+    private readonly operations: OperationService,
+    private readonly logger: Logger,
+  ) {}
+
+  async create(site: string, body: ScheduleBody, createdBy: string): Promise<Schedule & { nextRuns: string[] }> {
+    this.operations.requireSite(site);
+    const s: Schedule = {
+      id: `sch-${randomBytes(8).toString("hex")}`,
+      site,
+      cron: body.cron,
+      timezone: body.timezone,
+      operation: body.operation,
+      params: body.params,
+      description: body.description,
+      createdBy,
+      createdAt: new Date().toISOString(),
+    };
+    await this.store.put(s);
+    try {
+      await this.queue.upsertJobScheduler(
+        s.id,
+        { pattern: s.cron, tz: s.timezone },
+        { name: "scheduled-operation", data: { site, scheduleId: s.id }, opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } } },
+      );
+    } catch (err) {
+      await this.store.remove(site, s.id).catch(() => undefined);
+      throw err;
+    }
+    this.logger.info("schedule created", { stack: site, scheduleId: s.id, cron: s.cron, operation: s.operation, createdBy });
+    return { ...s, nextRuns: nextRuns(s) };
+  }
+
+  async list(site: string): Promise<Array<Schedule & { nextRuns: string[] }>> {
+    this.operations.requireSite(site);
+    return (await this.store.list(site)).map((s) => ({ ...s, nextRuns: nextRuns(s) }));
+  }
+
+  async get(site: string, id: string): Promise<Schedule> {
+    const s = await this.store.get(site, id);
+    if (!s) throw new ScheduleNotFoundError(site, id);
+    return s;
+  }
+
+  async remove(site: string, id: string, by: string): Promise<void> {
+    const s = await this.get(site, id);
+    await this.queue.removeJobScheduler(s.id);
+    await this.store.remove(site, id);
+    this.logger.info("schedule deleted", { stack: site, scheduleId: id, by });
+  }
+
+  /**
+   * One firing. The job id (unique per firing) is the Idempotency-Key, so a firing delivered twice
+   * (BullMQ is at-least-once) still makes one operation. A refusal (guard, bounds) is a result, not
+   * a job failure: it is kept on the schedule as lastRun.error and logged.
+   */
+  async fire(job: Job<ScheduleJobData>): Promise<{ operationId?: string; refused?: string }> {
+    const { site, scheduleId } = job.data;
+    const s = await this.store.get(site, scheduleId);
+    if (!s) {
+      // Deleted between the scheduler's tick and now: stop it for good.
+      await this.queue.removeJobScheduler(scheduleId).catch(() => undefined);
+      return { refused: "SCHEDULE_NOT_FOUND" };
+    }
+    const at = new Date().toISOString();
+    try {
+      const request = operationRequestSchema.parse({ operation: s.operation, params: s.params });
+      const { record } = await this.operations.submit({ site, request, tokenId: scheduleRequester(s.id), idempotencyKey: `${job.id ?? at}` });
+      await this.store.recordRun(site, s.id, { at, operationId: record.id });
+      this.logger.info("schedule fired", { stack: site, scheduleId: s.id, operationId: record.id });
+      return { operationId: record.id };
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await this.store.recordRun(site, s.id, { at, error: { code: err.code, message: err.message } });
+      this.logger.warn("schedule firing refused", { stack: site, scheduleId: s.id, code: err.code, reason: err.message });
+      return { refused: err.code };
+    }
+  }
+}
