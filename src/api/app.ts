@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import type IORedis from "ioredis";
 import { NotFoundError } from "../errors";
+import { operatorRoutes, type OperatorViewDeps } from "../dashboard/operator-routes";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
 import type { Logger } from "../service/logger";
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** Request bodies above this are refused with 413 (operations are small). */
   bodyLimitBytes?: number;
   sseHeartbeatMs?: number;
+  /** Chatops, schedules, dashboard, metrics (docs/operator-view.md). */
+  operatorView?: OperatorViewDeps;
 }
 
 /** The HTTP face of the service. No listen: callers (main.ts, tests) own the server. */
@@ -35,6 +38,8 @@ export function createApp(deps: AppDeps): Express {
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApiDocument);
   });
+  const operator = operatorRoutes(deps, deps.operatorView);
+  app.use(operator.beforeAuth);
   // Parse only JSON, with a small limit; other content types reach the route unparsed and are refused there.
   // Authenticate before parsing: an anonymous caller costs no body parsing.
   app.use("/v1", authenticate(deps.tokens));
@@ -42,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(operationRoutes(deps.operations));
   app.use(siteRoutes(deps.operations, deps.sites));
   app.use(eventRoutes(deps.operations, deps.ledger, deps.redis, deps.sseHeartbeatMs));
+  app.use(operator.afterAuth);
   app.use((req, _res, next) => next(new NotFoundError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger, limit));
   return app;

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { tokenListSchema, type TokenEntry } from "../api/tokens";
+import { chatConfigFromEnv, chatEnvShape, type ChatConfig } from "../chatops/chat-config";
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";
 
@@ -31,6 +32,11 @@ const envSchema = z.object({
   STACKYARD_SHUTDOWN_GRACE_MS: ms(600_000),
   STACKYARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   STACKYARD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  // Chatops (docs/chatops.md): signing secrets, the chat user map, reply hosts.
+  ...chatEnvShape,
+  /** Cron schedules may not fire more often than this (a typo must not mean an engine run every second). */
+  STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  STACKYARD_DASHBOARD_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
 });
 
 export interface ServiceConfig {
@@ -52,6 +58,10 @@ export interface ServiceConfig {
   shutdownGraceMs: number;
   bodyLimitBytes: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  chat: ChatConfig;
+  schedules: { minIntervalSeconds: number };
+  /** Cookies are Secure in live mode (behind https); the sandbox serves http on loopback. */
+  dashboard: { sessionTtlSeconds: number; secureCookie: boolean };
 }
 
 export class ConfigError extends Error {
@@ -81,6 +91,12 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   const unknown = sites.filter((s) => !(SITE_IDS as readonly string[]).includes(s));
   if (unknown.length > 0) throw new ConfigError(`STACKYARD_SITES: unknown site(s) ${unknown.join(", ")}`);
   const author = /^(.*?)\s*<([^>]+)>$/.exec(e.STACKYARD_GIT_AUTHOR);
+  let chat: ChatConfig;
+  try {
+    chat = chatConfigFromEnv(e, e.STACKYARD_MODE);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
     mode: e.STACKYARD_MODE,
     host: e.STACKYARD_HOST,
@@ -101,5 +117,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     shutdownGraceMs: e.STACKYARD_SHUTDOWN_GRACE_MS,
     bodyLimitBytes: e.STACKYARD_BODY_LIMIT_BYTES,
     logLevel: e.STACKYARD_LOG_LEVEL,
+    chat,
+    schedules: { minIntervalSeconds: e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS },
+    dashboard: { sessionTtlSeconds: e.STACKYARD_DASHBOARD_SESSION_TTL_SECONDS, secureCookie: e.STACKYARD_MODE === "live" },
   };
 }

@@ -1,3 +1,4 @@
+import { chatSecrets } from "../chatops/chat-config";
 import { loadServiceConfig } from "./config";
 import { createLogger } from "./logger";
 import { startService, type Role } from "./service";
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const cfg = loadServiceConfig();
-  const logger = createLogger({ level: cfg.logLevel, secrets: [cfg.passphrase], base: { role, pid: process.pid } });
+  const logger = createLogger({ level: cfg.logLevel, secrets: [cfg.passphrase, ...chatSecrets(cfg.chat)], base: { role, pid: process.pid } });
   const running = await startService(cfg, role, logger);
   let stopping = false;
   const stop = (signal: string) => {

@@ -9,7 +9,10 @@ import { NO_LIVE_FACTS } from "../operations/checks";
 import { Ledger } from "../operations/ledger";
 import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
+import { installOperationMetrics } from "../metrics/operation-metrics";
 import { programFromStackConfig } from "../programs/program";
+import { ScaleCoalescer } from "../schedules/scale-coalescer";
+import { openSchedules, startScheduleWorker } from "../schedules/schedule-worker";
 import { installSandboxPlugins } from "../sandbox/install-plugins";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
@@ -46,6 +49,10 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
   const queues = new StackQueues(queueConn, redis, sites);
   await queues.ensureGlobalConcurrency();
   const stops: Array<() => Promise<void>> = [];
+  installOperationMetrics();
+  // One OperationService for the API and for schedule firings: the same checks and coalescing for both.
+  const operations = new OperationService({ ledger, queue: queues, stackFiles, sites, idempotencyTtlSeconds: 24 * 3600, coalescer: new ScaleCoalescer(redis) });
+  const schedules = openSchedules(queueConn, redis, operations, logger);
 
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
@@ -83,6 +90,8 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
       logger,
     );
     await pool.start();
+    const scheduleWorker = await startScheduleWorker(schedules.service, { url: redisHandle.url }, logger);
+    stops.push(() => scheduleWorker.close());
     stops.push(async () => {
       await pool!.close(cfg.shutdownGraceMs);
       workerRedis.disconnect();
@@ -92,8 +101,14 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
 
   let port: number | undefined;
   if (role === "all" || role === "api") {
-    const operations = new OperationService({ ledger, queue: queues, stackFiles, sites, idempotencyTtlSeconds: 24 * 3600 });
-    const app = createApp({ operations, ledger, redis, tokens: cfg.tokens, sites, logger, bodyLimitBytes: cfg.bodyLimitBytes });
+    const operatorView = {
+      chat: cfg.chat,
+      schedules: schedules.service,
+      scheduleMinIntervalSeconds: cfg.schedules.minIntervalSeconds,
+      queueOf: (site: string) => queues.queue(site),
+      dashboard: cfg.dashboard,
+    };
+    const app = createApp({ operations, ledger, redis, tokens: cfg.tokens, sites, logger, bodyLimitBytes: cfg.bodyLimitBytes, operatorView });
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
     port = (server.address() as AddressInfo).port;
@@ -113,6 +128,7 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
     redisUrl: redisHandle.url,
     stop: async () => {
       for (const s of stops) await s();
+      await schedules.close();
       await queues.close();
       queueConn.disconnect();
       redis.disconnect();
