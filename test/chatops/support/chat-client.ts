@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { slackSignature } from "../../../src/chatops/slack-signature";
+import { webhookSignature } from "../../../src/chatops/webhook-signature";
+
+export interface SlackSendOptions {
+  secret: string;
+  ts?: number;
+  headers?: Record<string, string>;
+  /** Send exactly these bytes (a replay) instead of building a body. */
+  body?: string;
+  signature?: string;
+}
+
+export function slackBody(fields: { team?: string; user: string; text: string; responseUrl?: string }): string {
+  return new URLSearchParams({
+    team_id: fields.team ?? "",
+    user_id: fields.user,
+    command: "/stackyard",
+    text: fields.text,
+    ...(fields.responseUrl ? { response_url: fields.responseUrl } : {}),
+    trigger_id: randomBytes(12).toString("hex"),
+  }).toString();
+}
+
+/** Posts a slash command the way Slack does: form body, timestamp and v0 signature headers. */
+export async function sendSlack(base: string, body: string, o: SlackSendOptions) {
+  const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
+  const signature = o.signature ?? slackSignature(o.secret, ts, body);
+  const t0 = performance.now();
+  const res = await fetch(`${base}/v1/hooks/slack`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts, "x-slack-signature": signature, ...o.headers },
+    body,
+  });
+  const json = (await res.json()) as any;
+  return { status: res.status, body: json, ms: performance.now() - t0, ts, signature };
+}
+
+export async function sendHook(base: string, payload: object, secret: string, ts = Math.floor(Date.now() / 1000)) {
+  const body = JSON.stringify(payload);
+  const res = await fetch(`${base}/v1/hooks/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-stackyard-timestamp": String(ts), "x-stackyard-signature": webhookSignature(secret, String(ts), body) },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** A local HTTP server posing as Slack's response_url: records every JSON message posted to it. */
+export async function startReplyCatcher() {
+  const messages: Array<{ path: string; body: any }> = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      messages.push({ path: req.url ?? "", body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") });
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    messages,
+    async waitFor(pred: (m: { path: string; body: any }) => boolean, timeoutMs = 300_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = messages.find(pred);
+        if (hit) return hit;
+        if (Date.now() > until) throw new Error(`no matching reply after ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { hashToken, type TokenEntry } from "../../../src/api/tokens";
+import { ApiClient } from "../../workers/support/api-client";
+import { deployBaseline } from "../../workers/support/baseline";
+import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "../../workers/support/service-harness";
+
+/** Tokens of the operator-view deployment, by role. */
+export type Role = "admin" | "reader" | "metrics";
+
+/**
+ * One real service (`main.js --role=all`: API, workers, schedule worker) on a private Redis, with
+ * theATL deployed in the sandbox and vulpine present but never deployed (refusals only). Shared by
+ * every operator-view test file because each engine run costs seconds: the first caller starts it,
+ * the root `after` below stops it, even when a test failed.
+ */
+export interface OperatorService {
+  d: Deployment;
+  svc: ServiceProcess;
+  base: string;
+  tokens: Record<Role, string>;
+  slackSecret: string;
+  webhookSecret: string;
+  passphrase: string;
+  api(role?: Role): ApiClient;
+  /** An operation that succeeded on theatl (runs one the first time it is asked for). */
+  finishedOperation(): Promise<any>;
+}
+
+export const SLACK_TEAM = "T0STACKY";
+export const SLACK_OPERATOR = "U0OPERATOR";
+export const SLACK_VIEWER = "U0VIEWER";
+
+let shared: Promise<OperatorService> | undefined;
+
+export function operatorService(): Promise<OperatorService> {
+  shared ??= start();
+  return shared;
+}
+
+after(async function () {
+  this.timeout(120_000);
+  if (!shared) return;
+  const s = await shared.catch(() => undefined);
+  await s?.svc.stop().catch(() => undefined);
+  await s?.d.cleanup();
+});
+
+async function start(): Promise<OperatorService> {
+  const tokens: Record<Role, string> = {
+    admin: `svc_${randomBytes(32).toString("base64url")}`,
+    reader: `svc_${randomBytes(32).toString("base64url")}`,
+    metrics: `svc_${randomBytes(32).toString("base64url")}`,
+  };
+  const entries: TokenEntry[] = [
+    { id: "admin", sha256: hashToken(tokens.admin), sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] },
+    { id: "reader", sha256: hashToken(tokens.reader), sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
+    { id: "prometheus", sha256: hashToken(tokens.metrics), sites: ["*"], operations: ["*"], scopes: ["metrics:read"] },
+  ];
+  const slackSecret = randomBytes(16).toString("hex");
+  const webhookSecret = randomBytes(24).toString("hex");
+  const passphrase = "stackyard-sandbox-passphrase"; // the baseline helper deploys with the sandbox default
+  const users = {
+    [`slack:${SLACK_TEAM}:${SLACK_OPERATOR}`]: { principal: "slack-operator", sites: ["theatl"], operations: ["*"], scopes: ["operations:write", "operations:read", "sites:read"] },
+    [`slack:${SLACK_TEAM}:${SLACK_VIEWER}`]: { principal: "slack-viewer", sites: ["theatl"], scopes: ["sites:read", "operations:read"] },
+    "hook:mattermost/alice": { principal: "mm-alice", sites: ["theatl"], scopes: ["sites:read", "operations:read"] },
+  };
+  const d = await createDeployment("operator-view", ["theatl", "vulpine"], {
+    STACKYARD_TOKENS: JSON.stringify(entries),
+    STACKYARD_SLACK_SIGNING_SECRET: slackSecret,
+    STACKYARD_WEBHOOK_SECRET: webhookSecret,
+    STACKYARD_SLACK_USERS: JSON.stringify(users),
+    STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS: "1",
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    STACKYARD_LOG_LEVEL: "debug",
+  });
+  let svc: ServiceProcess | undefined;
+  try {
+    await deployBaseline(d, "theatl");
+    svc = await spawnService(d, "all", "service");
+  } catch (err) {
+    await svc?.stop().catch(() => undefined);
+    await d.cleanup();
+    throw err;
+  }
+  const base = `http://127.0.0.1:${svc.port}`;
+  let finished: Promise<any> | undefined;
+  const s: OperatorService = {
+    d,
+    svc,
+    base,
+    tokens,
+    slackSecret,
+    webhookSecret,
+    passphrase,
+    api: (role = "admin") => new ApiClient(base, tokens[role]),
+    finishedOperation: () => {
+      finished ??= (async () => {
+        const hist = await s.api().get("/v1/sites/theatl/operations?limit=50");
+        const done = hist.body.operations.find((o: any) => o.status === "succeeded" && !o.coalescedInto);
+        return done ?? s.api().run("theatl", "scale-sidekiq", { count: 3 });
+      })();
+      return finished;
+    },
+  };
+  return s;
+}
