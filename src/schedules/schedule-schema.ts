@@ -45,7 +45,8 @@ export function scheduleBodySchema(minIntervalSeconds: number) {
     .superRefine((b, ctx) => {
       const req = operationRequestSchema.safeParse({ operation: b.operation, params: b.params });
       if (!req.success) {
-        for (const i of req.error.issues) ctx.addIssue({ code: "custom", path: i.path, message: i.message });
+        // Re-raised under this schema; an unknown key keeps its name in the path (`params.extra`).
+        for (const i of req.error.issues) ctx.addIssue({ code: "custom", path: i.code === "unrecognized_keys" ? [...i.path, i.keys[0]!] : i.path, message: i.message });
       }
       if (!validTimezone(b.timezone)) return;
       try {
