@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { assertConfigRevisionCurrent } from "../engine/revision-guard";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
 import { chitterProgram } from "./chitter";
 import { datafruitsProgram } from "./datafruits";
@@ -53,10 +54,17 @@ export function readStackConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NA
 /**
  * The PulumiFn both paths run: it reads `pulumi.Config("stackyard")` once, validates it before any
  * resource is registered, then dispatches to the site's program.
+ *
+ * `guardRevision` (the laptop entry sets it) first refuses a stack file older than the revision
+ * the stack last deployed, before any resource is registered, so `pulumi up` from a stale checkout
+ * stops with no change instead of undoing operations the service applied. It reads the deployed
+ * revision through a StackReference to the stack itself, which is a read, not a cloud resource.
+ * The service checks the same condition before it plans, so its inline runs leave it off.
  */
-export function programFromStackConfig(): PulumiFn {
+export function programFromStackConfig(opts: { guardRevision?: boolean } = {}): PulumiFn {
   return async () => {
     const config = parseSiteConfig(readStackConfig());
+    if (opts.guardRevision) await assertConfigRevisionCurrent(config.configRevision);
     return siteProgram(config);
   };
 }

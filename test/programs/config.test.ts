@@ -44,6 +44,11 @@ describe("site config", () => {
     throwsConfig(() => parseSiteConfig(raw), /^stackyard:configRevision: expected >= 0, got -1$/);
   });
 
+  it("reads a revision the CLI wrote back as a string of digits, and refuses other strings", () => {
+    assert.equal(parseSiteConfig({ ...rawConfig("vulpine"), configRevision: "7" }).configRevision, 7);
+    throwsConfig(() => parseSiteConfig({ ...rawConfig("vulpine"), configRevision: "seven" }), /^stackyard:configRevision: /);
+  });
+
   it("rejects replicas of a nonexistent primary (theATL PostgreSQL)", () => {
     const raw = setSpec(rawConfig("theatl"), "postgres.primary", "pg-z");
     throwsConfig(() => parseSiteConfig(raw), /^stackyard:spec\.postgres\.primary: primary "pg-z" is not a declared node.*got "pg-z"$/);

@@ -22,8 +22,14 @@ export const pinnedImageSchema = z
   .regex(/^[a-z0-9./_-]+:[A-Za-z0-9._-]+$/, "an image reference with a tag")
   .refine((s) => !s.endsWith(":latest"), "a pinned tag, not :latest");
 
-/** A non-negative revision counter the service bumps on every applied operation. */
-export const configRevisionSchema = z.int().min(0);
+/**
+ * A non-negative revision counter the service bumps on every applied operation. The CLI writes
+ * config values back as strings (`stackyard:configRevision: "3"`), so a string of digits is read too.
+ */
+export const configRevisionSchema = z.preprocess(
+  (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+  z.int().min(0),
+);
 
 /**
  * Things a site depends on that no Pulumi provider manages (BunnyCDN, Backblaze B2, updown.io,

@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+import { engineEnv } from "../../src/engine/engine-env";
+import { engineBinDir, projectRoot } from "../../src/infra/paths";
+import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
+import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
+import { tempDir } from "./temp-dir";
+
+/**
+ * An operator's laptop in a temp folder: a copy of the checkout's Pulumi.yaml and stacks/ (with
+ * node_modules and dist/ linked), the pinned CLI, a file:// backend and the sandbox's simulated
+ * providers. `pulumi(...)` runs the real CLI there, as an operator would.
+ */
+export interface LaptopCheckout {
+  dir: string;
+  cloud: SandboxCloud;
+  pulumi(...args: string[]): { code: number | null; out: string };
+  /** Sets a value in stacks/Pulumi.<stack>.yaml, by YAML path. */
+  setStackValue(stack: string, keyPath: (string | number)[], value: unknown): void;
+  remove(): void;
+}
+
+export async function laptopCheckout(prefix: string): Promise<LaptopCheckout> {
+  const tmp = tempDir(prefix);
+  const dir = path.join(tmp.dir, "checkout");
+  fs.mkdirSync(dir);
+  fs.copyFileSync(path.join(projectRoot, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  fs.cpSync(path.join(projectRoot, "stacks"), path.join(dir, "stacks"), { recursive: true });
+  for (const linked of ["node_modules", "dist", "package.json"]) {
+    fs.symlinkSync(path.join(projectRoot, linked), path.join(dir, linked));
+  }
+  const home = path.join(tmp.dir, "pulumi-home");
+  await installSandboxPlugins(home);
+  const cloudDir = path.join(tmp.dir, "cloud");
+  fs.mkdirSync(path.join(tmp.dir, "state"));
+  fs.mkdirSync(cloudDir);
+  const env = {
+    ...process.env,
+    ...engineEnv({
+      stateDir: path.join(tmp.dir, "state"),
+      pulumiHome: home,
+      passphrase: "laptop-checkout",
+      env: { STACKYARD_SANDBOX_DIR: cloudDir },
+    }),
+  };
+  return {
+    dir,
+    cloud: new SandboxCloud(cloudDir),
+    pulumi: (...args) => {
+      const r = spawnSync(path.join(engineBinDir(), "pulumi"), [...args, "--non-interactive"], {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+      });
+      return { code: r.status, out: `${r.stdout}${r.stderr}` };
+    },
+    setStackValue(stack, keyPath, value) {
+      const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
+      const doc = parseDocument(fs.readFileSync(file, "utf8"));
+      doc.setIn(["config", ...keyPath], value);
+      fs.writeFileSync(file, doc.toString());
+    },
+    remove: tmp.remove,
+  };
+}
