@@ -13,7 +13,9 @@ import { installOperationMetrics } from "../metrics/operation-metrics";
 import { programFromStackConfig } from "../programs/program";
 import { ScaleCoalescer } from "../schedules/scale-coalescer";
 import { openSchedules, startScheduleWorker } from "../schedules/schedule-worker";
+import { seedAdoptedResources } from "../sandbox/adopted-resources";
 import { installSandboxPlugins } from "../sandbox/install-plugins";
+import { SandboxCloud } from "../sandbox/sandbox-cloud";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
 import { ConfigError, type ServiceConfig } from "./config";
@@ -61,6 +63,11 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
       ({ facts, inspectPendingCreate } = sandboxFacts(cfg.sandboxDir));
+      // Each site's sandbox account starts with what its program adopts rather than creates.
+      for (const site of sites) {
+        const seeded = seedAdoptedResources(new SandboxCloud(sandboxDirFor(cfg.sandboxDir, site)), stackFiles.load(site));
+        if (seeded.length > 0) logger.info("sandbox account seeded with adopted resources", { stack: site, ids: seeded });
+      }
     }
     const engineEnv = (site: string): Record<string, string> =>
       cfg.mode === "sandbox" ? { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) } : {};
