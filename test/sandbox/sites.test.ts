@@ -1,4 +1,8 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { projectRoot } from "../../src/infra/paths";
+import { loadStackFile } from "../../src/programs/site-config";
+import { seedAdoptedResources } from "../../src/sandbox/adopted-resources";
 import { Sandbox, changes, createSandbox } from "./sandbox-harness";
 import {
   SiteRun,
@@ -37,13 +41,10 @@ const CASES: SiteCase[] = [
     knob: "mysql failover db → db-slave02",
     turn: (s) => Object.assign(s.mysql, { primary: "db-slave02", replicas: ["db"] }),
     expected: /^update digitalocean:index\/(droplet:Droplet|firewall:Firewall)$/,
-    // insync_db_backups predates the program and its name ("_") cannot be created anew: it must be imported.
-    seed(sbx, run) {
-      sbx.cloud.seedExisting("aws:s3/bucket:Bucket", "insync_db_backups", {
-        bucket: "insync_db_backups",
-        region: "us-east-1",
-      });
-      run.editSpec((s) => (s.mysql.backups.importId = "insync_db_backups"));
+    // insync_db_backups predates the program and its name ("_") cannot be created anew: the stack
+    // file adopts it, and the account holds it before the first deployment.
+    seed(sbx) {
+      seedAdoptedResources(sbx.cloud, loadStackFile(path.join(projectRoot, "stacks", "Pulumi.insync.yaml")));
     },
     check(sbx) {
       const roles = Object.fromEntries(sbx.cloud.dbNodes("insync").map((n) => [n.name, n.role]));

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { StackSession } from "../../../src/engine/stack-session";
 import { programFromStackConfig } from "../../../src/programs/program";
-import { execFileSync } from "node:child_process";
 import { StackFileStore } from "../../../src/operations/stack-file-store";
+import { seedAdoptedResources } from "../../../src/sandbox/adopted-resources";
 import { installSandboxPlugins } from "../../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../../src/sandbox/sandbox-cloud";
 import { sandboxDirFor } from "../../../src/service/sandbox-facts";
@@ -31,15 +31,9 @@ export async function deployBaseline(d: Deployment, site: string): Promise<void>
   if (r.summary.result !== "succeeded") throw new Error(`baseline of ${site}: ${r.summary.result}`);
 }
 
-/** insync_db_backups predates the program and cannot be created anew ("_"): seed it in the cloud and import it. */
+/** The adopted backup bucket exists in Insync's account before the first deployment, as it does for real. */
 function adoptInsyncBackups(d: Deployment): void {
-  siteCloud(d, "insync").seedExisting("aws:s3/bucket:Bucket", "insync_db_backups", { bucket: "insync_db_backups", region: "us-east-1" });
-  const files = new StackFileStore(d.workspace);
-  const cfg = files.load("insync");
-  if (cfg.site !== "insync") return;
-  cfg.spec.mysql.backups.importId = "insync_db_backups";
-  files.writeSpec("insync", cfg.spec, cfg.configRevision);
-  execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-qam", "adopt insync_db_backups"], { cwd: d.workspace });
+  seedAdoptedResources(siteCloud(d, "insync"), new StackFileStore(d.workspace).load("insync"));
 }
 
 /** The simulated cloud account of one site in a deployment. */
