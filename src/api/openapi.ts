@@ -4,6 +4,13 @@ const error = { $ref: "#/components/responses/Error" };
 const siteParam = { name: "site", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,39}$" } };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^op-[0-9a-f-]{36}$" } };
 const secured = [{ bearer: [] }];
+const scheduleIdParam = { name: "scheduleId", in: "path", required: true, schema: { type: "string", pattern: "^sch-[0-9a-f]{16}$" } };
+const signedHook = (summary: string, headers: string[]) => ({
+  summary,
+  security: [],
+  parameters: headers.map((name) => ({ name, in: "header", required: true, schema: { type: "string" } })),
+  responses: { "200": { description: "Acknowledged with a text for the chat (within 3 s); outcomes follow on the reply URL" }, "400": error, "401": error },
+});
 const json = (schema: object) => ({ "application/json": { schema } });
 
 /**
@@ -33,6 +40,7 @@ export const openApiDocument = {
                   "VALIDATION_FAILED", "MALFORMED_JSON", "UNAUTHENTICATED", "FORBIDDEN", "SITE_NOT_FOUND", "OPERATION_NOT_FOUND",
                   "ROUTE_NOT_FOUND", "OPERATION_FINISHED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "OPERATION_UNSUPPORTED",
                   "GUARD_REFUSED", "IDEMPOTENCY_KEY_REUSED", "STACK_CONFIG_INVALID", "SERVICE_UNAVAILABLE", "INTERNAL",
+                  "SCHEDULE_NOT_FOUND", "SCHEDULES_DISABLED",
                 ],
               },
               message: { type: "string" },
@@ -74,6 +82,16 @@ export const openApiDocument = {
         ],
       },
       OperationKind: { type: "string", enum: [...OPERATION_KINDS] },
+      ScheduleRequest: {
+        type: "object", additionalProperties: false, required: ["cron", "operation"],
+        properties: {
+          cron: { type: "string", description: "5 fields (minute first) or 6 (seconds first); firings at least STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS apart" },
+          timezone: { type: "string", default: "UTC", description: "IANA time zone" },
+          operation: { $ref: "#/components/schemas/OperationKind" },
+          params: { type: "object", description: "Validated against the operation's own schema at creation" },
+          description: { type: "string", maxLength: 200 },
+        },
+      },
       Accepted: {
         type: "object",
         required: ["id", "status", "links"],
@@ -124,6 +142,37 @@ export const openApiDocument = {
     },
     "/v1/operations/{id}/events": {
       get: { summary: "Live events as Server-Sent Events (supports Last-Event-ID)", parameters: [idParam], responses: { "200": { description: "text/event-stream" }, "401": error, "403": error, "404": error } },
+    },
+    "/v1/sites/{site}/schedules": {
+      get: { summary: "Cron schedules of a site with their next runs and last firing (scope operations:read)", parameters: [siteParam], responses: { "200": { description: "Schedules" }, "401": error, "403": error, "404": error, "503": error } },
+      post: {
+        summary: "Create a schedule that submits an ordinary operation as requester schedule:<id> (scope operations:write for the site and operation)",
+        parameters: [siteParam],
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/ScheduleRequest" }) },
+        responses: { "201": { description: "Created" }, "400": error, "401": error, "403": error, "404": error, "415": error, "503": error },
+      },
+    },
+    "/v1/sites/{site}/schedules/{scheduleId}": {
+      delete: { summary: "Delete a schedule (scope operations:write for the site)", parameters: [siteParam, scheduleIdParam], responses: { "200": { description: "Deleted" }, "400": error, "401": error, "403": error, "404": error, "503": error } },
+    },
+    "/v1/hooks/slack": {
+      post: signedHook("Slack slash command (form body; X-Slack-Signature v0 HMAC, 5-minute window, replays refused; the user map grants scopes)", ["X-Slack-Request-Timestamp", "X-Slack-Signature"]),
+    },
+    "/v1/hooks/chat": {
+      post: signedHook("Generic chat webhook: JSON {text, user, reply_url?}; X-Stackyard-Signature v1=<hex HMAC of v1:<ts>:<body>>", ["X-Stackyard-Timestamp", "X-Stackyard-Signature"]),
+    },
+    "/metrics": {
+      get: { summary: "Prometheus metrics (scope metrics:read): queue depth per stack, operation durations, guard refusals", responses: { "200": { description: "text/plain; version=0.0.4" }, "401": error, "403": error } },
+    },
+    "/dashboard": {
+      get: { summary: "Recent operations (HTML; session cookie from /dashboard/login)", security: [], responses: { "200": { description: "text/html" }, "303": { description: "To the login page" } } },
+    },
+    "/dashboard/login": {
+      get: { summary: "Login form", security: [], responses: { "200": { description: "text/html" } } },
+      post: { summary: "Trade a token (scope operations:read) for an HttpOnly SameSite=Strict session cookie", security: [], responses: { "303": { description: "Logged in" }, "401": { description: "Unknown token or no operations:read" } } },
+    },
+    "/dashboard/logout": {
+      post: { summary: "End the session", security: [], responses: { "303": { description: "Logged out" } } },
     },
     "/v1/operations/{id}/cancel": {
       post: { summary: "Cancel: a queued operation is removed, a running one stops at the engine's next safe point", parameters: [idParam], responses: { "202": { description: "Cancelled or cancelling" }, "401": error, "403": error, "404": error, "409": error } },
