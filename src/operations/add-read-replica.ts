@@ -3,7 +3,6 @@ import { GuardRefusedError, OperationUnsupportedError } from "../errors";
 import { nodeNameSchema, sizeSlugSchema } from "./common-schemas";
 import { ADD_REPLICA_TOUCHES } from "./db-touches";
 import { dbKnob } from "./knobs/db-knob";
-import { REPLICA_LIMITS } from "./limits";
 import { specDiff } from "./spec-diff";
 import type { OperationDefinition } from "./types";
 
@@ -31,15 +30,8 @@ export const addReadReplica: OperationDefinition<AddReadReplicaParams> = {
         value: p.name,
       });
     }
-    const limit = REPLICA_LIMITS[config.site]!;
     const already = knob.replicas.includes(p.name);
-    if (!already && knob.replicas.length + 1 > limit.max) {
-      throw new GuardRefusedError(
-        "replica-limit",
-        `${config.site} would have ${knob.replicas.length + 1} replicas; at most ${limit.max} (${limit.why})`,
-        { field: "params.name", value: knob.replicas.length + 1, limit: limit.max },
-      );
-    }
+    // The replica limit is an operation guard (src/operations/guards/replica-limit.ts).
     const nextSpec = knob.withReplica(p.name, { size: p.size, volumeGb: p.volumeGb });
     const changes = specDiff(config.spec, nextSpec);
     return {

@@ -1,4 +1,5 @@
 import type { CheckResult, PreviewSummary } from "./operation-record";
+import { primaryIs, standbyReady } from "./guards/standby-ready";
 import type { LiveCheck, TouchRule } from "./types";
 
 /** Steps every update may contain: the stack itself, providers, reads and no-ops. */
@@ -33,31 +34,12 @@ export interface LiveFacts {
 
 export const NO_LIVE_FACTS: LiveFacts = { dbNodes: async () => undefined };
 
-/** Evaluates an operation's live checks right before the update. */
+/** Evaluates an operation's live checks right before the update (the failover gates of src/operations/guards/standby-ready.ts). */
 export async function evaluateLiveChecks(site: string, checks: readonly LiveCheck[], facts: LiveFacts): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
   const nodes = await facts.dbNodes(site);
   return checks.map((c) => {
-    const node = nodes?.find((n) => n.name === c.node);
-    if (c.kind === "primary-is") {
-      if (!nodes || !node) return { rule: "primary-is", ok: true, message: `no live facts for ${c.node}; relying on config` };
-      return node.role === "primary"
-        ? { rule: "primary-is", ok: true, message: `${c.node} is the live primary` }
-        : { rule: "primary-is", ok: false, message: `config says ${c.node} is primary but the live system reports it as ${node.role}` };
-    }
-    if (!node) {
-      return c.acceptDataLoss
-        ? { rule: "standby-ready", ok: true, message: `no live facts for ${c.node}; promoting anyway (acceptDataLoss)` }
-        : { rule: "standby-ready", ok: false, message: `cannot observe standby ${c.node}; refusing to promote blind (set acceptDataLoss to override)` };
-    }
-    if (!node.healthy) return { rule: "standby-ready", ok: false, message: `standby ${c.node} is unhealthy` };
-    if (node.replicationLagSeconds > c.maxLagSeconds && !c.acceptDataLoss) {
-      return {
-        rule: "standby-lag",
-        ok: false,
-        message: `standby ${c.node} lags ${node.replicationLagSeconds} s; the limit is ${c.maxLagSeconds} s (set acceptDataLoss to override)`,
-      };
-    }
-    return { rule: "standby-ready", ok: true, message: `standby ${c.node} is healthy, lag ${node.replicationLagSeconds} s (limit ${c.maxLagSeconds} s)` };
+    const o = c.kind === "primary-is" ? primaryIs(c, nodes) : standbyReady(c, nodes);
+    return o.ok ? { rule: o.rule, ok: true, message: o.message } : { rule: o.rule, ok: false, message: o.message, value: o.value, limit: o.limit };
   });
 }

@@ -24,6 +24,8 @@ export interface CheckResult {
   rule: string;
   ok: boolean;
   message: string;
+  value?: unknown;
+  limit?: unknown;
 }
 
 /**

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { GuardRefusedError, OperationUnsupportedError } from "../errors";
 import type { SidekiqSpec } from "../programs/config/sidekiq";
 import { sidekiqKnob } from "./knobs/sidekiq-knob";
-import { SIDEKIQ_PROCESS_LIMITS } from "./limits";
 import { nodeNameSchema } from "./common-schemas";
 import { specDiff } from "./spec-diff";
 import type { OperationDefinition, TouchRule } from "./types";
@@ -58,16 +57,7 @@ export const scaleSidekiq: OperationDefinition<ScaleSidekiqParams> = {
         limit: pools,
       });
     }
-    const limits = SIDEKIQ_PROCESS_LIMITS[config.site]!;
-    const others = Object.entries(knob.spec.pools).reduce((n, [name, q]) => (name === pool ? n : n + q.count), 0);
-    const total = others + p.count;
-    if (total < limits.min || total > limits.max) {
-      throw new GuardRefusedError(
-        "sidekiq-process-bounds",
-        `${config.site} sidekiq pool processes would total ${total}; allowed ${limits.min}..${limits.max} (${limits.why})`,
-        { field: "params.count", value: p.count, limit: { min: Math.max(1, limits.min - others), max: limits.max - others } },
-      );
-    }
+    // Bounds, the connection budget and the cost ceiling are operation guards (src/operations/guards/).
     const nextSidekiq: SidekiqSpec = structuredClone(knob.spec);
     nextSidekiq.pools[pool]!.count = p.count;
     const nextSpec = { ...structuredClone(config.spec), [knob.path]: nextSidekiq } as typeof config.spec;

@@ -2,6 +2,8 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { AppError } from "../../src/errors";
 import { projectRoot } from "../workers/support/service-harness";
+import { guardSettingsFor } from "../../src/operations/guards/guard-settings";
+import { planAndGuard } from "../../src/operations/planner";
 import { OPERATIONS } from "../../src/operations/registry";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import type { OperationKind } from "../../src/operations/types";
@@ -10,8 +12,11 @@ import type { SiteConfig } from "../../src/programs/site-config";
 // The repo's own stack files are the fixtures: plans are checked against the real stackyard:spec shape.
 const store = new StackFileStore(path.resolve(projectRoot));
 const load = (site: string): SiteConfig => store.load(site);
-const plan = (site: string, kind: OperationKind, params: Record<string, unknown>) =>
-  OPERATIONS[kind].plan(load(site), OPERATIONS[kind].paramsSchema.parse(params));
+// Plans as the service makes them: the operation's plan, then the operation guards with the site's default settings.
+const plan = (site: string, kind: OperationKind, params: Record<string, unknown>) => {
+  const config = load(site);
+  return planAndGuard(config, kind, OPERATIONS[kind].paramsSchema.parse(params), { settings: guardSettingsFor(config.site), now: new Date(), runsLastHour: 0 }).plan;
+};
 const refusal = (fn: () => unknown): AppError => {
   try {
     fn();
@@ -85,7 +90,7 @@ describe("operation plans on the sites' stack files", () => {
         cfg.spec.postgres.nodes[n] = { size: "s-4vcpu-8gb", volumeGb: 200 };
         cfg.spec.postgres.replicas.push(n);
       }
-      const e = refusal(() => OPERATIONS["add-read-replica"].plan(cfg, { name: "pg-e" }));
+      const e = refusal(() => planAndGuard(cfg, "add-read-replica", { name: "pg-e" }, { settings: guardSettingsFor("theatl"), now: new Date(), runsLastHour: 0 }));
       assert.equal(e.details.rule, "replica-limit");
       assert.equal(e.details.limit, 3);
     });

@@ -1,0 +1,73 @@
+import { GuardRefusedError } from "../../errors";
+import type { SiteConfig, SiteId } from "../../programs/site-config";
+import type { OperationKind, OperationPlan } from "../types";
+import { changeWindow } from "./change-window";
+import { connectionBudget } from "./connection-budget";
+import { costCeiling } from "./cost-ceiling";
+import { guardSettingsFor, type GuardOverrides, type SiteGuardSettings } from "./guard-settings";
+import type { Guard, GuardInput, GuardOutcome, GuardRefusal } from "./guard-types";
+import { operationRate } from "./operation-rate";
+import { replicaLimit } from "./replica-limit";
+import { schedulerSingleton } from "./scheduler-singleton";
+import { sidekiqBounds } from "./sidekiq-bounds";
+
+/** The guards on the planned config, in the order a refusal is reported (the most specific first). */
+export const PLAN_GUARDS: readonly Guard[] = [sidekiqBounds, schedulerSingleton, replicaLimit, connectionBudget, costCeiling, changeWindow, operationRate];
+
+export function plannedConfigOf(config: SiteConfig, plan: OperationPlan): SiteConfig {
+  return { ...config, spec: plan.nextSpec } as SiteConfig;
+}
+
+export function evaluateGuards(input: GuardInput, guards: readonly Guard[] = PLAN_GUARDS): GuardOutcome[] {
+  return guards.filter((g) => g.appliesTo === "all" || g.appliesTo.includes(input.kind)).map((g) => g.check(input));
+}
+
+export const refusalsOf = (outcomes: readonly GuardOutcome[]): GuardRefusal[] =>
+  outcomes.filter((o): o is Extract<GuardOutcome, { ok: false }> => !o.ok).map(({ ok: _ok, ...r }) => r);
+
+export function refusalError(r: GuardRefusal): GuardRefusedError {
+  return new GuardRefusedError(r.rule, r.message, { field: r.field, value: r.value, limit: r.limit });
+}
+
+/**
+ * What the guards need from the deployment: per-site settings, a clock (injected in tests), and
+ * the ledger's count of recent engine runs.
+ */
+export interface GuardEnvironment {
+  settings(site: SiteId): SiteGuardSettings;
+  now(): Date;
+  runsLastHour(site: string, excludeOperationId?: string): Promise<number>;
+}
+
+export function guardEnvironment(opts: {
+  overrides?: GuardOverrides;
+  now?: () => Date;
+  runsSince?: (site: string, sinceMs: number, excludeOperationId?: string) => Promise<number>;
+}): GuardEnvironment {
+  const now = opts.now ?? (() => new Date());
+  return {
+    settings: (site) => guardSettingsFor(site, opts.overrides),
+    now,
+    runsLastHour: (site, exclude) => (opts.runsSince ? opts.runsSince(site, now().getTime() - 3600_000, exclude) : Promise.resolve(0)),
+  };
+}
+
+/** Builds the guard input for a plan and evaluates every plan guard; the caller decides what a refusal means. */
+export async function guardPlan(
+  env: GuardEnvironment,
+  a: { config: SiteConfig; kind: OperationKind; params: Record<string, unknown>; plan: OperationPlan; operationId?: string },
+): Promise<{ outcomes: GuardOutcome[]; settings: SiteGuardSettings; input: GuardInput }> {
+  const settings = env.settings(a.config.site);
+  const input: GuardInput = {
+    site: a.config.site,
+    kind: a.kind,
+    params: a.params,
+    currentConfig: a.config,
+    plannedConfig: plannedConfigOf(a.config, a.plan),
+    plan: a.plan,
+    settings,
+    now: env.now(),
+    history: { runsLastHour: await env.runsLastHour(a.config.site, a.operationId) },
+  };
+  return { outcomes: evaluateGuards(input), settings, input };
+}

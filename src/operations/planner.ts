@@ -1,0 +1,41 @@
+import type { SiteConfig } from "../programs/site-config";
+import { evaluateGuards, plannedConfigOf, refusalError, refusalsOf } from "./guards/evaluate-guards";
+import type { SiteGuardSettings } from "./guards/guard-settings";
+import type { GuardOutcome } from "./guards/guard-types";
+import { OPERATIONS } from "./registry";
+import type { OperationKind, OperationPlan } from "./types";
+
+export interface GuardContext {
+  settings: SiteGuardSettings;
+  now: Date;
+  /** Engine runs on the site in the last hour, this operation excluded. */
+  runsLastHour: number;
+}
+
+/**
+ * Plans an operation and runs the operation guards on the plan (layer 2 of DESIGN.md §2). Throws
+ * OperationUnsupportedError or GuardRefusedError (rule, value, limit) for the first refusal; the
+ * outcomes of the guards that passed are returned for the record.
+ */
+export function planAndGuard(config: SiteConfig, kind: OperationKind, params: Record<string, unknown>, ctx: GuardContext): { plan: OperationPlan; outcomes: GuardOutcome[] } {
+  const raw = OPERATIONS[kind].plan(config, params);
+  // Per-site failover gate: the live check carries the site's lag limit, not the code default.
+  const plan: OperationPlan = {
+    ...raw,
+    liveChecks: raw.liveChecks.map((c) => (c.kind === "standby-ready" ? { ...c, maxLagSeconds: ctx.settings.failover.maxLagSeconds } : c)),
+  };
+  const outcomes = evaluateGuards({
+    site: config.site,
+    kind,
+    params,
+    currentConfig: config,
+    plannedConfig: plannedConfigOf(config, plan),
+    plan,
+    settings: ctx.settings,
+    now: ctx.now,
+    history: { runsLastHour: ctx.runsLastHour },
+  });
+  const refused = refusalsOf(outcomes)[0];
+  if (refused) throw refusalError(refused);
+  return { plan, outcomes };
+}
