@@ -41,6 +41,7 @@ export const openApiDocument = {
                   "ROUTE_NOT_FOUND", "OPERATION_FINISHED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "OPERATION_UNSUPPORTED",
                   "GUARD_REFUSED", "IDEMPOTENCY_KEY_REUSED", "STACK_CONFIG_INVALID", "SERVICE_UNAVAILABLE", "INTERNAL",
                   "SCHEDULE_NOT_FOUND", "SCHEDULES_DISABLED",
+                  "SELF_APPROVAL_FORBIDDEN", "APPROVAL_EXPIRED", "OPERATION_NOT_AWAITING_APPROVAL",
                 ],
               },
               message: { type: "string" },
@@ -102,11 +103,18 @@ export const openApiDocument = {
         required: ["id", "site", "kind", "status", "createdAt"],
         properties: {
           id: { type: "string" }, site: { type: "string" }, kind: { $ref: "#/components/schemas/OperationKind" },
-          status: { type: "string", enum: ["queued", "running", "succeeded", "failed", "cancelled"] },
+          status: { type: "string", enum: ["queued", "running", "awaiting-approval", "succeeded", "failed", "cancelled", "expired"] },
           params: { type: "object" }, requester: { type: "object" }, plan: { type: "object" }, preview: { type: "object" },
           checks: { type: "array" }, result: { type: "object" }, outputs: { type: "object", description: "Secret outputs are redacted." },
           revision: { type: "object" }, recovery: { type: "array" }, timings: { type: "object" }, reason: { type: "string" },
           createdAt: { type: "string" }, startedAt: { type: "string" }, finishedAt: { type: "string" }, links: { type: "object" },
+          refusals: {
+            type: "array",
+            description: "Every refusal, from any layer, with the rule, the value and the limit.",
+            items: { type: "object", required: ["layer", "rule", "message"], properties: { layer: { type: "string", enum: ["guard", "policy", "blast-radius"] }, rule: { type: "string" }, value: {}, limit: {}, message: { type: "string" } } },
+          },
+          approval: { type: "object", description: "Why the operation waits for a second principal; expiresAt, approvedBy, approvedAt." },
+          guardNotes: { type: "array", items: { type: "string" } },
         },
       },
     },
@@ -173,6 +181,13 @@ export const openApiDocument = {
     },
     "/dashboard/logout": {
       post: { summary: "End the session", security: [], responses: { "303": { description: "Logged out" } } },
+    },
+    "/v1/operations/{id}/approve": {
+      post: {
+        summary: "Approve an operation awaiting approval (scope operations:approve; not its requester): its update is queued",
+        parameters: [idParam],
+        responses: { "202": { description: "Approved; the up phase is queued" }, "401": error, "403": error, "404": error, "409": error },
+      },
     },
     "/v1/operations/{id}/cancel": {
       post: { summary: "Cancel: a queued operation is removed, a running one stops at the engine's next safe point", parameters: [idParam], responses: { "202": { description: "Cancelled or cancelling" }, "401": error, "403": error, "404": error, "409": error } },

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { OPERATION_KINDS } from "../operations/types";
 
-export const SCOPES = ["operations:write", "operations:read", "operations:cancel", "sites:read", "metrics:read"] as const;
+export const SCOPES = ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read", "metrics:read"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One configured token: only its SHA-256 is ever stored (STACKYARD_TOKENS). */

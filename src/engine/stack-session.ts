@@ -25,6 +25,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Folders of policy packs to run on the engine's own steps. */
   policyPacks?: string[];
+  /** JSON files of policy config for those packs (`--policy-pack-config`). */
+  policyPackConfigs?: string[];
 }
 
 export interface UpdateOutcome {

@@ -1,3 +1,4 @@
 export * from "./app-error";
 export * from "./request-errors";
 export * from "./domain-errors";
+export * from "./approval-errors";

@@ -16,6 +16,10 @@ const siteOpsKey = (site: string) => `${PREFIX}:site:${site}:ops`;
 const siteKey = (site: string) => `${PREFIX}:site:${site}`;
 /** Operations that rode on this one (coalesced requests, see src/schedules/scale-coalescer.ts). */
 const ridersKey = (id: string) => `${PREFIX}:op:${id}:riders`;
+/** Engine runs per site, scored by start time (the rate guard counts them). */
+const siteRunsKey = (site: string) => `${PREFIX}:site:${site}:runs`;
+/** Operations waiting for approval, scored by their expiry. */
+const AWAITING_KEY = `${PREFIX}:awaiting-approval`;
 /** For stores that write operation records atomically with their own keys (the scale coalescer). */
 export const ledgerKeys = { op: opKey, events: eventsKey, siteOps: siteOpsKey, riders: ridersKey };
 
@@ -98,12 +102,40 @@ export class Ledger {
       const r = rec as OperationRecord & { coalescedInto?: string };
       notifyFinished({ id, site: r.site, kind: r.kind, status: to, reason: r.reason, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, checks: r.checks, coalescedInto: r.coalescedInto });
       // A refusal at run time: the failed check names the rule (blast radius, live checks); a plan refusal has none.
-      if (to === "failed" && !r.coalescedInto && /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED):/.test(r.reason ?? "")) {
-        notifyRefused({ site: r.site, kind: r.kind, rule: r.checks?.find((c) => !c.ok)?.rule ?? "plan", stage: "run" });
+      if (to === "failed" && !r.coalescedInto && /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED|POLICY_VIOLATION):/.test(r.reason ?? "")) {
+        notifyRefused({ site: r.site, kind: r.kind, rule: r.refusals?.[0]?.rule ?? r.checks?.find((c) => !c.ok)?.rule ?? "plan", stage: "run" });
       }
     } catch {
       // riders and observers are secondary to the record just written
     }
+  }
+
+  /** Counts an engine run of `id` on `site` at `atMs` (idempotent per operation). */
+  async recordRun(site: string, id: string, atMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(siteRunsKey(site), atMs, id)
+      .zremrangebyscore(siteRunsKey(site), "-inf", atMs - 2 * 3600_000)
+      .exec()
+      .then(throwOnMultiError);
+  }
+
+  async runsSince(site: string, sinceMs: number, excludeId?: string): Promise<number> {
+    const ids = await this.redis.zrangebyscore(siteRunsKey(site), sinceMs, "+inf");
+    return ids.filter((i) => i !== excludeId).length;
+  }
+
+  async addAwaiting(id: string, expiresAtMs: number): Promise<void> {
+    await this.redis.zadd(AWAITING_KEY, expiresAtMs, id);
+  }
+
+  async removeAwaiting(id: string): Promise<void> {
+    await this.redis.zrem(AWAITING_KEY, id);
+  }
+
+  /** Operations whose approval window ended by `nowMs`. */
+  async dueAwaiting(nowMs: number): Promise<string[]> {
+    return this.redis.zrangebyscore(AWAITING_KEY, "-inf", nowMs);
   }
 
   async event(id: string, type: string, data: Record<string, unknown>): Promise<void> {

@@ -1,8 +1,27 @@
+import type { RecordedRefusal } from "./guards/guard-types";
 import type { OperationKind, PlannedChange } from "./types";
 
-export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+/**
+ * `awaiting-approval`: previewed and checked, waiting for a second principal (no worker holds the
+ * stack meanwhile); `expired`: nobody approved it in time.
+ */
+export const OPERATION_STATUSES = ["queued", "running", "awaiting-approval", "succeeded", "failed", "cancelled", "expired"] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly OperationStatus[] = ["succeeded", "failed", "cancelled"];
+export const TERMINAL_STATUSES: readonly OperationStatus[] = ["succeeded", "failed", "cancelled", "expired"];
+
+/** Why an operation needs a second principal, and who released it. */
+export interface ApprovalState {
+  reasons: string[];
+  /** Monthly cost change of the plan, in the site's currency. */
+  costDelta?: number;
+  /** Set when the operation starts waiting (after its preview). */
+  requestedAt?: string;
+  expiresAt?: string;
+  /** The preview the approver saw: the up phase refuses if a new preview differs. */
+  previewDigest?: string;
+  approvedBy?: string;
+  approvedAt?: string;
+}
 
 export function isTerminal(s: OperationStatus): boolean {
   return TERMINAL_STATUSES.includes(s);
@@ -55,4 +74,9 @@ export interface OperationRecord {
   reason?: string;
   cancelRequested?: boolean;
   eventsSummary?: Record<string, number>;
+  /** Every refusal, from any layer, with the rule, the value and the limit. */
+  refusals?: RecordedRefusal[];
+  /** Guards that passed with something worth keeping (e.g. an emergency failover outside the change window). */
+  guardNotes?: string[];
+  approval?: ApprovalState;
 }

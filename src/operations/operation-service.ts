@@ -1,16 +1,20 @@
 import { createHash } from "node:crypto";
-import { GuardRefusedError, IdempotencyMismatchError, NotFoundError, OperationFinishedError } from "../errors";
+import { ApprovalExpiredError, GuardRefusedError, IdempotencyMismatchError, NotAwaitingApprovalError, NotFoundError, OperationFinishedError, SelfApprovalError } from "../errors";
 import type { SiteConfig } from "../programs/site-config";
 import { notifyRefused } from "./finish-observers";
+import { approvalNeed } from "./approval-policy";
+import { guardEnvironment, type GuardEnvironment } from "./guards/evaluate-guards";
 import { newOperationId } from "./ids";
 import type { Ledger, SiteState } from "./ledger";
 import { isTerminal, type OperationRecord } from "./operation-record";
-import { OPERATIONS, type OperationRequest } from "./registry";
+import { planAndGuard } from "./planner";
+import type { OperationRequest } from "./registry";
 import type { StackFileStore } from "./stack-file-store";
 
 /** The queue as the domain needs it; BullMQ lives behind this in src/workers/. */
 export interface OperationQueue {
-  enqueue(site: string, operationId: string, kind: string): Promise<void>;
+  /** `phase: "approved"` queues the second run of an approved operation (a new job for the same operation). */
+  enqueue(site: string, operationId: string, kind: string, phase?: "approved"): Promise<void>;
   /** Removes a job that has not started; false when a worker already holds it. */
   removeQueued(site: string, operationId: string): Promise<boolean>;
   /** Tells whichever worker runs the operation to stop at the engine's next safe point. */
@@ -36,6 +40,10 @@ export interface OperationServiceDeps {
   sites: readonly string[];
   idempotencyTtlSeconds: number;
   coalescer?: Coalescer;
+  /** Guard settings, clock and history (defaults: built-in settings, the system clock, the ledger's run index). */
+  guards?: GuardEnvironment;
+  /** How long an operation waits for approval before it expires (STACKYARD_APPROVAL_TTL_MS). */
+  approvalTtlMs?: number;
 }
 
 export interface SubmitInput {
@@ -47,7 +55,15 @@ export interface SubmitInput {
 
 /** Accepts, inspects and cancels operations. Knows nothing of HTTP or of BullMQ. */
 export class OperationService {
-  constructor(private readonly deps: OperationServiceDeps) {}
+  private readonly guards: GuardEnvironment;
+
+  constructor(private readonly deps: OperationServiceDeps) {
+    this.guards = deps.guards ?? guardEnvironment({ runsSince: (site, since, exclude) => deps.ledger.runsSince(site, since, exclude) });
+  }
+
+  get approvalTtlMs(): number {
+    return this.deps.approvalTtlMs ?? 3600_000;
+  }
 
   requireSite(site: string): void {
     if (!this.deps.sites.includes(site)) {
@@ -62,10 +78,16 @@ export class OperationService {
   async submit(input: SubmitInput): Promise<{ record: OperationRecord; created: boolean }> {
     this.requireSite(input.site);
     const config = this.deps.stackFiles.load(input.site);
-    const def = OPERATIONS[input.request.operation];
     let plan;
+    let approval;
     try {
-      plan = def.plan(config, input.request.params);
+      // Layer 2 (DESIGN.md §2): the operation guards on the planned config answer at once (422) and enqueue nothing.
+      const settings = this.guards.settings(config.site);
+      const params = input.request.params as Record<string, unknown>;
+      const ctx = { settings, now: this.guards.now(), runsLastHour: await this.guards.runsLastHour(input.site) };
+      const guarded = planAndGuard(config, input.request.operation, params, ctx);
+      plan = guarded.plan;
+      approval = approvalNeed(config, plan, settings);
     } catch (err) {
       if (err instanceof GuardRefusedError) notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
       throw err;
@@ -98,6 +120,7 @@ export class OperationService {
       plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop },
       recovery: [],
       timings: {},
+      ...(approval ? { approval } : {}),
     };
     try {
       const key = this.deps.coalescer?.keyFor(config, input.request);
@@ -115,13 +138,65 @@ export class OperationService {
   async get(id: string): Promise<OperationRecord> {
     const rec = await this.deps.ledger.get(id);
     if (!rec) throw new NotFoundError("OPERATION_NOT_FOUND", `no operation ${id}`, { field: "id", id });
+    // An approval window that closed ends the operation even before the sweeper gets to it.
+    if (rec.status === "awaiting-approval" && this.approvalExpired(rec)) return (await this.expire(rec)) ?? rec;
     return rec;
+  }
+
+  /**
+   * Releases an operation waiting for approval: another principal than the requester, before the
+   * window closes. The up phase is a new job on the stack's queue (it previews again first).
+   */
+  async approve(id: string, tokenId: string): Promise<OperationRecord> {
+    const rec = await this.get(id);
+    if (rec.status === "expired") throw new ApprovalExpiredError(id, rec.approval?.expiresAt ?? "unknown");
+    if (rec.status !== "awaiting-approval") throw new NotAwaitingApprovalError(id, rec.status);
+    if (rec.requester.tokenId === tokenId) throw new SelfApprovalError(id, tokenId);
+    const approval = { ...rec.approval!, approvedBy: tokenId, approvedAt: this.guards.now().toISOString() };
+    if (!(await this.deps.ledger.transition(id, ["awaiting-approval"], "queued", { approval }))) {
+      const now = await this.get(id);
+      if (now.status === "expired") throw new ApprovalExpiredError(id, rec.approval?.expiresAt ?? "unknown");
+      throw new NotAwaitingApprovalError(id, now.status);
+    }
+    await this.deps.ledger.removeAwaiting(id);
+    await this.deps.ledger.event(id, "approved", { by: tokenId });
+    await this.deps.queue.enqueue(rec.site, id, rec.kind, "approved");
+    return this.get(id);
+  }
+
+  /** Ends every operation whose approval window closed (the service runs this periodically). */
+  async expireDue(): Promise<number> {
+    let n = 0;
+    for (const id of await this.deps.ledger.dueAwaiting(this.guards.now().getTime())) {
+      const rec = await this.deps.ledger.get(id);
+      if (rec?.status === "awaiting-approval" && this.approvalExpired(rec) && (await this.expire(rec))) n++;
+      else if (!rec || rec.status !== "awaiting-approval") await this.deps.ledger.removeAwaiting(id);
+    }
+    return n;
+  }
+
+  private approvalExpired(rec: OperationRecord): boolean {
+    return rec.approval?.expiresAt !== undefined && Date.parse(rec.approval.expiresAt) <= this.guards.now().getTime();
+  }
+
+  private async expire(rec: OperationRecord): Promise<OperationRecord | undefined> {
+    const reason = `APPROVAL_EXPIRED: nobody approved it by ${rec.approval?.expiresAt}`;
+    const ok = await this.deps.ledger.transition(rec.id, ["awaiting-approval"], "expired", { reason, finishedAt: this.guards.now().toISOString() });
+    await this.deps.ledger.removeAwaiting(rec.id);
+    return ok ? this.deps.ledger.get(rec.id) : undefined;
   }
 
   /** A queued operation is removed from its queue; a running one stops at the engine's next safe point. */
   async cancel(id: string, tokenId: string): Promise<OperationRecord> {
     const rec = await this.get(id);
     if (isTerminal(rec.status)) throw new OperationFinishedError(id, rec.status);
+    if (rec.status === "awaiting-approval") {
+      const reason = `cancelled by ${tokenId} while awaiting approval`;
+      if (await this.deps.ledger.transition(id, ["awaiting-approval"], "cancelled", { reason, finishedAt: new Date().toISOString() })) {
+        await this.deps.ledger.removeAwaiting(id);
+        return this.get(id);
+      }
+    }
     if (rec.status === "queued" && (await this.deps.queue.removeQueued(rec.site, id))) {
       const reason = `cancelled by ${tokenId} before it started`;
       const finishedAt = new Date().toISOString();

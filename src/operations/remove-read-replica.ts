@@ -47,6 +47,8 @@ export const removeReadReplica: OperationDefinition<RemoveReadReplicaParams> = {
       nextSpec,
       touches: REMOVE_REPLICA_TOUCHES,
       liveChecks: [],
+      // A managed replica is deleted: the one stateful resource this operation declares.
+      allowUnprotected: present && knob.engine === "managed-postgres" ? [p.name] : [],
     };
   },
 };

@@ -39,6 +39,11 @@ export interface OperationPlan {
   nextSpec: SiteConfig["spec"];
   touches: TouchRule[];
   liveChecks: LiveCheck[];
+  /**
+   * Stateful resources (by name) this operation declares it may leave unprotected; passed to the
+   * policy pack's `allowUnprotected` config instead of weakening the pack.
+   */
+  allowUnprotected?: string[];
 }
 
 /** A declarative operation: its parameters, what it changes, what it may touch, what guards it. */

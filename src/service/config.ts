@@ -4,6 +4,7 @@ import { tokenListSchema, type TokenEntry } from "../api/tokens";
 import { chatConfigFromEnv, chatEnvShape, type ChatConfig } from "../chatops/chat-config";
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";
+import { GuardSettingsError, loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const ms = (d: number) => z.coerce.number().int().min(100).default(d);
@@ -37,6 +38,12 @@ const envSchema = z.object({
   /** Cron schedules may not fire more often than this (a typo must not mean an engine run every second). */
   STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   STACKYARD_DASHBOARD_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
+  /** Per-site guard settings over the built-in defaults (docs/policy.md). */
+  STACKYARD_GUARDS_FILE: z.string().optional(),
+  /** How long a risky operation waits for approval before it expires. */
+  STACKYARD_APPROVAL_TTL_MS: z.coerce.number().int().min(1000).default(3600_000),
+  /** Run the repo's policy pack on every preview and up (turn off only to measure its cost). */
+  STACKYARD_POLICY_PACK: bool.default(true),
 });
 
 export interface ServiceConfig {
@@ -62,6 +69,8 @@ export interface ServiceConfig {
   schedules: { minIntervalSeconds: number };
   /** Cookies are Secure in live mode (behind https); the sandbox serves http on loopback. */
   dashboard: { sessionTtlSeconds: number; secureCookie: boolean };
+  /** Guard overrides per site (validated at start-up), approval window, policy pack switch. */
+  policy: { guardOverrides: GuardOverrides; approvalTtlMs: number; policyPack: boolean };
 }
 
 export class ConfigError extends Error {
@@ -97,6 +106,13 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  let guardOverrides: GuardOverrides;
+  try {
+    guardOverrides = loadGuardOverrides(e.STACKYARD_GUARDS_FILE);
+  } catch (err) {
+    if (err instanceof GuardSettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     mode: e.STACKYARD_MODE,
     host: e.STACKYARD_HOST,
@@ -120,5 +136,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     chat,
     schedules: { minIntervalSeconds: e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS },
     dashboard: { sessionTtlSeconds: e.STACKYARD_DASHBOARD_SESSION_TTL_SECONDS, secureCookie: e.STACKYARD_MODE === "live" },
+    policy: { guardOverrides, approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS, policyPack: e.STACKYARD_POLICY_PACK },
   };
 }

@@ -5,7 +5,8 @@ import { createApp } from "../api/app";
 import type { PendingCreateVerdict } from "../engine/recovery";
 import { StackLock } from "../engine/stack-lock";
 import { provideRedis, type RedisHandle } from "../infra/redis-server";
-import { NO_LIVE_FACTS } from "../operations/checks";
+import { guardEnvironment } from "../operations/guards/evaluate-guards";
+import { LIVE_FACTS } from "../operations/live-facts";
 import { Ledger } from "../operations/ledger";
 import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
@@ -18,6 +19,7 @@ import { installSandboxPlugins } from "../sandbox/install-plugins";
 import { SandboxCloud } from "../sandbox/sandbox-cloud";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
+import { POLICY_PACK_DIR } from "../workers/policy-run";
 import { ConfigError, type ServiceConfig } from "./config";
 import type { Logger } from "./logger";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
@@ -53,12 +55,27 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
   const stops: Array<() => Promise<void>> = [];
   installOperationMetrics();
   // One OperationService for the API and for schedule firings: the same checks and coalescing for both.
-  const operations = new OperationService({ ledger, queue: queues, stackFiles, sites, idempotencyTtlSeconds: 24 * 3600, coalescer: new ScaleCoalescer(redis) });
+  const guards = guardEnvironment({ overrides: cfg.policy.guardOverrides, runsSince: (site, since, exclude) => ledger.runsSince(site, since, exclude) });
+  const operations = new OperationService({
+    ledger,
+    queue: queues,
+    stackFiles,
+    sites,
+    idempotencyTtlSeconds: 24 * 3600,
+    coalescer: new ScaleCoalescer(redis),
+    guards,
+    approvalTtlMs: cfg.policy.approvalTtlMs,
+  });
+  // Operations nobody approved in time end `expired` (reads expire them too; this catches the unread).
+  const sweep = setInterval(() => void operations.expireDue().catch((err) => logger.warn("approval sweep", { err })), Math.min(30_000, cfg.policy.approvalTtlMs));
+  sweep.unref();
+  stops.push(async () => clearInterval(sweep));
   const schedules = openSchedules(queueConn, redis, operations, logger);
 
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
-    let facts = NO_LIVE_FACTS;
+    // Live mode has no fact source yet: the failover gates refuse with LIVE_FACTS_NOT_IMPLEMENTED rather than promote blind.
+    let facts = LIVE_FACTS;
     let inspectPendingCreate: ((site: string, urn: string) => PendingCreateVerdict) | undefined;
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
@@ -89,6 +106,9 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
         stackLockWaitMs: cfg.stackLockTtlMs + 10_000,
         liveEngineLockWaitMs: 60_000,
         foreignEngineLockStaleMs: 6 * 3600_000,
+        guards: guardEnvironment({ overrides: cfg.policy.guardOverrides, runsSince: (site, since, exclude) => ledger.runsSince(site, since, exclude) }),
+        policyPacks: cfg.policy.policyPack ? [POLICY_PACK_DIR] : [],
+        approvalTtlMs: cfg.policy.approvalTtlMs,
       },
       { url: redisHandle.url },
       workerRedis,

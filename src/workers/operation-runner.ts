@@ -4,17 +4,22 @@ import { recoverStack, type PendingCreateVerdict } from "../engine/recovery";
 import { assertRevisionNotStale, deployedRevisionFromState } from "../engine/revision-guard";
 import type { StackLock } from "../engine/stack-lock";
 import { StackSession } from "../engine/stack-session";
-import { AppError, BlastRadiusError, GuardRefusedError } from "../errors";
+import { AppError, BlastRadiusError, GuardRefusedError, PolicyViolationError } from "../errors";
+import { approvalNeed } from "../operations/approval-policy";
+import type { GuardEnvironment } from "../operations/guards/evaluate-guards";
+import type { RecordedRefusal } from "../operations/guards/guard-types";
+import { planAndGuard } from "../operations/planner";
 import { evaluateLiveChecks, outsideBlastRadius, type LiveFacts } from "../operations/checks";
 import { commitStackFile } from "../operations/git-commit";
 import type { Ledger } from "../operations/ledger";
 import { isTerminal, type OperationRecord, type RecoveryStep } from "../operations/operation-record";
-import { OPERATIONS } from "../operations/registry";
 import type { StackFileStore } from "../operations/stack-file-store";
 import type { Logger } from "../service/logger";
 import { redactOutputs } from "../service/redact";
+import { BlastRadiusWatch, previewDigest } from "./blast-radius-watch";
 import { EngineEventRecorder } from "./engine-events";
 import { failureReason } from "./failure-reason";
+import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
 
 export interface RunnerDeps {
   ledger: Ledger;
@@ -33,6 +38,12 @@ export interface RunnerDeps {
   stackLockWaitMs: number;
   liveEngineLockWaitMs: number;
   foreignEngineLockStaleMs: number;
+  /** Guard settings, clock and run history (src/operations/guards/). */
+  guards: GuardEnvironment;
+  /** Policy pack folders run on every preview and up (the repo's policy-pack/ in the service). */
+  policyPacks: string[];
+  /** How long a risky operation waits for approval after its preview. */
+  approvalTtlMs: number;
 }
 
 export type RunOutcome = { status: OperationRecord["status"] | "handed-back"; reason?: string; alreadyFinished?: boolean };
@@ -73,6 +84,12 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
   };
   const timings: OperationRecord["timings"] = { ...rec.timings, queuedMs: rec.timings.queuedMs ?? t0 - Date.parse(rec.createdAt) };
   let wroteFile = false;
+  let policyConfig: { file: string; remove: () => void } | undefined;
+  // Every refusal, from any layer, lands on the record with its rule, value and limit.
+  const refuse = async (refusals: RecordedRefusal[]) => {
+    await ledger.patch(operationId, { refusals: [...(rec.refusals ?? []), ...refusals] });
+    await ledger.event(operationId, "refused", { refusals });
+  };
   try {
     const attempts = rec.attempts + 1;
     await ledger.transition(operationId, ["queued", "running"], "running", { startedAt: rec.startedAt ?? new Date(t0).toISOString(), attempts, timings });
@@ -114,7 +131,21 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     const config = deps.stackFiles.load(rec.site);
     const deployed = deployedRevisionFromState(await session.stack.exportStack());
     if (!ours) assertRevisionNotStale(rec.site, config.configRevision, deployed);
-    const plan = OPERATIONS[rec.kind].plan(config, params);
+    // Layer 2: the operation guards again, on the config and history as they are now.
+    const settings = deps.guards.settings(config.site);
+    let plan;
+    try {
+      const guarded = planAndGuard(config, rec.kind, params, { settings, now: deps.guards.now(), runsLastHour: await deps.guards.runsLastHour(rec.site, operationId) });
+      plan = guarded.plan;
+      const notes = guarded.outcomes.filter((o) => o.ok && /emergency/.test(o.message)).map((o) => `${o.rule}: ${o.message}`);
+      if (notes.length > 0) await ledger.patch(operationId, { guardNotes: notes });
+    } catch (err) {
+      if (err instanceof GuardRefusedError) {
+        await refuse([{ layer: "guard", rule: err.rule, value: err.details.value, limit: err.details.limit, message: err.message }]);
+      }
+      throw err;
+    }
+    await ledger.recordRun(rec.site, operationId, Date.now());
     const to = ours ? ours.revision : Math.max(config.configRevision, deployed ?? 0) + 1;
     const from = ours ? ours.revision - 1 : config.configRevision;
     await ledger.patch(operationId, { plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop }, revision: { from, to } });
@@ -128,7 +159,20 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     // Preview, then the checks that need it (blast radius) and the live facts (standby lag).
     const tp = Date.now();
     const pre = new EngineEventRecorder(ledger, operationId, "preview", deps.secrets);
-    const preview = await session.preview({ onEvent: pre.onEvent, signal });
+    // Layer 3: the resource policy pack on the engine's own steps, with the stateful names this operation declares.
+    policyConfig = deps.policyPacks.length > 0 ? writePolicyConfig(operationId, plan.allowUnprotected ?? []) : undefined;
+    const policyOpts = policyConfig ? { policyPacks: deps.policyPacks, policyPackConfigs: [policyConfig.file] } : {};
+    const prePolicy = new PolicyViolationCollector();
+    const preview = await session
+      .preview({ onEvent: (e) => (pre.onEvent(e), prePolicy.onEvent(e)), signal, ...policyOpts })
+      .catch(async (err: unknown) => {
+        await pre.flush();
+        if (prePolicy.refusals.length > 0 && !signal?.aborted) {
+          await refuse(prePolicy.refusals);
+          throw new PolicyViolationError(prePolicy.refusals);
+        }
+        throw err;
+      });
     await pre.flush();
     timings.previewMs = Date.now() - tp;
     const previewSummary = { changes: preview.changeSummary as Record<string, number>, steps: pre.steps };
@@ -139,16 +183,59 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     ];
     await ledger.patch(operationId, { preview: previewSummary, checks, timings });
     await ledger.event(operationId, "checks", { checks });
-    if (outside.length > 0) throw new BlastRadiusError(rec.kind, outside);
+    if (outside.length > 0) {
+      await refuse(outside.map((o) => ({ layer: "blast-radius" as const, rule: "blast-radius", value: `${o.op} ${o.type} ${o.urn}`, limit: plan.touches, message: `${rec.kind} would ${o.op} ${o.type} ${o.urn}, outside what it declares` })));
+      throw new BlastRadiusError(rec.kind, outside);
+    }
     const refused = checks.find((c) => !c.ok);
-    if (refused) throw new GuardRefusedError(refused.rule, refused.message);
+    if (refused) {
+      await refuse([{ layer: "guard", rule: refused.rule, value: refused.value, limit: refused.limit, message: refused.message }]);
+      throw new GuardRefusedError(refused.rule, refused.message, { value: refused.value, limit: refused.limit });
+    }
     await checkCancel(deps, operationId, signal);
+
+    // Approvals: a risky operation stops here until another principal approves what this preview showed.
+    const approval = rec.approval ?? approvalNeed(config, plan, settings);
+    const digest = previewDigest(pre.steps);
+    if (approval && !approval.approvedAt) {
+      const now = deps.guards.now();
+      const expiresAt = new Date(now.getTime() + deps.approvalTtlMs).toISOString();
+      // The stack file goes back to the deployed revision: nothing waits half-applied, other operations may run.
+      await restoreStackFile(deps, rec.site, operationId, record);
+      wroteFile = false;
+      const waiting = { ...approval, requestedAt: now.toISOString(), expiresAt, previewDigest: digest };
+      await ledger.addAwaiting(operationId, Date.parse(expiresAt));
+      await ledger.transition(operationId, ["running"], "awaiting-approval", { approval: waiting, timings });
+      log.info("operation awaiting approval", { reasons: approval.reasons, expiresAt });
+      return { status: "awaiting-approval" };
+    }
+    if (approval?.approvedAt && approval.previewDigest && approval.previewDigest !== digest) {
+      const message = `the preview changed since ${approval.approvedBy} approved it; submit the operation again`;
+      await refuse([{ layer: "guard", rule: "approved-preview-changed", value: digest, limit: approval.previewDigest, message }]);
+      throw new GuardRefusedError("approved-preview-changed", message, { value: digest, limit: approval.previewDigest });
+    }
     if (deps.stackLock && "lost" in lock && lock.lost()) throw new AppError("STACK_LOCK_LOST", 500, "lost the stack lock before the update; not applying");
 
     const tu = Date.now();
     const up = new EngineEventRecorder(ledger, operationId, "up", deps.secrets);
-    const result = await session.up({ onEvent: up.onEvent, signal });
+    // Blast radius during up: the first step outside the declaration aborts the engine run.
+    const watch = new BlastRadiusWatch(plan.touches);
+    const upPolicy = new PolicyViolationCollector();
+    const upSignal = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
+    const result = await session
+      .up({ onEvent: (e) => (up.onEvent(e), watch.onEvent(e), upPolicy.onEvent(e)), signal: upSignal, ...policyOpts })
+      .catch(async (err: unknown) => {
+        await up.flush();
+        if (watch.tripped && !signal?.aborted) throw await blastRadiusStop(watch.tripped);
+        if (upPolicy.refusals.length > 0 && !signal?.aborted) {
+          await refuse(upPolicy.refusals);
+          throw new PolicyViolationError(upPolicy.refusals);
+        }
+        throw err;
+      });
     await up.flush();
+    // The abort can land after the engine's last step: the run finished, but it went outside the declaration.
+    if (watch.tripped) throw await blastRadiusStop(watch.tripped);
     timings.upMs = Date.now() - tu;
     const outputs = redactOutputs(result.outputs);
 
@@ -175,6 +262,7 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
       eventsSummary: up.counts,
     });
     log.info("operation succeeded", { revision: to, upMs: timings.upMs });
+    policyConfig?.remove();
     return { status: "succeeded" };
   } catch (err) {
     if (signal?.aborted && signal.reason === SHUTDOWN_REASON) {
@@ -192,7 +280,14 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     log.warn(`operation ${status}`, { code, reason });
     return { status, reason };
   } finally {
+    policyConfig?.remove();
     await lock.release();
+  }
+
+  async function blastRadiusStop(step: { op: string; type: string; urn: string }): Promise<BlastRadiusError> {
+    const message = `the engine started ${step.op} ${step.type} ${step.urn} during up, outside what ${rec!.kind} declares; the update was stopped`;
+    await refuse([{ layer: "blast-radius", rule: "blast-radius", value: `${step.op} ${step.type} ${step.urn}`, limit: "the operation's declared touches", message }]);
+    return new BlastRadiusError(rec!.kind, [step]);
   }
 }
 

@@ -43,12 +43,17 @@ export class StackQueues implements OperationQueue {
     return q;
   }
 
-  async enqueue(site: string, operationId: string, kind: string): Promise<void> {
-    await this.queue(site).add(kind, { operationId }, { jobId: operationId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
+  /**
+   * The job id is the operation id, so a duplicate add is a no-op; an approved operation's second
+   * run is its own job (`<id>-approved`), since the first one is kept as completed.
+   */
+  async enqueue(site: string, operationId: string, kind: string, phase?: "approved"): Promise<void> {
+    const jobId = phase ? `${operationId}-${phase}` : operationId;
+    await this.queue(site).add(kind, { operationId }, { jobId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
   }
 
   async removeQueued(site: string, operationId: string): Promise<boolean> {
-    const job = await this.queue(site).getJob(operationId);
+    const job = (await this.queue(site).getJob(`${operationId}-approved`)) ?? (await this.queue(site).getJob(operationId));
     if (!job) return false;
     const state = await job.getState();
     if (state !== "waiting" && state !== "delayed" && state !== "prioritized") return false;

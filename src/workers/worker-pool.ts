@@ -73,6 +73,8 @@ export class WorkerPool {
       await job.moveToDelayed(Date.now() + 100, token);
       throw new DelayedError();
     }
+    // Waiting for approval: this job is done; approval queues the up phase as a new job.
+    if (outcome.status === "awaiting-approval") return { status: outcome.status };
     // The ledger is the record; the job fails (without retry) when the operation did not succeed.
     if (outcome.status !== "succeeded") throw new UnrecoverableError(`${outcome.status}: ${outcome.reason ?? ""}`.slice(0, 500));
     return { status: outcome.status };

@@ -30,7 +30,7 @@ describe("OpenAPI document", function () {
   it("documents every route the API answers (undocumented method/path pairs are 404)", async () => {
     const api = h.client("admin");
     const documented = new Set(Object.entries(openApiDocument.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m} ${p}`)));
-    const candidates = ["/v1/sites", "/v1/sites/{site}", "/v1/sites/{site}/operations", "/v1/operations/{id}", "/v1/operations/{id}/events", "/v1/operations/{id}/cancel", "/healthz", "/readyz", "/v1/openapi.json"];
+    const candidates = ["/v1/sites", "/v1/sites/{site}", "/v1/sites/{site}/operations", "/v1/operations/{id}", "/v1/operations/{id}/events", "/v1/operations/{id}/cancel", "/v1/operations/{id}/approve", "/healthz", "/readyz", "/v1/openapi.json"];
     for (const p of candidates) {
       for (const m of ["get", "post", "put", "delete", "patch"]) {
         if (documented.has(`${m} ${p}`)) continue;

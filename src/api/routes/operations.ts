@@ -27,7 +27,15 @@ export function operationRoutes(ops: OperationService): Router {
     res
       .status(created ? 202 : 200)
       .location(`/v1/operations/${record.id}`)
-      .json({ id: record.id, status: record.status, operation: record.kind, site: record.site, plan: record.plan, links: operationLinks(record) });
+      .json({
+        id: record.id,
+        status: record.status,
+        operation: record.kind,
+        site: record.site,
+        plan: record.plan,
+        ...(record.approval ? { approval: record.approval } : {}),
+        links: operationLinks(record),
+      });
   });
 
   r.get("/v1/operations/:id", async (req, res) => {
@@ -41,6 +49,15 @@ export function operationRoutes(ops: OperationService): Router {
     const principal = authorize(req, "operations:cancel", rec.site, rec.kind);
     const after = await ops.cancel(id, principal.tokenId);
     res.status(202).json({ id, status: after.status, cancelRequested: after.cancelRequested ?? false, links: operationLinks(after) });
+  });
+
+  // A second principal releases an operation waiting after its preview (never its requester).
+  r.post("/v1/operations/:id/approve", async (req, res) => {
+    const { id } = parseOr400(opIdParamSchema, req.params, "path");
+    const rec = await ops.get(id);
+    const principal = authorize(req, "operations:approve", rec.site, rec.kind);
+    const after = await ops.approve(id, principal.tokenId);
+    res.status(202).json({ id, status: after.status, approval: after.approval, links: operationLinks(after) });
   });
 
   return r;
