@@ -5,6 +5,7 @@ import IORedis from "ioredis";
 import { createApp } from "../../src/api/app";
 import { hashToken, type TokenEntry } from "../../src/api/tokens";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
+import type { GuardEnvironment } from "../../src/operations/guards/evaluate-guards";
 import { Ledger } from "../../src/operations/ledger";
 import { OperationService } from "../../src/operations/operation-service";
 import { StackFileStore } from "../../src/operations/stack-file-store";
@@ -18,7 +19,8 @@ export const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as
 
 /** Tokens for the auth matrix; each secret is derived from its id so tests can name them. */
 export const TOKENS = {
-  admin: { sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] },
+  admin: { sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"] },
+  approver: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "operations:approve"] },
   theatlScaler: { sites: ["theatl"], operations: ["scale-sidekiq"], scopes: ["operations:write", "operations:read"] },
   reader: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
 } as const;
@@ -29,13 +31,20 @@ export interface ApiHarness {
   client(token?: keyof typeof TOKENS | string): ApiClient;
   queues: StackQueues;
   ledger: Ledger;
+  operations: OperationService;
   redis: RedisHandle;
   logLines: string[];
   workspace: string;
   close(): Promise<void>;
 }
 
-export async function startApiHarness(): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  /** Guard settings, clock and history for the service (defaults: built-in settings, system clock, the ledger). */
+  guards?: (ledger: Ledger) => GuardEnvironment;
+  approvalTtlMs?: number;
+}
+
+export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const tmp = tempDir("api");
   const redis = await startPrivateRedis(path.join(tmp.dir, "redis"));
   const workspace = copyWorkspace(tmp.dir, SITES);
@@ -56,7 +65,15 @@ export async function startApiHarness(): Promise<ApiHarness> {
   }));
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", write: (l) => logLines.push(l) });
-  const operations = new OperationService({ ledger, queue: queues, stackFiles: new StackFileStore(workspace), sites: SITES, idempotencyTtlSeconds: 3600 });
+  const operations = new OperationService({
+    ledger,
+    queue: queues,
+    stackFiles: new StackFileStore(workspace),
+    sites: SITES,
+    idempotencyTtlSeconds: 3600,
+    guards: opts.guards?.(ledger),
+    approvalTtlMs: opts.approvalTtlMs,
+  });
   const app = createApp({ operations, ledger, redis: conn, tokens, sites: SITES, logger, bodyLimitBytes: 16 * 1024, sseHeartbeatMs: 500 });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -65,6 +82,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
     client: (token) => new ApiClient(base, token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token),
     queues,
     ledger,
+    operations,
     redis,
     logLines,
     workspace,

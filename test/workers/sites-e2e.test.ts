@@ -13,6 +13,8 @@ describe("the other four sites end to end: each supported operation once", funct
   let d: Deployment;
   let svc: ServiceProcess;
   let api: ApiClient;
+  // Failover waits for a second principal (docs/policy.md, approvals).
+  let approver: ApiClient;
   const cloud = (site: string): SandboxCloud => siteCloud(d, site);
 
   before(async () => {
@@ -20,6 +22,7 @@ describe("the other four sites end to end: each supported operation once", funct
     await Promise.all(SITES.map((s) => deployBaseline(d, s)));
     svc = await spawnService(d, "all", "service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
+    approver = new ApiClient(`http://127.0.0.1:${svc.port}`, d.approverToken);
   });
 
   after(async () => {
@@ -48,7 +51,7 @@ describe("the other four sites end to end: each supported operation once", funct
     const add = await api.run("datafruits", "add-read-replica", { name: "datafruits-pg-r1" });
     assert.equal(add.status, "succeeded", add.reason);
     assert.equal(cloud("datafruits").list(TYPES.databaseReplica, "datafruits").length, 1);
-    const fo = await api.run("datafruits", "failover", { target: "datafruits-pg-r1" });
+    const fo = await api.runApproved("datafruits", "failover", { target: "datafruits-pg-r1" }, approver);
     assert.equal(fo.status, "succeeded", fo.reason);
     assert.equal(fo.outputs.primary, "datafruits-pg-r1");
   });
@@ -61,7 +64,7 @@ describe("the other four sites end to end: each supported operation once", funct
     const rm = await api.run("insync", "remove-read-replica", { name: "db-slave03" });
     assert.equal(rm.status, "succeeded", rm.reason);
     assert.deepEqual(rm.outputs.replicas, ["db-slave02"]);
-    const fo = await api.run("insync", "failover", { target: "db-slave02" });
+    const fo = await api.runApproved("insync", "failover", { target: "db-slave02" }, approver);
     assert.equal(fo.status, "succeeded", fo.reason);
     const primaries = cloud("insync").dbNodes("insync").filter((n) => n.role === "primary").map((n) => n.name);
     assert.deepEqual(primaries, ["db-slave02"], "exactly one writable primary");

@@ -40,6 +40,8 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
   let d: Deployment;
   let svc: ServiceProcess;
   let api: ApiClient;
+  // Failover waits for a second principal (docs/policy.md, approvals).
+  let approver: ApiClient;
   let cloud: SandboxCloud;
 
   before(async () => {
@@ -47,6 +49,7 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
     await deployBaseline(d, "theatl");
     svc = await spawnService(d, "all", "service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
+    approver = new ApiClient(`http://127.0.0.1:${svc.port}`, d.approverToken);
     cloud = siteCloud(d, "theatl");
   });
 
@@ -106,7 +109,8 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
   });
 
   it("fails over: exactly one writable primary, the apps' DNS name points at it, the old primary is fenced", async () => {
-    const op = await api.run("theatl", "failover", { target: "pg-b" });
+    const op = await api.runApproved("theatl", "failover", { target: "pg-b" }, approver);
+    assert.equal(op.approval.approvedBy, "approver");
     assert.equal(op.status, "succeeded", op.reason);
     const r = roles(cloud);
     assert.deepEqual(Object.entries(r).filter(([, v]) => v === "primary").map(([k]) => k), ["pg-b"]);

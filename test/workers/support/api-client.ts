@@ -40,11 +40,25 @@ export class ApiClient {
     return this.waitFor(r.body.id, timeoutMs);
   }
 
-  async waitFor(id: string, timeoutMs = 300_000): Promise<any> {
+  /**
+   * Submits an operation that waits for approval (failover by default), approves it as `approver`
+   * once its preview is done, and waits for the end. Returns the final record.
+   */
+  async runApproved(site: string, operation: string, params: Record<string, unknown>, approver: ApiClient, timeoutMs = 300_000): Promise<any> {
+    const r = await this.post(`/v1/sites/${site}/operations`, { operation, params });
+    if (r.status !== 202) throw new Error(`submit ${operation} on ${site}: ${r.status} ${JSON.stringify(r.body)}`);
+    const waiting = await this.waitFor(r.body.id, timeoutMs, ["awaiting-approval"]);
+    if (waiting.status !== "awaiting-approval") return waiting;
+    const a = await approver.post(`/v1/operations/${r.body.id}/approve`);
+    if (a.status !== 202) throw new Error(`approve ${r.body.id}: ${a.status} ${JSON.stringify(a.body)}`);
+    return this.waitFor(r.body.id, timeoutMs);
+  }
+
+  async waitFor(id: string, timeoutMs = 300_000, alsoStopAt: string[] = []): Promise<any> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.get(`/v1/operations/${id}`);
-      if (["succeeded", "failed", "cancelled"].includes(r.body?.status)) return r.body;
+      if (["succeeded", "failed", "cancelled", "expired", ...alsoStopAt].includes(r.body?.status)) return r.body;
       if (Date.now() > until) throw new Error(`operation ${id} still ${r.body?.status} after ${timeoutMs} ms`);
       await new Promise((res) => setTimeout(res, 250));
     }

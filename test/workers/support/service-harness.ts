@@ -24,6 +24,8 @@ export interface Deployment {
   sandboxDir: string;
   redis: RedisHandle;
   adminToken: string;
+  /** A second principal that may approve risky operations (never the requester's token). */
+  approverToken: string;
   env: Record<string, string>;
   cleanup(): Promise<void>;
 }
@@ -43,7 +45,17 @@ export function copyWorkspace(into: string, sites: readonly string[]): string {
 }
 
 export function adminTokenEntry(token: string): TokenEntry {
-  return { id: "admin", sha256: hashToken(token), sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] };
+  return {
+    id: "admin",
+    sha256: hashToken(token),
+    sites: ["*"],
+    operations: ["*"],
+    scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"],
+  };
+}
+
+export function approverTokenEntry(token: string): TokenEntry {
+  return { id: "approver", sha256: hashToken(token), sites: ["*"], operations: ["*"], scopes: ["operations:read", "operations:approve", "sites:read"] };
 }
 
 export async function createDeployment(prefix: string, sites: readonly string[], extraEnv: Record<string, string> = {}): Promise<Deployment> {
@@ -55,6 +67,7 @@ export async function createDeployment(prefix: string, sites: readonly string[],
     fs.mkdirSync(sandboxDir, { recursive: true });
     const redis = await startPrivateRedis(path.join(tmp.dir, "redis"));
     const adminToken = `svc_${randomBytes(24).toString("base64url")}`;
+    const approverToken = `svc_${randomBytes(24).toString("base64url")}`;
     const env: Record<string, string> = {
       STACKYARD_STATE_DIR: stateDir,
       STACKYARD_WORKSPACE: workspace,
@@ -62,7 +75,7 @@ export async function createDeployment(prefix: string, sites: readonly string[],
       STACKYARD_SITES: sites.join(","),
       REDIS_URL: redis.url,
       STACKYARD_PORT: "0",
-      STACKYARD_TOKENS: JSON.stringify([adminTokenEntry(adminToken)]),
+      STACKYARD_TOKENS: JSON.stringify([adminTokenEntry(adminToken), approverTokenEntry(approverToken)]),
       STACKYARD_LOG_LEVEL: "info",
       ...extraEnv,
     };
@@ -73,6 +86,7 @@ export async function createDeployment(prefix: string, sites: readonly string[],
       sandboxDir,
       redis,
       adminToken,
+      approverToken,
       env,
       cleanup: async () => {
         await redis.stop().catch(() => undefined);
