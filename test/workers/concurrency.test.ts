@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { StackFileStore } from "../../src/operations/stack-file-store";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { readCalls, type CallEntry } from "../../src/sandbox/call-log";
 import { ApiClient } from "./support/api-client";
@@ -73,13 +74,27 @@ describe("two worker processes, 20 concurrent operations over 5 stacks", functio
     const finals = await Promise.all(SITES.flatMap((s) => ids[s]!.map((id) => api.waitFor(id, 1_500_000))));
     for (const f of finals) assert.equal(f.status, "succeeded", `${f.site} ${f.kind}: ${f.reason}`);
 
+    const files = new StackFileStore(d.workspace);
     for (const site of SITES) {
       const recs = ids[site]!.map((id) => finals.find((f) => f.id === id)!);
-      // FIFO: each started after the previous one finished, in submission order.
-      for (let i = 1; i < recs.length; i++) {
-        assert.ok(Date.parse(recs[i]!.startedAt) >= Date.parse(recs[i - 1]!.finishedAt), `${site}: op ${i} started before op ${i - 1} finished`);
+      // Scale requests still queued behind one another coalesce (issue 7): a coalesced request rides
+      // on an earlier request of the same stack and runs no engine of its own.
+      for (const [i, r] of recs.entries()) {
+        if (!r.coalescedInto) continue;
+        const carrier = ids[site]!.indexOf(r.coalescedInto);
+        assert.ok(carrier >= 0 && carrier < i, `${site}: op ${i} rode on ${r.coalescedInto}, not an earlier request of this stack`);
       }
-      assert.deepEqual(recs.map((r) => r.revision.to), [1, 2, 3, 4], `${site}: one revision per operation, in order`);
+      const ran = recs.filter((r) => !r.coalescedInto);
+      // FIFO: each engine run started after the previous one finished, in submission order.
+      for (let i = 1; i < ran.length; i++) {
+        assert.ok(Date.parse(ran[i]!.startedAt) >= Date.parse(ran[i - 1]!.finishedAt), `${site}: run ${i} started before run ${i - 1} finished`);
+      }
+      assert.deepEqual(ran.map((r) => r.revision.to), ran.map((_, i) => i + 1), `${site}: one revision per engine run, in order`);
+      // Order kept: the stack ends where the last request said.
+      const last = PLAN[site][PLAN[site].length - 1]!;
+      const spec = files.load(site).spec as { sidekiq?: { pools: Record<string, { count: number }> }; mysql?: { replicas: string[] } };
+      if (last.operation === "scale-sidekiq") assert.equal(spec.sidekiq!.pools.main!.count, last.params.count, `${site}: final sidekiq count`);
+      else assert.deepEqual(spec.mysql!.replicas, ["db-slave02"], `${site}: replicas after the last removal`);
       // The simulated cloud's own log: no two plugin processes of one package mutated this stack at overlapping times.
       const windows = runWindows(readCalls(sandboxDirFor(d.sandboxDir, site)).filter((c) => Date.parse(c.ts) >= since), site);
       const byPkg = new Map<string, typeof windows>();
