@@ -17,8 +17,6 @@ export interface ChatDispatcherDeps {
   operations: OperationService;
   users: Record<string, ChatUser>;
   logger: Logger;
-  /** Present once approvals exist; until then `approve` says it is not available. */
-  approve?: (operationId: string, principal: Principal) => Promise<string>;
 }
 
 /**
@@ -51,8 +49,7 @@ export class ChatDispatcher {
         case "status":
           return { text: await this.status(principal, cmd.site) };
         case "approve":
-          if (!this.deps.approve) return { text: "approvals are not available in this deployment" };
-          return { text: await this.deps.approve(cmd.operationId, principal) };
+          return { text: await this.approve(principal, cmd.operationId), operationId: cmd.operationId };
         case "operation":
           return await this.submit(principal, cmd.site, cmd.operation, cmd.params);
       }
@@ -73,6 +70,15 @@ export class ChatDispatcher {
     const { record } = await this.deps.operations.submit({ site, request: parsed.data, tokenId: principal.tokenId });
     this.deps.logger.info("chat operation queued", { operationId: record.id, stack: site, principal: principal.tokenId, operation });
     return { text: `queued ${record.id}: ${record.plan?.summary ?? operation}`, operationId: record.id };
+  }
+
+  /** The same release as `POST /v1/operations/:id/approve`: the approver scope, and never the requester. */
+  private async approve(principal: Principal, id: string): Promise<string> {
+    const rec = await this.deps.operations.get(id);
+    if (!allows(principal, "operations:approve", rec.site, rec.kind)) return `${principal.tokenId} may not approve ${rec.kind} on ${rec.site}`;
+    const after = await this.deps.operations.approve(id, principal.tokenId);
+    this.deps.logger.info("chat approval", { operationId: id, stack: rec.site, principal: principal.tokenId });
+    return `approved ${id} (${after.kind} on ${after.site}): ${after.status}`;
   }
 
   private async status(principal: Principal, site: string): Promise<string> {

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { siteCloud } from "../workers/support/baseline";
 import { sendSlack, slackBody, startReplyCatcher } from "./support/chat-client";
-import { operatorService, SLACK_OPERATOR, SLACK_TEAM, SLACK_VIEWER, type OperatorService } from "./support/operator-service";
+import { operatorService, SLACK_APPROVER, SLACK_OPERATOR, SLACK_TEAM, SLACK_VIEWER, type OperatorService } from "./support/operator-service";
 
 const poolDroplets = (cloud: SandboxCloud) =>
   cloud.list(TYPES.droplet, "theatl").filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
@@ -112,5 +112,28 @@ describe("Slack slash command (real HMAC signatures against the running service)
     } finally {
       await catcher.close();
     }
+  });
+
+  it("approves a failover from chat: the requester may not, a second mapped user may, and it completes", async () => {
+    const say = (user: string, text: string) => sendSlack(s.base, slackBody({ team: SLACK_TEAM, user, text }), { secret: s.slackSecret });
+    const queued = await say(SLACK_OPERATOR, "failover theatl");
+    const m = /^queued (op-[0-9a-f-]{36}): /.exec(queued.body.text);
+    assert.ok(m, queued.body.text);
+    const id = m[1]!;
+    const waiting = await s.api().waitFor(id, 300_000, ["awaiting-approval"]);
+    assert.equal(waiting.status, "awaiting-approval");
+
+    const self = await say(SLACK_OPERATOR, `approve ${id}`);
+    assert.match(self.body.text, /^refused \(SELF_APPROVAL_FORBIDDEN\): operation op-[0-9a-f-]+ was requested by slack-operator/);
+    const viewer = await say(SLACK_VIEWER, `approve ${id}`);
+    assert.match(viewer.body.text, /^slack-viewer may not approve failover on theatl$/);
+    const approved = await say(SLACK_APPROVER, `approve ${id}`);
+    assert.match(approved.body.text, new RegExp(`^approved ${id} \\(failover on theatl\\): (queued|running)$`));
+
+    const final = await s.api().waitFor(id, 300_000);
+    assert.equal(final.status, "succeeded", final.reason);
+    assert.equal(final.approval.approvedBy, "slack-approver");
+    const roles = Object.fromEntries(siteCloud(s.d, "theatl").dbNodes("theatl").map((n) => [n.name, n.role]));
+    assert.equal(Object.values(roles).filter((r) => r === "primary").length, 1);
   });
 });

@@ -29,6 +29,7 @@ export interface OperatorService {
 export const SLACK_TEAM = "T0STACKY";
 export const SLACK_OPERATOR = "U0OPERATOR";
 export const SLACK_VIEWER = "U0VIEWER";
+export const SLACK_APPROVER = "U0APPROVER";
 
 let shared: Promise<OperatorService> | undefined;
 
@@ -60,7 +61,8 @@ async function start(): Promise<OperatorService> {
   const webhookSecret = randomBytes(24).toString("hex");
   const passphrase = "stackyard-sandbox-passphrase"; // the baseline helper deploys with the sandbox default
   const users = {
-    [`slack:${SLACK_TEAM}:${SLACK_OPERATOR}`]: { principal: "slack-operator", sites: ["theatl"], operations: ["*"], scopes: ["operations:write", "operations:read", "sites:read"] },
+    [`slack:${SLACK_TEAM}:${SLACK_OPERATOR}`]: { principal: "slack-operator", sites: ["theatl"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:approve", "sites:read"] },
+    [`slack:${SLACK_TEAM}:${SLACK_APPROVER}`]: { principal: "slack-approver", sites: ["theatl"], operations: ["*"], scopes: ["operations:approve", "operations:read", "sites:read"] },
     [`slack:${SLACK_TEAM}:${SLACK_VIEWER}`]: { principal: "slack-viewer", sites: ["theatl"], scopes: ["sites:read", "operations:read"] },
     "hook:mattermost/alice": { principal: "mm-alice", sites: ["theatl"], scopes: ["sites:read", "operations:read"] },
   };
