@@ -8,6 +8,7 @@ const USAGE = `usage: stackyard <command>
   run <site> <operation> [key=value...]   queue an operation and follow it to its end
   history <site> [limit]                  operations of a site, newest first
   show <operation-id>                     one operation as JSON
+  approve <operation-id>                  release an operation awaiting approval (not your own)
 environment: STACKYARD_URL (default http://127.0.0.1:8080), STACKYARD_TOKEN (required)`;
 
 /** Exit codes scripts can key on. */
@@ -56,6 +57,12 @@ async function run(argv: string[]): Promise<number> {
     case "show": {
       if (!args[0]) throw new UsageError("show <operation-id>");
       out(JSON.stringify(await client.json("GET", `/v1/operations/${encodeURIComponent(args[0])}`), null, 2));
+      return EXIT.ok;
+    }
+    case "approve": {
+      if (!args[0]) throw new UsageError("approve <operation-id>");
+      const r = await client.json("POST", `/v1/operations/${encodeURIComponent(args[0])}/approve`);
+      out(`approved ${r.id}: ${r.status}`);
       return EXIT.ok;
     }
     case "run": {

@@ -63,4 +63,11 @@ describe("operator CLI (bin/stackyard) against the running service", function ()
     assert.equal(noToken.code, 2);
     assert.match(noToken.stderr, /STACKYARD_TOKEN is not set/);
   });
+
+  it("approve exits 3 naming the service's code when the operation is not awaiting approval", async () => {
+    const done = await s.finishedOperation();
+    const r = await stackyard(["approve", done.id], { STACKYARD_URL: s.base, STACKYARD_TOKEN: s.tokens.approver });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`refused \\(409 OPERATION_NOT_AWAITING_APPROVAL\\): operation ${done.id} is succeeded, not awaiting approval`));
+  });
 });

@@ -5,7 +5,7 @@ import { deployBaseline } from "../../workers/support/baseline";
 import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "../../workers/support/service-harness";
 
 /** Tokens of the operator-view deployment, by role. */
-export type Role = "admin" | "reader" | "metrics";
+export type Role = "admin" | "reader" | "metrics" | "approver";
 
 /**
  * One real service (`main.js --role=all`: API, workers, schedule worker) on a private Redis, with
@@ -51,11 +51,13 @@ async function start(): Promise<OperatorService> {
     admin: `svc_${randomBytes(32).toString("base64url")}`,
     reader: `svc_${randomBytes(32).toString("base64url")}`,
     metrics: `svc_${randomBytes(32).toString("base64url")}`,
+    approver: `svc_${randomBytes(32).toString("base64url")}`,
   };
   const entries: TokenEntry[] = [
     { id: "admin", sha256: hashToken(tokens.admin), sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] },
     { id: "reader", sha256: hashToken(tokens.reader), sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
     { id: "prometheus", sha256: hashToken(tokens.metrics), sites: ["*"], operations: ["*"], scopes: ["metrics:read"] },
+    { id: "approver", sha256: hashToken(tokens.approver), sites: ["*"], operations: ["*"], scopes: ["operations:approve", "operations:read", "sites:read"] },
   ];
   const slackSecret = randomBytes(16).toString("hex");
   const webhookSecret = randomBytes(24).toString("hex");
