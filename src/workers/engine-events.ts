@@ -40,7 +40,8 @@ export class EngineEventRecorder {
       const message = String(redact(diag.message, this.secrets)).slice(0, 500);
       this.emit("diagnostic", { phase: this.phase, severity: diag.severity, urn: diag.urn, message });
     }
-    if (e.summaryEvent) this.emit("summary", { phase: this.phase, changes: e.summaryEvent.resourceChanges, durationSeconds: e.summaryEvent.durationSeconds });
+    // policyPacks: the packs the engine ran on this phase (name → version), so the record shows layer 3 ran.
+    if (e.summaryEvent) this.emit("summary", { phase: this.phase, changes: e.summaryEvent.resourceChanges, durationSeconds: e.summaryEvent.durationSeconds, policyPacks: policyPacksOf(e.summaryEvent) });
   };
 
   private bump(k: string): void {
@@ -55,4 +56,11 @@ export class EngineEventRecorder {
   flush(): Promise<void> {
     return this.chain;
   }
+}
+
+/** The CLI's JSON names the field `PolicyPacks` (keys `name|local|path`); the SDK's type says `policyPacks`. */
+function policyPacksOf(summary: object): Record<string, string> | undefined {
+  const raw = (summary as { PolicyPacks?: Record<string, string>; policyPacks?: Record<string, string> }).PolicyPacks ?? (summary as { policyPacks?: Record<string, string> }).policyPacks;
+  if (!raw) return undefined;
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.split("|")[0]!, v]));
 }

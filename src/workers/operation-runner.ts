@@ -167,10 +167,14 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
       .preview({ onEvent: (e) => (pre.onEvent(e), prePolicy.onEvent(e)), signal, ...policyOpts })
       .catch(async (err: unknown) => {
         await pre.flush();
-        if (prePolicy.refusals.length > 0 && !signal?.aborted) {
-          await refuse(prePolicy.refusals);
-          throw new PolicyViolationError(prePolicy.refusals);
-        }
+        if (signal?.aborted) throw err;
+        // The engine may stop the preview itself (a protected database it would replace): the steps it announced still say why.
+        const outsideSeen = outsideBlastRadius(pre.steps, plan.touches);
+        const refusals = [...outsideSeen.map((o) => blastRefusal(o, plan.touches)), ...prePolicy.refusals];
+        if (refusals.length > 0) await refuse(refusals);
+        // The policy failed the run, so it is the reason; steps outside the declaration are recorded beside it.
+        if (prePolicy.refusals.length > 0) throw new PolicyViolationError(prePolicy.refusals);
+        if (outsideSeen.length > 0) throw new BlastRadiusError(rec.kind, outsideSeen);
         throw err;
       });
     await pre.flush();
@@ -184,7 +188,7 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     await ledger.patch(operationId, { preview: previewSummary, checks, timings });
     await ledger.event(operationId, "checks", { checks });
     if (outside.length > 0) {
-      await refuse(outside.map((o) => ({ layer: "blast-radius" as const, rule: "blast-radius", value: `${o.op} ${o.type} ${o.urn}`, limit: plan.touches, message: `${rec.kind} would ${o.op} ${o.type} ${o.urn}, outside what it declares` })));
+      await refuse(outside.map((o) => blastRefusal(o, plan.touches)));
       throw new BlastRadiusError(rec.kind, outside);
     }
     const refused = checks.find((c) => !c.ok);
@@ -282,6 +286,10 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
   } finally {
     policyConfig?.remove();
     await lock.release();
+  }
+
+  function blastRefusal(o: { op: string; type: string; urn: string }, touches: unknown): RecordedRefusal {
+    return { layer: "blast-radius", rule: "blast-radius", value: `${o.op} ${o.type} ${o.urn}`, limit: touches, message: `${rec!.kind} would ${o.op} ${o.type} ${o.urn}, outside what it declares` };
   }
 
   async function blastRadiusStop(step: { op: string; type: string; urn: string }): Promise<BlastRadiusError> {

@@ -31,7 +31,8 @@ export class PolicyViolationCollector {
   readonly onEvent = (e: EngineEvent): void => {
     const p = e.policyEvent;
     if (!p || p.enforcementLevel !== "mandatory") return;
-    const m = /^\s*\[([a-z0-9-]+)\]\s*([\s\S]*)$/.exec(p.message ?? "");
+    // The engine prefixes the policy's description; the pack's own line starts with `[rule]`.
+    const m = /\[([a-z0-9-]+)\]\s*([^\n]*)/.exec(p.message ?? "");
     const rule = m?.[1] ?? p.policyName;
     const message = (m?.[2] ?? p.message ?? "").trim().split("\n")[0]!.slice(0, 500);
     const limit = /\(limit: ([^)]*)\)/.exec(message)?.[1] ?? p.policyName;
