@@ -5,4 +5,5 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
+export STACKYARD_SANDBOX_BOOTSTRAP="${STACKYARD_SANDBOX_BOOTSTRAP:-true}"
 exec node dist/src/service/main.js --role=all "$@"

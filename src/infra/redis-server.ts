@@ -66,6 +66,8 @@ async function waitForPing(url: string, deadlineMs: number): Promise<void> {
  */
 export async function startPrivateRedis(dataDir: string, port?: number): Promise<RedisHandle> {
   fs.mkdirSync(dataDir, { recursive: true });
+  const pidFile = path.join(path.resolve(dataDir), "redis.pid");
+  await stopLeftover(pidFile);
   const chosen = port ?? (await freePort());
   const child = spawn(
     redisServerBinary(),
@@ -80,6 +82,7 @@ export async function startPrivateRedis(dataDir: string, port?: number): Promise
       "--protected-mode", "yes",
       "--daemonize", "no",
       "--logfile", path.join(path.resolve(dataDir), "redis.log"),
+      "--pidfile", pidFile,
     ],
     { stdio: "ignore" },
   );
@@ -96,6 +99,29 @@ export async function startPrivateRedis(dataDir: string, port?: number): Promise
       }
     },
   };
+}
+
+/**
+ * A server left running by a process that died without stopping it (kill -9, a crash at start-up)
+ * still owns this data folder; two servers appending to one AOF would corrupt it. Stop it first.
+ */
+async function stopLeftover(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return;
+  }
+  const isRedis = () => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("redis-server");
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 1 || !isRedis()) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100 && isRedis(); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** REDIS_URL when set; otherwise a private server under the local state folder. */

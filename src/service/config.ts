@@ -17,6 +17,8 @@ const envSchema = z.object({
   STACKYARD_STATE_DIR: z.string().optional(),
   /** Folder with Pulumi.yaml + stacks/ (the repo root by default). */
   STACKYARD_WORKSPACE: z.string().optional(),
+  /** Sandbox only: bring up once every site never deployed in this sandbox (the embedded default sets it). */
+  STACKYARD_SANDBOX_BOOTSTRAP: bool.default(false),
   STACKYARD_SITES: z.string().optional(),
   REDIS_URL: z.string().url().optional(),
   STACKYARD_BACKEND_DIR: z.string().optional(),
@@ -52,6 +54,9 @@ export interface ServiceConfig {
   port: number;
   stateDir: string;
   workspaceDir: string;
+  /** Set when the workspace is the sandbox's own copy, made from the checkout on first start. */
+  workspaceSeedFrom?: string;
+  sandboxBootstrap: boolean;
   sites: string[];
   redisUrl?: string;
   backendDir: string;
@@ -118,7 +123,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     host: e.STACKYARD_HOST,
     port: e.STACKYARD_PORT,
     stateDir,
-    workspaceDir: path.resolve(e.STACKYARD_WORKSPACE ?? projectRoot),
+    // A sandbox rehearses on its own copy of the stack files; live mode works on the checkout.
+    workspaceDir: path.resolve(e.STACKYARD_WORKSPACE ?? (e.STACKYARD_MODE === "sandbox" ? path.join(stateDir, "sandbox-workspace") : projectRoot)),
+    workspaceSeedFrom: !e.STACKYARD_WORKSPACE && e.STACKYARD_MODE === "sandbox" ? projectRoot : undefined,
+    sandboxBootstrap: e.STACKYARD_MODE === "sandbox" && e.STACKYARD_SANDBOX_BOOTSTRAP,
     sites,
     redisUrl: e.REDIS_URL,
     backendDir: path.resolve(e.STACKYARD_BACKEND_DIR ?? path.join(stateDir, "backend")),

@@ -22,7 +22,9 @@ import { WorkerPool } from "../workers/worker-pool";
 import { POLICY_PACK_DIR } from "../workers/policy-run";
 import { ConfigError, type ServiceConfig } from "./config";
 import type { Logger } from "./logger";
+import { bootstrapSandboxSites } from "./sandbox-bootstrap";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
+import { prepareSandboxWorkspace } from "./sandbox-workspace";
 
 export type Role = "all" | "api" | "worker";
 
@@ -38,6 +40,16 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
     throw new ConfigError("REDIS_URL: required when API and workers run as separate processes (they must share one Redis)");
   }
   const redisHandle: RedisHandle = await provideRedis(cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {}, cfg.stateDir);
+  try {
+    return await startOn(redisHandle, cfg, role, logger);
+  } catch (err) {
+    // A start-up that fails after our private Redis came up must not leave that server behind.
+    await redisHandle.stop();
+    throw err;
+  }
+}
+
+async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role, logger: Logger): Promise<RunningService> {
   // Fail fast when Redis is down: the API answers 503 instead of queueing writes in memory.
   const redis = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", (err) => logger.warn("redis connection", { err }));
@@ -45,6 +57,9 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
     redis.once("ready", resolve);
     redis.once("end", () => reject(new Error("redis connection ended")));
   });
+  if (cfg.workspaceSeedFrom && prepareSandboxWorkspace(cfg.workspaceDir, cfg.workspaceSeedFrom)) {
+    logger.info("sandbox workspace created from the checkout's stack files", { workspace: cfg.workspaceDir });
+  }
   const stackFiles = new StackFileStore(cfg.workspaceDir);
   const sites = cfg.sites.filter((s) => stackFiles.exists(s));
   const ledger = new Ledger(redis);
@@ -88,6 +103,11 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
     }
     const engineEnv = (site: string): Record<string, string> =>
       cfg.mode === "sandbox" ? { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) } : {};
+    const engineSettings = (site: string) => ({ stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv(site) });
+    if (cfg.sandboxBootstrap) {
+      // Before any worker takes a job, so no operation meets a half-built rehearsal site.
+      await bootstrapSandboxSites({ sites, workspaceDir: cfg.workspaceDir, projectName: "stackyard", program: programFromStackConfig, engine: engineSettings, logger });
+    }
     const workerRedis = new IORedis(redisHandle.url, { maxRetriesPerRequest: null });
     workerRedis.on("error", () => undefined);
     pool = new WorkerPool(
@@ -95,7 +115,7 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
         ledger: new Ledger(workerRedis),
         stackFiles,
         stackLock: new StackLock(workerRedis, cfg.stackLockTtlMs),
-        engine: (site) => ({ stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv(site) }),
+        engine: engineSettings,
         projectName: "stackyard",
         program: programFromStackConfig,
         facts,

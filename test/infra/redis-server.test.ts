@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { once } from "node:events";
 import * as path from "node:path";
 import { Queue, QueueEvents, Worker } from "bullmq";
 import IORedis from "ioredis";
@@ -52,6 +53,32 @@ describe("private Redis server", function () {
       await queue.close();
     } finally {
       await again.stop();
+    }
+  });
+});
+
+describe("private Redis left running by a dead process", function () {
+  this.timeout(60_000);
+
+  it("is stopped before a new server takes its data folder", async () => {
+    const tmp = tempDir("redis-leftover");
+    try {
+      const dataDir = path.join(tmp.dir, "redis");
+      const first = await startPrivateRedis(dataDir);
+      const leftoverPid = first.process!.pid!;
+      // Forget the handle, as a process killed with -9 would: the server keeps running.
+      const second = await startPrivateRedis(dataDir);
+      try {
+        if (first.process!.exitCode === null && first.process!.signalCode === null) await once(first.process!, "exit");
+        assert.throws(() => process.kill(leftoverPid, 0), /ESRCH/, "the leftover server is gone");
+        const client = new IORedis(second.url, { maxRetriesPerRequest: null });
+        assert.equal(await client.ping(), "PONG");
+        client.disconnect();
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      tmp.remove();
     }
   });
 });

@@ -1,0 +1,26 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/**
+ * A rehearsal must not change the real sites' desired state: in sandbox mode, unless a workspace
+ * is named, the service works on its own copy of Pulumi.yaml and stacks/ under the state folder,
+ * a git repository of its own, so operations commit there and never to the checkout's stacks/.
+ * Created once from the checkout; later starts keep the rehearsal's history.
+ */
+export function prepareSandboxWorkspace(dir: string, from: string): boolean {
+  if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return false;
+  fs.mkdirSync(dir, { recursive: true });
+  // The CLI checks that `main` exists even for inline programs: point it at the checkout's build.
+  const project = fs
+    .readFileSync(path.join(from, "Pulumi.yaml"), "utf8")
+    .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.join(from, rel.trim())}`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+  fs.cpSync(path.join(from, "stacks"), path.join(dir, "stacks"), { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=stackyard", "-c", "user.email=stackyard@localhost", ...args], { cwd: dir, stdio: "ignore" });
+  git("init", "-q");
+  git("add", "Pulumi.yaml", "stacks");
+  git("commit", "-qm", "sandbox workspace: stack files as checked out");
+  return true;
+}
