@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { tokenListSchema, type TokenEntry } from "../api/tokens";
@@ -130,7 +131,11 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     sites,
     redisUrl: e.REDIS_URL,
     backendDir: path.resolve(e.STACKYARD_BACKEND_DIR ?? path.join(stateDir, "backend")),
-    pulumiHome: path.resolve(e.STACKYARD_PULUMI_HOME ?? path.join(stateDir, "sandbox-home")),
+    // Sandbox plugins live in a home of their own; live runs use the operator's Pulumi home.
+    pulumiHome: path.resolve(
+      e.STACKYARD_PULUMI_HOME ??
+        (e.STACKYARD_MODE === "sandbox" ? path.join(stateDir, "sandbox-home") : (env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"))),
+    ),
     sandboxDir: path.resolve(e.STACKYARD_SANDBOX_DIR ?? path.join(stateDir, "sandbox-cloud")),
     // The sandbox passphrase protects only simulated secrets; live mode must bring its own.
     passphrase: e.PULUMI_CONFIG_PASSPHRASE ?? "stackyard-sandbox-passphrase",

@@ -16,6 +16,7 @@ import { ScaleCoalescer } from "../schedules/scale-coalescer";
 import { openSchedules, startScheduleWorker } from "../schedules/schedule-worker";
 import { seedAdoptedResources } from "../sandbox/adopted-resources";
 import { installSandboxPlugins } from "../sandbox/install-plugins";
+import { assertLiveHome } from "../sandbox/mode-guard";
 import { SandboxCloud } from "../sandbox/sandbox-cloud";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
@@ -50,6 +51,8 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
 }
 
 async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role, logger: Logger): Promise<RunningService> {
+  // Live mode never runs with a PULUMI_HOME that could load a simulated provider.
+  if (cfg.mode === "live") assertLiveHome(cfg.pulumiHome);
   // Fail fast when Redis is down: the API answers 503 instead of queueing writes in memory.
   const redis = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", (err) => logger.warn("redis connection", { err }));
