@@ -1,5 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { MAX_SKEW_SECONDS, type SignatureVerdict } from "./slack-signature";
+import { requestSignature, verifyRequestSignature, type SignatureVerdict } from "./signed-request";
 
 /**
  * The generic chat webhook's signing (for bots that are not Slack: Mattermost, Discord relays):
@@ -7,11 +6,10 @@ import { MAX_SKEW_SECONDS, type SignatureVerdict } from "./slack-signature";
  * `X-Stackyard-Timestamp: <unix seconds>`. Same construction and window as Slack's, its own version
  * tag so a Slack signature can never pass here or the other way round.
  */
+const WEBHOOK_VERSION = "v1";
+
 export function webhookSignature(secret: string, timestamp: string, rawBody: Buffer | string): string {
-  const mac = createHmac("sha256", secret);
-  mac.update(`v1:${timestamp}:`);
-  mac.update(rawBody);
-  return `v1=${mac.digest("hex")}`;
+  return requestSignature(WEBHOOK_VERSION, secret, timestamp, rawBody);
 }
 
 export function verifyWebhookSignature(
@@ -20,12 +18,5 @@ export function verifyWebhookSignature(
   rawBody: Buffer,
   nowSeconds: number,
 ): SignatureVerdict {
-  if (!headers.timestamp || !headers.signature) return { ok: false, reason: "missing-headers" };
-  if (!/^\d{1,12}$/.test(headers.timestamp)) return { ok: false, reason: "bad-timestamp" };
-  const ts = Number(headers.timestamp);
-  if (Math.abs(nowSeconds - ts) > MAX_SKEW_SECONDS) return { ok: false, reason: "stale" };
-  const expected = Buffer.from(webhookSignature(secret, headers.timestamp, rawBody));
-  const given = Buffer.from(headers.signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "bad-signature" };
-  return { ok: true, timestamp: ts };
+  return verifyRequestSignature(WEBHOOK_VERSION, secret, headers, rawBody, nowSeconds);
 }
