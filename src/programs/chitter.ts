@@ -5,7 +5,7 @@ import { cloudInit } from "./cloud-init";
 import { renderCompose, sidekiqServices, type ComposeService } from "./compose";
 import { HcloudPrivateNetwork } from "./components/hcloud-private-network";
 import { S3PrivateBucket } from "./components/s3-private-bucket";
-import { sidekiqPoolCount, type ChitterConfig } from "./site-config";
+import { sidekiqOutputs, type ChitterConfig } from "./site-config";
 import { numericId, SiteRoot, siteLabels, stateful, type SiteContext } from "./site-context";
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
@@ -155,9 +155,7 @@ export async function chitterProgram(cfg: ChitterConfig, opts?: pulumi.Component
     configRevision: cfg.configRevision,
     env: s.env,
     location: s.location,
-    sidekiqCount: sidekiqPoolCount(s.sidekiq),
-    sidekiqPools: Object.fromEntries(Object.entries(s.sidekiq.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }])),
-    sidekiqScheduler: { service: "sidekiq-scheduler", host: s.appHost, queues: s.sidekiq.scheduler.queues, replicas: 1 },
+    ...sidekiqOutputs(s.sidekiq, { service: "sidekiq-scheduler", host: s.appHost }),
     serviceScales: Object.fromEntries(Object.entries(compose).map(([n, svc]) => [n, svc.replicas])),
     privateNetwork: s.network.ipRange,
     endpoints: {

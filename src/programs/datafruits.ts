@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Workload } from "./components/k8s-workload";
 import { ManagedPostgres } from "./components/managed-postgres";
 import { SpacesCdnBucket } from "./components/spaces-cdn-bucket";
-import { sidekiqPoolCount, type DatafruitsConfig } from "./site-config";
+import { sidekiqOutputs, type DatafruitsConfig } from "./site-config";
 import { SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "./site-context";
 
 /**
@@ -198,9 +198,7 @@ export async function datafruitsProgram(cfg: DatafruitsConfig, opts?: pulumi.Com
     configRevision: cfg.configRevision,
     env: s.env,
     region: s.region,
-    sidekiqCount: sidekiqPoolCount(sq),
-    sidekiqPools: Object.fromEntries(Object.entries(sq.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }])),
-    sidekiqScheduler: { deployment: "api-sidekiq-scheduler", queues: sq.scheduler.queues, replicas: 1 },
+    ...sidekiqOutputs(sq, { deployment: "api-sidekiq-scheduler" }),
     replicas: s.database.replicas.filter((r) => r.name !== s.database.primary).map((r) => r.name),
     primary: s.database.primary,
     fenced: s.database.primary === s.database.name ? [] : [s.database.name],

@@ -6,7 +6,7 @@ import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS, type OutboundRule } from "./co
 import { ReplicatedDbDroplets } from "./components/replicated-db-droplets";
 import { SidekiqDropletPool } from "./components/sidekiq-droplet-pool";
 import { SpacesCdnBucket } from "./components/spaces-cdn-bucket";
-import { sidekiqPoolCount, type TheatlConfig } from "./site-config";
+import { sidekiqOutputs, type TheatlConfig } from "./site-config";
 import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "./site-context";
 
 /** Every role tag a theATL firewall keys on; all exist up front so a failover only moves tags. */
@@ -200,9 +200,7 @@ export async function theatlProgram(cfg: TheatlConfig, opts?: pulumi.ComponentRe
     configRevision: cfg.configRevision,
     env: s.env,
     region: s.region,
-    sidekiqCount: sidekiqPoolCount(s.sidekiq),
-    sidekiqPools: Object.fromEntries(Object.entries(s.sidekiq.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }])),
-    sidekiqScheduler: { droplet: "theatl-sidekiq-scheduler", queues: s.sidekiq.scheduler.queues, replicas: 1 },
+    ...sidekiqOutputs(s.sidekiq, { droplet: "theatl-sidekiq-scheduler" }),
     sidekiqDroplets: sidekiq.dropletNames,
     primary: s.postgres.primary,
     replicas: standbys,

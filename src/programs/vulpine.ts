@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { cloudInit } from "./cloud-init";
 import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeService } from "./compose";
 import { S3CdnOrigin } from "./components/s3-cdn-origin";
-import { sidekiqPoolCount, type VulpineConfig } from "./site-config";
+import { sidekiqOutputs, type VulpineConfig } from "./site-config";
 import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "./site-context";
 
 export const VULPINE_COMPOSE_KEY = "smithwicks/docker-compose.yml";
@@ -128,9 +128,7 @@ export async function vulpineProgram(cfg: VulpineConfig, opts?: pulumi.Component
     configRevision: cfg.configRevision,
     env: s.env,
     region: s.region,
-    sidekiqCount: sidekiqPoolCount(s.sidekiq),
-    sidekiqPools: Object.fromEntries(Object.entries(s.sidekiq.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }])),
-    sidekiqScheduler: { service: "sidekiq-scheduler", queues: s.sidekiq.scheduler.queues, replicas: 1 },
+    ...sidekiqOutputs(s.sidekiq, { service: "sidekiq-scheduler" }),
     serviceScales: Object.fromEntries(Object.entries(compose.services).map(([n, svc]) => [n, svc.replicas])),
     serviceNetworks: Object.fromEntries(
       Object.entries(compose.services).map(([n, svc]) => [n, svc.networks.map((x) => (typeof x === "string" ? x : x.name))]),

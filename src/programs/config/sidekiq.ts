@@ -76,3 +76,15 @@ export interface SidekiqSpec {
 export function sidekiqPoolCount(s: SidekiqSpec): number {
   return Object.values(s.pools).reduce((n, p) => n + p.count, 0);
 }
+
+/**
+ * The sidekiq outputs every Mastodon-style site exports: pool count, each pool's shape, and where
+ * the singleton scheduler process runs (`where` names it per substrate: droplet, service, deployment).
+ */
+export function sidekiqOutputs(s: SidekiqSpec, where: Record<string, string>) {
+  return {
+    sidekiqCount: sidekiqPoolCount(s),
+    sidekiqPools: Object.fromEntries(Object.entries(s.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }])),
+    sidekiqScheduler: { ...where, queues: s.scheduler.queues, replicas: 1 },
+  };
+}
