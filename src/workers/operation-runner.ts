@@ -1,5 +1,6 @@
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { EngineSettings } from "../engine/engine-env";
+import { releaseForDeletion } from "../engine/release-for-deletion";
 import { recoverStack, type PendingCreateVerdict } from "../engine/recovery";
 import { assertRevisionNotStale, deployedRevisionFromState } from "../engine/revision-guard";
 import type { StackLock } from "../engine/stack-lock";
@@ -155,6 +156,10 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     }
     wroteFile = true;
     await checkCancel(deps, operationId, signal);
+
+    // A stateful resource the operation declares it deletes is released from the engine's protection first.
+    const released = await releaseForDeletion(session, plan.allowUnprotected ?? []);
+    if (released.length > 0) await ledger.event(operationId, "protection-released", { urns: released });
 
     // Preview, then the checks that need it (blast radius) and the live facts (standby lag).
     const tp = Date.now();

@@ -47,10 +47,20 @@ describe("the other four sites end to end: each supported operation once", funct
     assert.equal(deps[0]!.sim.replicas, 3);
   });
 
-  it("adds a datafruits managed replica, then fails over to it (the old cluster is fenced by its firewall)", async () => {
+  it("adds two datafruits managed replicas, removes one (deleted in the cloud), then fails over to the other (the old cluster is fenced by its firewall)", async () => {
     const add = await api.run("datafruits", "add-read-replica", { name: "datafruits-pg-r1" });
     assert.equal(add.status, "succeeded", add.reason);
     assert.equal(cloud("datafruits").list(TYPES.databaseReplica, "datafruits").length, 1);
+    // A second replica, removed again: a managed replica is really deleted, not just forgotten.
+    const add2 = await api.run("datafruits", "add-read-replica", { name: "datafruits-pg-r2" });
+    assert.equal(add2.status, "succeeded", add2.reason);
+    assert.equal(cloud("datafruits").list(TYPES.databaseReplica, "datafruits").length, 2);
+    const rm = await api.run("datafruits", "remove-read-replica", { name: "datafruits-pg-r2" });
+    assert.equal(rm.status, "succeeded", rm.reason);
+    assert.deepEqual(
+      cloud("datafruits").list(TYPES.databaseReplica, "datafruits").map((r) => r.inputs.name),
+      ["datafruits-pg-r1"],
+    );
     const fo = await api.runApproved("datafruits", "failover", { target: "datafruits-pg-r1" }, approver);
     assert.equal(fo.status, "succeeded", fo.reason);
     assert.equal(fo.outputs.primary, "datafruits-pg-r1");
