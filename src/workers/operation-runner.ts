@@ -119,7 +119,9 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     const site = await ledger.siteState(rec.site);
     if (site.pendingWrite && site.pendingWrite.operationId !== operationId) {
       const other = await ledger.get(site.pendingWrite.operationId);
-      if (!other || other.status !== "succeeded") {
+      // An operation handed back by a stopping worker still wants its change: it stays in the file
+      // and this operation plans on top of it. Only a change whose operation ended without success is undone.
+      if (!other || ["failed", "cancelled", "expired"].includes(other.status)) {
         deps.stackFiles.writeText(rec.site, site.pendingWrite.previousText);
         await ledger.clearPendingWrite(rec.site);
         await record("stack-file-restored", `restored stacks/Pulumi.${rec.site}.yaml left modified by ${site.pendingWrite.operationId} (${other?.status ?? "unknown"})`);
@@ -149,7 +151,9 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     await ledger.recordRun(rec.site, operationId, Date.now());
     const to = ours ? ours.revision : Math.max(config.configRevision, deployed ?? 0) + 1;
     const from = ours ? ours.revision - 1 : config.configRevision;
-    await ledger.patch(operationId, { plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop }, revision: { from, to } });
+    // A retry plans on its own change already in the file: keep the plan it was accepted with.
+    if (!ours) await ledger.patch(operationId, { plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop } });
+    await ledger.patch(operationId, { revision: { from, to } });
     if (!ours) {
       const previousText = deps.stackFiles.writeSpec(rec.site, plan.nextSpec, to);
       await ledger.setSiteState(rec.site, { pendingWrite: { operationId, previousText, revision: to } });
@@ -275,7 +279,7 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     return { status: "succeeded" };
   } catch (err) {
     if (signal?.aborted && signal.reason === SHUTDOWN_REASON) {
-      if (wroteFile) await restoreStackFile(deps, rec.site, operationId, record);
+      // The file keeps this operation's change (and its revision): the next worker continues it.
       await ledger.transition(operationId, ["running"], "queued", { timings });
       await ledger.event(operationId, "handed-back", { note: "the worker shut down; the engine stopped at a safe point and the operation is queued again" });
       return { status: "handed-back" };
