@@ -56,6 +56,10 @@ export class OutcomeWatcher {
           const rec = await this.ledger.get(operationId);
           if (rec) await post({ response_type: "ephemeral", replace_original: false, text: previewText(rec) });
         }
+        if (e.type === "status" && e.data.status === "awaiting-approval") {
+          const rec = await this.ledger.get(operationId);
+          if (rec) await post({ response_type: "in_channel", replace_original: false, text: approvalRequestText(rec) });
+        }
         if (e.type === "status" && isTerminal(e.data.status as OperationStatus)) {
           const rec = await this.ledger.get(operationId);
           if (rec) await post({ response_type: "in_channel", replace_original: false, text: resultText(rec) });
@@ -65,6 +69,13 @@ export class OutcomeWatcher {
       await new Promise((r) => setTimeout(r, this.pollMs).unref());
     }
   }
+}
+
+/** Asks the channel for a second person: who asked, why it needs approval, and until when. */
+export function approvalRequestText(rec: OperationRecord): string {
+  const why = rec.approval?.reasons?.length ? ` (${rec.approval.reasons.join("; ")})` : "";
+  const until = rec.approval?.expiresAt ? ` before ${rec.approval.expiresAt}` : "";
+  return `approval needed for ${rec.id} on ${rec.site}: ${rec.plan?.summary ?? rec.kind}${why}, requested by ${rec.requester.tokenId}. Another approver: \`approve ${rec.id}\`${until}`;
 }
 
 export function previewText(rec: OperationRecord): string {

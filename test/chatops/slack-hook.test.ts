@@ -114,14 +114,25 @@ describe("Slack slash command (real HMAC signatures against the running service)
     }
   });
 
-  it("approves a failover from chat: the requester may not, a second mapped user may, and it completes", async () => {
+  it("asks the channel for approval of a failover; the requester may not approve, a second mapped user may, and it completes", async () => {
     const say = (user: string, text: string) => sendSlack(s.base, slackBody({ team: SLACK_TEAM, user, text }), { secret: s.slackSecret });
-    const queued = await say(SLACK_OPERATOR, "failover theatl");
-    const m = /^queued (op-[0-9a-f-]{36}): /.exec(queued.body.text);
-    assert.ok(m, queued.body.text);
-    const id = m[1]!;
-    const waiting = await s.api().waitFor(id, 300_000, ["awaiting-approval"]);
-    assert.equal(waiting.status, "awaiting-approval");
+    const catcher = await startReplyCatcher();
+    let id: string;
+    try {
+      const queued = await sendSlack(s.base, slackBody({ team: SLACK_TEAM, user: SLACK_OPERATOR, text: "failover theatl", responseUrl: `${catcher.url}/slack/reply/2` }), {
+        secret: s.slackSecret,
+      });
+      const m = /^queued (op-[0-9a-f-]{36}): /.exec(queued.body.text);
+      assert.ok(m, queued.body.text);
+      id = m[1]!;
+      const ask = await catcher.waitFor((x) => x.body.text.startsWith(`approval needed for ${id}`));
+      assert.equal(ask.body.response_type, "in_channel");
+      assert.match(ask.body.text, new RegExp(`requested by slack-operator\\. Another approver: \`approve ${id}\` before \\d{4}-`));
+    } finally {
+      await catcher.close();
+    }
+    const waiting = await s.api().get(`/v1/operations/${id}`);
+    assert.equal(waiting.body.status, "awaiting-approval");
 
     const self = await say(SLACK_OPERATOR, `approve ${id}`);
     assert.match(self.body.text, /^refused \(SELF_APPROVAL_FORBIDDEN\): operation op-[0-9a-f-]+ was requested by slack-operator/);
