@@ -30,7 +30,7 @@ export interface RecoveryOptions {
   inspectPendingCreate?: (urn: string, type: string) => PendingCreateVerdict;
   /** Every recovery step is recorded on the operation. */
   record: (
-    step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "waited-for-engine",
+    step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "pending-creates-adopted" | "waited-for-engine",
     detail: string,
   ) => Promise<void>;
 }
@@ -71,7 +71,12 @@ export async function recoverStack(o: RecoveryOptions): Promise<void> {
   const creates = pending.filter((p) => p.type === "creating");
   if (creates.length > 0) {
     const verdicts = creates.map((p) => ({ urn: p.resource.urn, verdict: o.inspectPendingCreate?.(p.resource.urn, p.resource.type) ?? { state: "unknown" as const } }));
-    const unsafe = verdicts.filter((v) => v.verdict.state !== "absent");
+    const adopted = await adoptConfirmedCreates(o, verdicts);
+    if (adopted.length > 0) {
+      await o.session.refresh();
+      await o.record("pending-creates-adopted", `the cloud confirmed ${adopted.map((a) => `${a.urn} as ${a.id}`).join(", ")}; adopted into the state and refreshed`);
+    }
+    const unsafe = verdicts.filter((v) => v.verdict.state !== "absent" && !adopted.some((a) => a.urn === v.urn));
     if (unsafe.length > 0) {
       // Created in the cloud but never recorded (or unknowable): adopting or deleting it is an operator's call.
       const list = unsafe.map((u) => (u.verdict.state === "present" ? `${u.urn} (exists in the cloud as ${u.verdict.id})` : `${u.urn} (unknown)`));
@@ -81,12 +86,51 @@ export async function recoverStack(o: RecoveryOptions): Promise<void> {
         { pendingCreates: unsafe.map((u) => ({ urn: u.urn, ...(u.verdict.state === "present" ? { id: u.verdict.id } : {}) })) },
       );
     }
+    if (verdicts.every((v) => v.verdict.state !== "absent")) return;
     await o.session.refresh({ clearPendingCreates: true });
     await o.record("pending-creates-cleared", `refreshed with clearPendingCreates; the cloud holds none of: ${creates.map((c) => c.resource.urn).join(", ")}`);
     return;
   }
   await o.session.refresh();
   await o.record("pending-operations-refreshed", `refresh cleared ${pending.map((p) => `${p.type} ${p.resource.urn}`).join(", ")}`);
+}
+
+/**
+ * A create the dead run finished in the cloud but never recorded, where the cloud names the
+ * resource's id (the sandbox can; live providers give no such answer, so live stays refused): the
+ * pending create becomes the resource it created, as `pulumi refresh --import-pending-creates`
+ * intends, through the state's export and import; the refresh that follows reads its outputs.
+ * Creates whose URN the state already holds (replacements) are left for an operator.
+ */
+async function adoptConfirmedCreates(
+  o: RecoveryOptions,
+  verdicts: Array<{ urn: string; verdict: PendingCreateVerdict }>,
+): Promise<Array<{ urn: string; id: string }>> {
+  const confirmed = new Map<string, string>();
+  for (const v of verdicts) if (v.verdict.state === "present") confirmed.set(v.urn, v.verdict.id);
+  if (confirmed.size === 0) return [];
+  const state = await o.session.stack.exportStack();
+  const deployment = state.deployment as { resources?: Array<Record<string, unknown>>; pending_operations?: Array<{ type: string; resource: Record<string, unknown> }> };
+  const resources = deployment.resources ?? [];
+  const known = new Set(resources.map((r) => r.urn as string));
+  const adopted: Array<{ urn: string; id: string }> = [];
+  const remaining = [];
+  for (const p of deployment.pending_operations ?? []) {
+    const urn = p.resource.urn as string;
+    const id = confirmed.get(urn);
+    if (p.type === "creating" && id && !known.has(urn)) {
+      // Appended last: nothing in the state can depend on a resource that was still being created.
+      resources.push({ ...p.resource, id, outputs: p.resource.outputs ?? p.resource.inputs ?? {} });
+      adopted.push({ urn, id });
+    } else {
+      remaining.push(p);
+    }
+  }
+  if (adopted.length === 0) return [];
+  deployment.resources = resources;
+  deployment.pending_operations = remaining;
+  await o.session.stack.importStack(state);
+  return adopted;
 }
 
 async function clearStaleEngineLocks(o: RecoveryOptions): Promise<void> {

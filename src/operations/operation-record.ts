@@ -30,7 +30,7 @@ export function isTerminal(s: OperationStatus): boolean {
 /** One step the worker took to bring an interrupted stack back to a runnable state. */
 export interface RecoveryStep {
   at: string;
-  step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "stack-file-restored" | "stack-lock-taken-over" | "waited-for-engine";
+  step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "pending-creates-adopted" | "stack-file-restored" | "stack-lock-taken-over" | "waited-for-engine";
   detail: string;
 }
 

@@ -69,8 +69,10 @@ describe("a worker killed mid-operation: detected, recovered, completed exactly 
       workers = [...workers.filter((w) => w !== victim), await spawnService(d, "worker", `worker-${n++}`)];
 
       const op = await api.waitFor(sub.body.id, 600_000);
-      assert.ok(["succeeded", "failed"].includes(op.status), op.status);
-      if (op.status === "failed") assert.ok(op.reason && op.reason.length > 10, "a failure says why");
+      // The sandbox can say whether an interrupted create exists: recovery clears it or adopts it,
+      // so every kill point ends in success (a live provider cannot say, and refuses instead).
+      assert.equal(op.status, "succeeded", `${op.reason}; recovery ${JSON.stringify(op.recovery)}`);
+      console.log(`      (recovery: ${op.recovery.map((r: { step: string }) => r.step).join(", ") || "none"})`);
       assert.ok(op.attempts >= 2, "another worker picked the job up after the stall");
       // Killed inside `up`, the dead CLI leaves its lock file and pending operations: recovery clears them and says so.
       if (p.duringUp) assert.ok(op.recovery.length >= 1, `recovery steps are recorded: ${JSON.stringify(op.recovery)}`);
