@@ -12,3 +12,10 @@ servePackage(pkg, engineArgs).catch((err: Error) => {
   process.stderr.write(`sandbox ${pkg} plugin failed to start: ${err.message}\n`);
   process.exit(1);
 });
+
+// The engine stops its plugins when it ends; an engine killed with SIGKILL cannot, and a plugin
+// left behind would keep serving nobody. When our parent is gone (we were re-parented), exit.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 1000).unref();
