@@ -1,15 +1,11 @@
 import type { Queue } from "bullmq";
 import { Router } from "express";
-import type IORedis from "ioredis";
-import type { TokenEntry } from "../api/tokens";
+import type { AppDeps } from "../api/app";
 import type { ChatConfig } from "../chatops/chat-config";
 import { chatRoutes } from "../chatops/chat-routes";
 import { metricsRoutes } from "../metrics/metrics-routes";
-import type { Ledger } from "../operations/ledger";
-import type { OperationService } from "../operations/operation-service";
 import { scheduleRoutes } from "../schedules/schedule-routes";
 import type { ScheduleService } from "../schedules/schedule-service";
-import type { Logger } from "../service/logger";
 import { dashboardRoutes } from "./dashboard-routes";
 
 /** What the operator's view needs beyond the core API; every part still answers (401/503) when its piece is absent. */
@@ -21,14 +17,8 @@ export interface OperatorViewDeps {
   dashboard?: { sessionTtlSeconds: number; secureCookie: boolean };
 }
 
-interface CoreDeps {
-  operations: OperationService;
-  ledger: Ledger;
-  redis: IORedis;
-  tokens: readonly TokenEntry[];
-  sites: readonly string[];
-  logger: Logger;
-}
+/** What the operator view shares with the API app. */
+type CoreDeps = Pick<AppDeps, "operations" | "ledger" | "redis" | "tokens" | "sites" | "logger">;
 
 /**
  * Routes with their own authentication (chat signatures, dashboard sessions, the metrics scope) go
