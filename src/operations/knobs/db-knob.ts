@@ -24,6 +24,30 @@ export type DbKnobResult = { ok: true; knob: DbKnob } | { ok: false; reason: str
 
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** The two knobs both self-managed topologies share: `primary` plus `replicas`, under one spec key. */
+type SelfManaged = { primary: string; replicas: string[] };
+
+/**
+ * Removing a replica and promoting a standby read the same on every self-managed topology: the
+ * node stays declared either way, and a node in neither knob is fenced by the program.
+ */
+function selfManagedMoves<S, K extends keyof S>(spec: S, key: K & string) {
+  const topo = (s: S) => s[key] as unknown as SelfManaged;
+  return {
+    withoutReplica(name: string): S {
+      const next = clone(spec);
+      topo(next).replicas = topo(next).replicas.filter((r) => r !== name);
+      return next;
+    },
+    withPrimary(target: string): S {
+      const next = clone(spec);
+      topo(next).primary = target;
+      topo(next).replicas = topo(next).replicas.filter((r) => r !== target);
+      return next;
+    },
+  };
+}
+
 export function dbKnob(config: SiteConfig): DbKnobResult {
   switch (config.site) {
     case "vulpine":
@@ -49,17 +73,7 @@ export function dbKnob(config: SiteConfig): DbKnobResult {
             if (!next.postgres.replicas.includes(name)) next.postgres.replicas.push(name);
             return next;
           },
-          withoutReplica(name) {
-            const next = clone(spec);
-            next.postgres.replicas = next.postgres.replicas.filter((r) => r !== name);
-            return next;
-          },
-          withPrimary(target) {
-            const next = clone(spec);
-            next.postgres.primary = target;
-            next.postgres.replicas = next.postgres.replicas.filter((r) => r !== target);
-            return next;
-          },
+          ...selfManagedMoves(spec, "postgres"),
         },
       };
     }
@@ -82,17 +96,7 @@ export function dbKnob(config: SiteConfig): DbKnobResult {
             if (!next.mysql.replicas.includes(name)) next.mysql.replicas.push(name);
             return next;
           },
-          withoutReplica(name) {
-            const next = clone(spec);
-            next.mysql.replicas = next.mysql.replicas.filter((r) => r !== name);
-            return next;
-          },
-          withPrimary(target) {
-            const next = clone(spec);
-            next.mysql.primary = target;
-            next.mysql.replicas = next.mysql.replicas.filter((r) => r !== target);
-            return next;
-          },
+          ...selfManagedMoves(spec, "mysql"),
         },
       };
     }
