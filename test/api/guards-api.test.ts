@@ -114,6 +114,23 @@ describe("operation guards through the API (submit)", function () {
     }
   });
 
+  it("scheduler-runs-once: a paused catch-up pool that lists scheduler may stay at 0; scaling it to 1 is refused (2 processes)", async () => {
+    // A queue split copied from the one-process example, scheduler included, kept paused until a backlog.
+    const file = path.join(h.workspace, "stacks", "Pulumi.vulpine.yaml");
+    const text = fs.readFileSync(file, "utf8");
+    const catchup = "        catchup:\n          count: 0\n          threads: 5\n          queues: [default, push, ingress, mailers, pull, scheduler]\n";
+    const edited = text.replace("      pools:\n", `      pools:\n${catchup}`);
+    assert.notEqual(edited, text, "the pool was added");
+    fs.writeFileSync(file, edited);
+    try {
+      await passes("vulpine", "scale-sidekiq", { pool: "main", count: 2 });
+      const d = await trips("vulpine", "scale-sidekiq", { pool: "catchup", count: 1 }, "scheduler-runs-once");
+      assert.deepEqual([d.value, d.limit], [2, 1]);
+    } finally {
+      fs.writeFileSync(file, text);
+    }
+  });
+
   it("marks failover, and any plan over the site's cost-delta threshold, as awaiting approval after preview", async () => {
     const fo = await passes("theatl", "failover", { target: "pg-b" });
     assert.deepEqual(fo.approval.reasons, ["failover is marked risky for theatl"]);

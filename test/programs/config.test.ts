@@ -36,7 +36,7 @@ describe("site config", () => {
 
   it("rejects a negative sidekiq count with the full key path and the value", () => {
     const raw = setSpec(rawConfig("theatl"), "sidekiq.pools.main.count", -2);
-    throwsConfig(() => parseSiteConfig(raw), /^stackyard:spec\.sidekiq\.pools\.main\.count: expected >= 1, got -2$/);
+    throwsConfig(() => parseSiteConfig(raw), /^stackyard:spec\.sidekiq\.pools\.main\.count: expected >= 0, got -2$/);
   });
 
   it("rejects a negative config revision", () => {
@@ -66,6 +66,16 @@ describe("site config", () => {
   it("refuses the scheduler queue in a scalable pool", () => {
     const raw = setSpec(rawConfig("vulpine"), "sidekiq.pools.main.queues", ["default", "push", "ingress", "mailers", "pull", "scheduler"]);
     throwsConfig(() => parseSiteConfig(raw), /stackyard:spec\.sidekiq\.pools\.main\.queues: "scheduler" must run in exactly one process/);
+  });
+
+  it("accepts a paused pool (count 0) that lists scheduler, and does not count its queues as covered", () => {
+    const all = ["default", "push", "ingress", "mailers", "pull", "scheduler"];
+    const paused = setSpec(rawConfig("vulpine"), "sidekiq.pools.catchup", { count: 0, threads: 5, queues: all });
+    assert.equal((parseSiteConfig(paused).spec as any).sidekiq.pools.catchup.count, 0);
+    const running = setSpec(paused, "sidekiq.pools.catchup.count", 1);
+    throwsConfig(() => parseSiteConfig(running), /stackyard:spec\.sidekiq\.pools\.catchup\.queues: "scheduler" must run in exactly one process/);
+    const mainPaused = setSpec(rawConfig("vulpine"), "sidekiq.pools.main.count", 0);
+    throwsConfig(() => parseSiteConfig(mainPaused), /no process listens on queue\(s\) default, push, ingress, mailers, pull/);
   });
 
   it("refuses a misspelled knob instead of ignoring it", () => {

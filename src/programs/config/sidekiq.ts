@@ -18,6 +18,9 @@ export interface SidekiqRules<Sized extends boolean = boolean> {
   sized: Sized;
 }
 
+/** Cross-field rules judge only a layout whose fields are valid (a count of -2 is one problem, not two). */
+const whenFieldsValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
+
 /**
  * The sidekiq layout every Mastodon-like site shares: one dedicated scheduler process (always
  * exactly one, never scaled) beside named pools. A pool is a queue split: `count` processes
@@ -28,7 +31,8 @@ export function sidekiqSchema<Sized extends boolean>(
 ): z.ZodType<Sized extends true ? SidekiqSpec & { size: string } : SidekiqSpec> {
   const sizeField = rules.sized ? { size: z.string().min(1).optional() } : {};
   const pool = z.strictObject({
-    count: z.int().min(1).max(100),
+    // 0 keeps a queue split defined but paused (a catch-up pool scaled up only under a backlog).
+    count: z.int().min(0).max(100),
     threads: z.int().min(1).max(50).default(25),
     queues: z.array(queueSchema).min(1),
     ...sizeField,
@@ -47,7 +51,9 @@ export function sidekiqSchema<Sized extends boolean>(
       if (single !== null && !s.scheduler.queues.includes(single)) {
         ctx.addIssue({ code: "custom", path: ["scheduler", "queues"], message: `the scheduler process must listen on "${single}"` });
       }
-      for (const [name, p] of Object.entries(s.pools)) {
+      // Only running processes count: a paused pool (count 0) may list the singleton, and covers nothing.
+      const running = Object.entries(s.pools).filter(([, p]) => p.count > 0);
+      for (const [name, p] of running) {
         if (single !== null && p.queues.includes(single)) {
           ctx.addIssue({
             code: "custom",
@@ -56,12 +62,12 @@ export function sidekiqSchema<Sized extends boolean>(
           });
         }
       }
-      const covered = new Set([...s.scheduler.queues, ...Object.values(s.pools).flatMap((p) => p.queues)]);
+      const covered = new Set([...s.scheduler.queues, ...running.flatMap(([, p]) => p.queues)]);
       const missing = rules.requiredQueues.filter((q) => !covered.has(q));
       if (missing.length > 0) {
         ctx.addIssue({ code: "custom", path: ["pools"], message: `no process listens on queue(s) ${missing.join(", ")}` });
       }
-    });
+    }, whenFieldsValid);
   // The conditional `size` field defeats inference; the runtime shape matches the declared type.
   return schema as unknown as z.ZodType<Sized extends true ? SidekiqSpec & { size: string } : SidekiqSpec>;
 }
