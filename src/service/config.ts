@@ -6,6 +6,7 @@ import { chatConfigFromEnv, chatEnvShape, type ChatConfig } from "../chatops/cha
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";
 import { GuardSettingsError, loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
+import { PolicySettingsError, loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const ms = (d: number) => z.coerce.number().int().min(100).default(d);
@@ -47,6 +48,8 @@ const envSchema = z.object({
   STACKYARD_APPROVAL_TTL_MS: z.coerce.number().int().min(1000).default(3600_000),
   /** Run the repo's policy pack on every preview and up (turn off only to measure its cost). */
   STACKYARD_POLICY_PACK: bool.default(true),
+  /** Per-site size allow-lists and resource ceilings for the policy pack (docs/policy.md). */
+  STACKYARD_POLICY_FILE: z.string().optional(),
 });
 
 export interface ServiceConfig {
@@ -75,8 +78,8 @@ export interface ServiceConfig {
   schedules: { minIntervalSeconds: number };
   /** Cookies are Secure in live mode (behind https); the sandbox serves http on loopback. */
   dashboard: { sessionTtlSeconds: number; secureCookie: boolean };
-  /** Guard overrides per site (validated at start-up), approval window, policy pack switch. */
-  policy: { guardOverrides: GuardOverrides; approvalTtlMs: number; policyPack: boolean };
+  /** Guard and policy-pack overrides per site (validated at start-up), approval window, policy pack switch. */
+  policy: { guardOverrides: GuardOverrides; packOverrides: PolicyOverrides; approvalTtlMs: number; policyPack: boolean };
 }
 
 export class ConfigError extends Error {
@@ -119,6 +122,13 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     if (err instanceof GuardSettingsError) throw new ConfigError(err.message);
     throw err;
   }
+  let packOverrides: PolicyOverrides;
+  try {
+    packOverrides = loadPolicyOverrides(e.STACKYARD_POLICY_FILE);
+  } catch (err) {
+    if (err instanceof PolicySettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     mode: e.STACKYARD_MODE,
     host: e.STACKYARD_HOST,
@@ -149,6 +159,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     chat,
     schedules: { minIntervalSeconds: e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS },
     dashboard: { sessionTtlSeconds: e.STACKYARD_DASHBOARD_SESSION_TTL_SECONDS, secureCookie: e.STACKYARD_MODE === "live" },
-    policy: { guardOverrides, approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS, policyPack: e.STACKYARD_POLICY_PACK },
+    policy: { guardOverrides, packOverrides, approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS, policyPack: e.STACKYARD_POLICY_PACK },
   };
 }

@@ -1,39 +1,4 @@
-import { chatSecrets } from "../chatops/chat-config";
-import { loadServiceConfig } from "./config";
-import { createLogger } from "./logger";
-import { startService, type Role } from "./service";
+import { startServiceProcess } from "./run-process";
 
-// `node dist/src/service/main.js --role=all|api|worker`: the embedded default runs both; each can
-// run alone to scale out (then REDIS_URL must name the shared Redis).
-async function main(): Promise<void> {
-  const arg = process.argv.find((a) => a.startsWith("--role="));
-  const role = (arg ? arg.slice("--role=".length) : "all") as Role;
-  if (!["all", "api", "worker"].includes(role)) {
-    process.stderr.write(`unknown --role=${role}; expected all, api or worker\n`);
-    process.exit(2);
-  }
-  const cfg = loadServiceConfig();
-  const logger = createLogger({ level: cfg.logLevel, secrets: [cfg.passphrase, ...chatSecrets(cfg.chat)], base: { role, pid: process.pid } });
-  const running = await startService(cfg, role, logger);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info("shutting down", { signal, graceMs: cfg.shutdownGraceMs });
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error("shutdown failed", { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("unhandledRejection", (err) => logger.error("unhandled rejection", { err }));
-}
-
-main().catch((err) => {
-  process.stderr.write(`stackyard: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+// `node dist/src/service/main.js --role=all|api|worker`: the service with the repo's site programs.
+startServiceProcess();

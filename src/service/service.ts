@@ -1,3 +1,4 @@
+import type { PulumiFn } from "@pulumi/pulumi/automation";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import IORedis from "ioredis";
@@ -35,14 +36,19 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** What a caller may swap in: the site programs the engine runs (the default is the repo's own). */
+export interface ServiceParts {
+  program?: () => PulumiFn;
+}
+
 /** Starts the API, the workers, or both, sharing one Redis; `stop` is graceful (see WorkerPool.close). */
-export async function startService(cfg: ServiceConfig, role: Role, logger: Logger): Promise<RunningService> {
+export async function startService(cfg: ServiceConfig, role: Role, logger: Logger, parts: ServiceParts = {}): Promise<RunningService> {
   if (role !== "all" && !cfg.redisUrl) {
     throw new ConfigError("REDIS_URL: required when API and workers run as separate processes (they must share one Redis)");
   }
   const redisHandle: RedisHandle = await provideRedis(cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {}, cfg.stateDir);
   try {
-    return await startOn(redisHandle, cfg, role, logger);
+    return await startOn(redisHandle, cfg, role, logger, parts.program ?? programFromStackConfig);
   } catch (err) {
     // A start-up that fails after our private Redis came up must not leave that server behind.
     await redisHandle.stop();
@@ -50,7 +56,7 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
   }
 }
 
-async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role, logger: Logger): Promise<RunningService> {
+async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role, logger: Logger, program: () => PulumiFn): Promise<RunningService> {
   // Live mode never runs with a PULUMI_HOME that could load a simulated provider.
   if (cfg.mode === "live") assertLiveHome(cfg.pulumiHome);
   // Fail fast when Redis is down: the API answers 503 instead of queueing writes in memory.
@@ -109,7 +115,7 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
     const engineSettings = (site: string) => ({ stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv(site) });
     if (cfg.sandboxBootstrap) {
       // Before any worker takes a job, so no operation meets a half-built rehearsal site.
-      await bootstrapSandboxSites({ sites, workspaceDir: cfg.workspaceDir, projectName: "stackyard", program: programFromStackConfig, engine: engineSettings, logger });
+      await bootstrapSandboxSites({ sites, workspaceDir: cfg.workspaceDir, projectName: "stackyard", program, engine: engineSettings, logger });
     }
     const workerRedis = new IORedis(redisHandle.url, { maxRetriesPerRequest: null });
     workerRedis.on("error", () => undefined);
@@ -120,7 +126,7 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
         stackLock: new StackLock(workerRedis, cfg.stackLockTtlMs),
         engine: engineSettings,
         projectName: "stackyard",
-        program: programFromStackConfig,
+        program,
         facts,
         inspectPendingCreate,
         git: cfg.git,
@@ -131,6 +137,7 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
         foreignEngineLockStaleMs: 6 * 3600_000,
         guards: guardEnvironment({ overrides: cfg.policy.guardOverrides, runsSince: (site, since, exclude) => ledger.runsSince(site, since, exclude) }),
         policyPacks: cfg.policy.policyPack ? [POLICY_PACK_DIR] : [],
+        policyOverrides: cfg.policy.packOverrides,
         approvalTtlMs: cfg.policy.approvalTtlMs,
       },
       { url: redisHandle.url },

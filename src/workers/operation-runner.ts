@@ -20,6 +20,7 @@ import { redactOutputs } from "../service/redact";
 import { BlastRadiusWatch, previewDigest } from "./blast-radius-watch";
 import { EngineEventRecorder } from "./engine-events";
 import { failureReason } from "./failure-reason";
+import { packConfigFor, type PolicyOverrides } from "../policy/policy-settings";
 import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
 
 export interface RunnerDeps {
@@ -43,6 +44,8 @@ export interface RunnerDeps {
   guards: GuardEnvironment;
   /** Policy pack folders run on every preview and up (the repo's policy-pack/ in the service). */
   policyPacks: string[];
+  /** Per-site sizes and resource ceiling for the pack (STACKYARD_POLICY_FILE); defaults where absent. */
+  policyOverrides?: PolicyOverrides;
   /** How long a risky operation waits for approval after its preview. */
   approvalTtlMs: number;
 }
@@ -169,7 +172,7 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
     const tp = Date.now();
     const pre = new EngineEventRecorder(ledger, operationId, "preview", deps.secrets);
     // Layer 3: the resource policy pack on the engine's own steps, with the stateful names this operation declares.
-    policyConfig = deps.policyPacks.length > 0 ? writePolicyConfig(operationId, plan.allowUnprotected ?? []) : undefined;
+    policyConfig = deps.policyPacks.length > 0 ? writePolicyConfig(operationId, packConfigFor(config.site, deps.policyOverrides ?? {}, plan.allowUnprotected ?? [])) : undefined;
     const policyOpts = policyConfig ? { policyPacks: deps.policyPacks, policyPackConfigs: [policyConfig.file] } : {};
     const prePolicy = new PolicyViolationCollector();
     const preview = await session

@@ -4,20 +4,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { projectRoot } from "../infra/paths";
 import type { RecordedRefusal } from "../operations/guards/guard-types";
-import { RULES } from "../policy/rules";
 
 /** The repo's CrossGuard pack: the same folder an operator passes to `pulumi up --policy-pack`. */
 export const POLICY_PACK_DIR = path.join(projectRoot, "policy-pack");
 
 /**
- * Policy config for one engine run. An operation that declares stateful changes names the
- * resources in the pack's own `allowUnprotected` knob instead of the pack being weakened.
- * Returns the file and a cleanup.
+ * Writes the pack's config for one engine run (`packConfigFor`: the site's sizes and ceiling, and
+ * the stateful names the operation declares in the pack's own `allowUnprotected` knob instead of
+ * the pack being weakened). Returns the file and a cleanup.
  */
-export function writePolicyConfig(operationId: string, allowUnprotected: readonly string[]): { file: string; remove: () => void } {
+export function writePolicyConfig(operationId: string, config: Record<string, unknown>): { file: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stackyard-policy-${operationId}-`));
   const file = path.join(dir, "policy-config.json");
-  fs.writeFileSync(file, JSON.stringify({ [RULES.stateful]: { allowUnprotected: [...allowUnprotected] } }, null, 2));
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
   return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

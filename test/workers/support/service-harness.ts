@@ -111,10 +111,17 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-export async function spawnService(d: Deployment, role: "all" | "api" | "worker", name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+/** `main` is the entry script: the service's own, or a test entry that runs changed site programs. */
+export async function spawnService(
+  d: Deployment,
+  role: "all" | "api" | "worker",
+  name: string,
+  env: Record<string, string> = {},
+  main: string = MAIN_JS,
+): Promise<ServiceProcess> {
   const logFile = path.join(d.dir, `${name}.log`);
   const out = fs.openSync(logFile, "a");
-  const child = spawn(process.execPath, [MAIN_JS, `--role=${role}`], {
+  const child = spawn(process.execPath, [main, `--role=${role}`], {
     env: { ...process.env, ...d.env, ...env },
     stdio: ["ignore", out, out],
     detached: true, // its own process group, so a test can kill it with everything it started
