@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { loadPolicyOverrides, packConfigFor } from "../policy/policy-settings";
+import { SITE_IDS, type SiteId } from "../programs/site-config";
 import { CliClient, CliHttpError } from "./http-client";
 import { ProgressRenderer } from "./progress";
 import { followOperation } from "./sse";
@@ -9,7 +11,9 @@ const USAGE = `usage: stackyard <command>
   history <site> [limit]                  operations of a site, newest first
   show <operation-id>                     one operation as JSON
   approve <operation-id>                  release an operation awaiting approval (not your own)
-environment: STACKYARD_URL (default http://127.0.0.1:8080), STACKYARD_TOKEN (required)`;
+  policy-config <site>                    the policy pack's config for a site, as the service runs it
+                                          (for pulumi preview --policy-pack-config; reads STACKYARD_POLICY_FILE)
+environment: STACKYARD_URL (default http://127.0.0.1:8080), STACKYARD_TOKEN (required but for policy-config)`;
 
 /** Exit codes scripts can key on. */
 const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
@@ -36,6 +40,12 @@ async function run(argv: string[]): Promise<number> {
   if (!cmd || cmd === "help" || cmd === "--help") {
     out(USAGE);
     return cmd ? EXIT.ok : EXIT.usage;
+  }
+  if (cmd === "policy-config") {
+    const site = args[0];
+    if (!site || !(SITE_IDS as readonly string[]).includes(site)) throw new UsageError(`policy-config <site>: one of ${SITE_IDS.join(", ")}`);
+    out(JSON.stringify(packConfigFor(site as SiteId, loadPolicyOverrides(process.env.STACKYARD_POLICY_FILE)), null, 2));
+    return EXIT.ok;
   }
   const token = process.env.STACKYARD_TOKEN;
   if (!token) throw new UsageError("STACKYARD_TOKEN is not set");

@@ -2,15 +2,8 @@ import * as assert from "node:assert/strict";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline, siteCloud } from "./support/baseline";
+import { cloudSnapshot as snapshot, deployBaseline, siteCloud } from "./support/baseline";
 import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
-
-/** Every resource of the simulated cloud with its id and outputs: "nothing changed" means this is equal. */
-const snapshot = (cloud: SandboxCloud) =>
-  cloud
-    .list()
-    .map((r) => `${r.urn} ${r.id} ${JSON.stringify(r.outputs)}`)
-    .sort();
 
 const roles = (cloud: SandboxCloud) => Object.fromEntries(cloud.dbNodes("theatl").map((n) => [n.name, n.role]));
 const TTL_MS = 15_000;

@@ -36,6 +36,14 @@ function adoptInsyncBackups(d: Deployment): void {
   seedAdoptedResources(siteCloud(d, "insync"), new StackFileStore(d.workspace).load("insync"));
 }
 
+/** Every resource of a simulated cloud with its id and outputs: "nothing changed" means this is equal. */
+export function cloudSnapshot(cloud: SandboxCloud): string[] {
+  return cloud
+    .list()
+    .map((r) => `${r.urn} ${r.id} ${JSON.stringify(r.outputs)}`)
+    .sort();
+}
+
 /** The simulated cloud account of one site in a deployment. */
 export function siteCloud(d: Deployment, site: string): SandboxCloud {
   return new SandboxCloud(sandboxDirFor(d.sandboxDir, site));
