@@ -51,6 +51,23 @@ if [[ "${STACKYARD_SETUP_BROWSER:-0}" == "1" ]] && ! command -v chromium >/dev/n
   fi
 fi
 
+# PostgreSQL server binaries, only for the live-facts tests (a real primary and standby on
+# loopback; scripts/test.sh asks for them). The service itself never needs a local PostgreSQL.
+if [[ "${STACKYARD_SETUP_POSTGRES:-0}" == "1" ]] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing postgresql from Debian (live-facts tests)..."
+    apt-get update -qq
+    # The package would start a cluster of its own on 5432; the tests start theirs on free ports.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+      pg_lsclusters -h 2>/dev/null | while read -r ver name _; do pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true; done
+    fi
+  else
+    say "ERROR: PostgreSQL server not found; the live-facts tests need it (Debian: sudo apt-get install postgresql)."
+    exit 3
+  fi
+fi
+
 say "compiling TypeScript..."
 npx tsc -p tsconfig.json
 

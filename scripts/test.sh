@@ -4,5 +4,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-STACKYARD_SETUP_BROWSER=1 bash scripts/setup.sh
+STACKYARD_SETUP_BROWSER=1 STACKYARD_SETUP_POSTGRES=1 bash scripts/setup.sh
 npx mocha "$@"

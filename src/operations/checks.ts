@@ -24,6 +24,10 @@ export interface LiveDbNode {
   role: "primary" | "standby" | "replica";
   replicationLagSeconds: number;
   healthy: boolean;
+  /** WAL received but not yet replayed (PostgreSQL standbys); absent where the source cannot tell. */
+  replayGapBytes?: number;
+  /** Why the node is unhealthy, in the source's words. */
+  detail?: string;
 }
 
 /** Facts only the live system knows (the sandbox answers for the simulated clouds). */

@@ -3,7 +3,7 @@ import { GuardRefusedError, OperationUnsupportedError } from "../errors";
 import { nodeNameSchema } from "./common-schemas";
 import { DB_TOPOLOGY_TOUCHES } from "./db-touches";
 import { dbKnob } from "./knobs/db-knob";
-import { FAILOVER_MAX_LAG_SECONDS } from "./limits";
+import { FAILOVER_MAX_LAG_SECONDS, FAILOVER_MAX_REPLAY_GAP_BYTES } from "./limits";
 import { specDiff } from "./spec-diff";
 import type { OperationDefinition } from "./types";
 
@@ -69,7 +69,9 @@ export const failover: OperationDefinition<FailoverParams> = {
       noop: false,
       nextSpec,
       touches: DB_TOPOLOGY_TOUCHES,
-      liveChecks: [{ kind: "standby-ready", node: target, maxLagSeconds: FAILOVER_MAX_LAG_SECONDS, acceptDataLoss: p.acceptDataLoss }],
+      liveChecks: [
+        { kind: "standby-ready", node: target, maxLagSeconds: FAILOVER_MAX_LAG_SECONDS, maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES, acceptDataLoss: p.acceptDataLoss },
+      ],
     };
   },
 };

@@ -1,5 +1,7 @@
 import { AppError } from "../errors";
 import type { LiveFacts } from "./checks";
+import { POSTGRES_SITES, type LiveDbSettings } from "./live-db-settings";
+import { observePostgresNode } from "./postgres-node-facts";
 
 /** Live mode cannot read a fact the failover gates need: refuse rather than promote blind. */
 export class LiveFactsNotImplementedError extends AppError {
@@ -8,18 +10,34 @@ export class LiveFactsNotImplementedError extends AppError {
   }
 }
 
+/** A PostgreSQL site live mode could observe, but STACKYARD_LIVE_DB_FILE does not name. */
+export class LiveFactsNotConfiguredError extends AppError {
+  constructor(site: string) {
+    super("LIVE_FACTS_NOT_CONFIGURED", 501, `live mode has no database settings for ${site} (STACKYARD_LIVE_DB_FILE); refusing to promote blind`, { site });
+  }
+}
+
 /**
- * Facts from the real systems (live mode). Not implemented: reading standby health and lag needs a
- * read-only database role per site (pg_stat_replication / pg_last_xact_replay_timestamp on
- * PostgreSQL, SHOW REPLICA STATUS on MySQL, the DigitalOcean replica API for managed clusters) and
- * a path to it from the workers. Until that exists every failover in live mode is refused with
- * this error instead of pretending the standby is fine.
+ * Facts from the real databases (live mode), for the sites STACKYARD_LIVE_DB_FILE names: every node
+ * of the site is asked at once. A node that cannot be reached is left out (the failover gate then
+ * refuses it as unobserved) and reported through `onUnreachable`. A PostgreSQL site the file does
+ * not name is refused with LIVE_FACTS_NOT_CONFIGURED; MySQL (Insync) and DigitalOcean managed
+ * replicas (datafruits) with LIVE_FACTS_NOT_IMPLEMENTED: never a pretence that the standby is fine.
  */
-export const LIVE_FACTS: LiveFacts = {
-  dbNodes: async (site) => {
-    throw new LiveFactsNotImplementedError(
-      site,
-      "database node health and replication lag (pg_stat_replication / SHOW REPLICA STATUS / DigitalOcean replica status; needs a read-only DB role per site)",
-    );
-  },
-};
+export function createLiveFacts(settings: LiveDbSettings, onUnreachable: (site: string, node: string, error: string) => void = () => undefined): LiveFacts {
+  return {
+    dbNodes: async (site) => {
+      const s = settings[site as keyof LiveDbSettings];
+      if (!s) {
+        if ((POSTGRES_SITES as readonly string[]).includes(site)) throw new LiveFactsNotConfiguredError(site);
+        throw new LiveFactsNotImplementedError(site, "database node health and replication lag (MySQL replica status / DigitalOcean replica status)");
+      }
+      const seen = await Promise.all(Object.keys(s.nodes).map((name) => observePostgresNode(name, s)));
+      for (const o of seen) if (!o.ok) onUnreachable(site, o.name, o.error);
+      return seen.flatMap((o) => (o.ok ? [o.node] : []));
+    },
+  };
+}
+
+/** Live mode with no database settings: every site's failover gate refuses. */
+export const LIVE_FACTS: LiveFacts = createLiveFacts({});

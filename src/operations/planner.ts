@@ -22,7 +22,7 @@ export function planAndGuard(config: SiteConfig, kind: OperationKind, params: Re
   // Per-site failover gate: the live check carries the site's lag limit, not the code default.
   const plan: OperationPlan = {
     ...raw,
-    liveChecks: raw.liveChecks.map((c) => (c.kind === "standby-ready" ? { ...c, maxLagSeconds: ctx.settings.failover.maxLagSeconds } : c)),
+    liveChecks: raw.liveChecks.map((c) => (c.kind === "standby-ready" ? { ...c, ...ctx.settings.failover } : c)),
   };
   const outcomes = evaluateGuards({
     site: config.site,

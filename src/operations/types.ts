@@ -24,7 +24,7 @@ export interface TouchRule {
 
 /** A fact about the live system the worker checks right before `up` (it can change after planning). */
 export type LiveCheck =
-  | { kind: "standby-ready"; node: string; maxLagSeconds: number; acceptDataLoss: boolean }
+  | { kind: "standby-ready"; node: string; maxLagSeconds: number; maxReplayGapBytes: number; acceptDataLoss: boolean }
   | { kind: "primary-is"; node: string };
 
 /** What an operation will do to one site: computed from the stack file, never from memory. */

@@ -6,6 +6,7 @@ import { chatConfigFromEnv, chatEnvShape, type ChatConfig } from "../chatops/cha
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";
 import { GuardSettingsError, loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
+import { LiveDbSettingsError, loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
 import { PolicySettingsError, loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -50,6 +51,8 @@ const envSchema = z.object({
   STACKYARD_POLICY_PACK: bool.default(true),
   /** Per-site size allow-lists and resource ceilings for the policy pack (docs/policy.md). */
   STACKYARD_POLICY_FILE: z.string().optional(),
+  /** Live mode: how the workers reach each site's PostgreSQL nodes for the failover gates (a secret file; docs/policy.md). */
+  STACKYARD_LIVE_DB_FILE: z.string().optional(),
 });
 
 export interface ServiceConfig {
@@ -80,6 +83,8 @@ export interface ServiceConfig {
   dashboard: { sessionTtlSeconds: number; secureCookie: boolean };
   /** Guard and policy-pack overrides per site (validated at start-up), approval window, policy pack switch. */
   policy: { guardOverrides: GuardOverrides; packOverrides: PolicyOverrides; approvalTtlMs: number; policyPack: boolean };
+  /** Live mode's database monitoring settings per site (empty in the sandbox, which reads its simulated databases). */
+  liveDb: LiveDbSettings;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +134,14 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     if (err instanceof PolicySettingsError) throw new ConfigError(err.message);
     throw err;
   }
+  if (e.STACKYARD_LIVE_DB_FILE && e.STACKYARD_MODE !== "live") throw new ConfigError("STACKYARD_LIVE_DB_FILE: only read in live mode (the sandbox observes its simulated databases)");
+  let liveDb: LiveDbSettings;
+  try {
+    liveDb = loadLiveDbSettings(e.STACKYARD_LIVE_DB_FILE);
+  } catch (err) {
+    if (err instanceof LiveDbSettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     mode: e.STACKYARD_MODE,
     host: e.STACKYARD_HOST,
@@ -160,5 +173,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     schedules: { minIntervalSeconds: e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS },
     dashboard: { sessionTtlSeconds: e.STACKYARD_DASHBOARD_SESSION_TTL_SECONDS, secureCookie: e.STACKYARD_MODE === "live" },
     policy: { guardOverrides, packOverrides, approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS, policyPack: e.STACKYARD_POLICY_PACK },
+    liveDb,
   };
 }

@@ -7,7 +7,8 @@ import type { PendingCreateVerdict } from "../engine/recovery";
 import { StackLock } from "../engine/stack-lock";
 import { provideRedis, type RedisHandle } from "../infra/redis-server";
 import { guardEnvironment } from "../operations/guards/evaluate-guards";
-import { LIVE_FACTS } from "../operations/live-facts";
+import { liveDbSecrets } from "../operations/live-db-settings";
+import { createLiveFacts } from "../operations/live-facts";
 import { Ledger } from "../operations/ledger";
 import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
@@ -98,8 +99,8 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
 
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
-    // Live mode has no fact source yet: the failover gates refuse with LIVE_FACTS_NOT_IMPLEMENTED rather than promote blind.
-    let facts = LIVE_FACTS;
+    // Live mode reads the real PostgreSQL nodes STACKYARD_LIVE_DB_FILE names; any other site's failover gate refuses.
+    let facts = createLiveFacts(cfg.liveDb, (site, node, error) => logger.warn("database node unreachable for live facts", { site, node, error }));
     let inspectPendingCreate: ((site: string, urn: string) => PendingCreateVerdict) | undefined;
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
@@ -131,7 +132,7 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
         inspectPendingCreate,
         git: cfg.git,
         logger,
-        secrets: [cfg.passphrase],
+        secrets: [cfg.passphrase, ...liveDbSecrets(cfg.liveDb)],
         stackLockWaitMs: cfg.stackLockTtlMs + 10_000,
         liveEngineLockWaitMs: 60_000,
         foreignEngineLockStaleMs: 6 * 3600_000,

@@ -32,17 +32,17 @@ describe("checks before up", () => {
 
   it("refuses failover when standby lag exceeds 30 s, and allows it with acceptDataLoss", async () => {
     const f = facts([{ name: "pg-b", role: "standby", replicationLagSeconds: 45, healthy: true }]);
-    const [r] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, acceptDataLoss: false }], f);
+    const [r] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false }], f);
     assert.equal(r!.ok, false);
     assert.match(r!.message, /lags 45 s; the limit is 30 s/);
-    const [ok] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, acceptDataLoss: true }], f);
+    const [ok] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: true }], f);
     assert.equal(ok!.ok, true);
   });
 
   it("refuses to promote an unhealthy standby, or one it cannot observe", async () => {
-    const [sick] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, acceptDataLoss: false }], facts([{ name: "pg-b", role: "standby", replicationLagSeconds: 0, healthy: false }]));
+    const [sick] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false }], facts([{ name: "pg-b", role: "standby", replicationLagSeconds: 0, healthy: false }]));
     assert.equal(sick!.ok, false);
-    const [blind] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, acceptDataLoss: false }], { dbNodes: async () => undefined });
+    const [blind] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false }], { dbNodes: async () => undefined });
     assert.equal(blind!.ok, false);
   });
 });

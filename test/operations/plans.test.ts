@@ -121,7 +121,7 @@ describe("operation plans on the sites' stack files", () => {
         { path: "postgres.primary", from: "pg-a", to: "pg-b" },
         { path: "postgres.replicas", from: ["pg-b"], to: [] },
       ]);
-      assert.deepEqual(p.liveChecks, [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, acceptDataLoss: false }]);
+      assert.deepEqual(p.liveChecks, [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16 * 1024 * 1024, acceptDataLoss: false }]);
     });
 
     it("fails Insync over from db to db-slave02", () => {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { z } from "zod";
 import { SITE_IDS, type SiteId } from "../../programs/site-config";
+import { FAILOVER_MAX_LAG_SECONDS, FAILOVER_MAX_REPLAY_GAP_BYTES } from "../limits";
 import { OPERATION_KINDS } from "../types";
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM (UTC)");
@@ -42,7 +43,11 @@ const settingsSchema = z.strictObject({
   /** Engine runs per site per rolling hour. */
   maxOperationsPerHour: z.int().min(1),
   /** Failover gates (research §2.3): a healthy standby no further behind than this. */
-  failover: z.strictObject({ maxLagSeconds: z.number().min(0) }),
+  failover: z.strictObject({
+    maxLagSeconds: z.number().min(0),
+    /** Un-replayed WAL the standby may hold (PostgreSQL; the simulated and MySQL facts report none). */
+    maxReplayGapBytes: z.int().min(0).default(FAILOVER_MAX_REPLAY_GAP_BYTES),
+  }),
   /** Operations that always wait for a second principal's approval after preview. */
   approvalKinds: z.array(z.enum(OPERATION_KINDS)),
 });
@@ -53,7 +58,7 @@ const COMMON = {
   emergencyKinds: ["failover"] as SiteGuardSettings["emergencyKinds"],
   // A script or chat loop gone wrong must not churn a site; a busy day of scaling stays well under.
   maxOperationsPerHour: 20,
-  failover: { maxLagSeconds: 30 },
+  failover: { maxLagSeconds: FAILOVER_MAX_LAG_SECONDS, maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES },
   approvalKinds: ["failover"] as SiteGuardSettings["approvalKinds"],
 };
 

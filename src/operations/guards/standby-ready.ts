@@ -18,13 +18,23 @@ export function standbyReady(check: Extract<LiveCheck, { kind: "standby-ready" }
           message: `cannot observe standby ${check.node}; refusing to promote blind (set acceptDataLoss to override)`,
         });
   }
-  if (!node.healthy) return refuse({ rule: "standby-ready", value: "unhealthy", limit: "healthy", message: `standby ${check.node} is unhealthy` });
+  if (!node.healthy) {
+    return refuse({ rule: "standby-ready", value: "unhealthy", limit: "healthy", message: `standby ${check.node} is unhealthy${node.detail ? `: ${node.detail}` : ""}` });
+  }
   if (node.replicationLagSeconds > check.maxLagSeconds && !check.acceptDataLoss) {
     return refuse({
       rule: "standby-lag",
       value: node.replicationLagSeconds,
       limit: check.maxLagSeconds,
       message: `standby ${check.node} lags ${node.replicationLagSeconds} s; the limit is ${check.maxLagSeconds} s (set acceptDataLoss to override)`,
+    });
+  }
+  if (node.replayGapBytes !== undefined && node.replayGapBytes > check.maxReplayGapBytes && !check.acceptDataLoss) {
+    return refuse({
+      rule: "standby-lag",
+      value: node.replayGapBytes,
+      limit: check.maxReplayGapBytes,
+      message: `standby ${check.node} holds ${node.replayGapBytes} bytes of WAL it has not replayed; the limit is ${check.maxReplayGapBytes} (set acceptDataLoss to override)`,
     });
   }
   return pass("standby-ready", `standby ${check.node} is healthy, lag ${node.replicationLagSeconds} s (limit ${check.maxLagSeconds} s)`);

@@ -136,12 +136,19 @@ describe("operation guards (pure)", () => {
   });
 
   describe("failover gates", () => {
-    const check = { kind: "standby-ready" as const, node: "pg-b", maxLagSeconds: 30, acceptDataLoss: false };
+    const check = { kind: "standby-ready" as const, node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false };
     const node = (lag: number, healthy = true) => [{ name: "pg-b", role: "standby" as const, replicationLagSeconds: lag, healthy }];
     it("passes a healthy standby within the lag limit", () => passed(standbyReady(check, node(3))));
     it("refuses failover when standby lag exceeds 30 s, with value and limit", () => {
       const r = refused(standbyReady(check, node(45)));
       assert.deepEqual([r.rule, r.value, r.limit], ["standby-lag", 45, 30]);
+    });
+    it("refuses a standby holding more un-replayed WAL than the limit (16 MiB), unless acceptDataLoss", () => {
+      const behind = [{ name: "pg-b", role: "standby" as const, replicationLagSeconds: 2, healthy: true, replayGapBytes: 20 * 1024 * 1024 }];
+      const r = refused(standbyReady(check, behind));
+      assert.deepEqual([r.rule, r.value, r.limit], ["standby-lag", 20 * 1024 * 1024, 16 * 1024 * 1024]);
+      passed(standbyReady({ ...check, acceptDataLoss: true }, behind));
+      passed(standbyReady(check, [{ ...behind[0]!, replayGapBytes: 1024 }]));
     });
     it("refuses an unhealthy or unobserved standby", () => {
       assert.equal(refused(standbyReady(check, node(0, false))).rule, "standby-ready");
