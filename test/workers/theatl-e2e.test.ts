@@ -108,6 +108,21 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
     }
   });
 
+  it("refuses a failover to an unhealthy standby and changes nothing", async () => {
+    const pgb = cloud.byName(TYPES.droplet, "pg-b", "theatl")!;
+    cloud.setDbNode(TYPES.droplet, pgb.id, { healthy: false });
+    try {
+      const refused = await api.run("theatl", "failover", { target: "pg-b" });
+      assert.equal(refused.status, "failed");
+      assert.match(refused.reason, /GUARD_REFUSED: standby pg-b is unhealthy/);
+      assert.deepEqual(refused.refusals.map((r: any) => [r.rule, r.value, r.limit]), [["standby-ready", "unhealthy", "healthy"]]);
+      assert.deepEqual(roles(cloud), { "pg-a": "primary", "pg-b": "standby" });
+      assert.equal((await api.get("/v1/sites/theatl")).body.configRevision, 4, "the stack file was restored to the deployed revision");
+    } finally {
+      cloud.setDbNode(TYPES.droplet, pgb.id, { healthy: true });
+    }
+  });
+
   it("fails over: exactly one writable primary, the apps' DNS name points at it, the old primary is fenced", async () => {
     const op = await api.runApproved("theatl", "failover", { target: "pg-b" }, approver);
     assert.equal(op.approval.approvedBy, "approver");
