@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { z } from "zod";
+import { readSettingsFile } from "../infra/settings-file";
 import { SITE_IDS } from "../programs/site-config";
 import { nodeNameSchema } from "./common-schemas";
 
@@ -43,26 +43,9 @@ export const liveDbSettingsSchema = z.partialRecord(z.enum(SITE_IDS), siteSchema
 });
 export type LiveDbSettings = z.infer<typeof liveDbSettingsSchema>;
 
-export class LiveDbSettingsError extends Error {
-  readonly code = "LIVE_DB_SETTINGS_INVALID";
-}
-
 /** Reads and validates the file once at start-up. Messages name the key, never a value (the file holds passwords). */
 export function loadLiveDbSettings(file: string | undefined): LiveDbSettings {
-  if (!file) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    const why = err instanceof SyntaxError ? "not valid JSON" : (err as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new LiveDbSettingsError(`STACKYARD_LIVE_DB_FILE ${file}: ${why}`);
-  }
-  const r = liveDbSettingsSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new LiveDbSettingsError(`STACKYARD_LIVE_DB_FILE ${file}: ${i.path.join(".")}: ${i.message}`);
-  }
-  return r.data;
+  return readSettingsFile("STACKYARD_LIVE_DB_FILE", file, liveDbSettingsSchema);
 }
 
 /** The passwords in the file: the logger and the ledger redact them wherever they would appear. */

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { z } from "zod";
+import { readSettingsFile } from "../infra/settings-file";
 import { SITE_IDS, type SiteId } from "../programs/site-config";
 import {
   DEFAULT_ALLOWED_SIZES,
@@ -27,25 +27,9 @@ const siteSchema = z.strictObject({
 export const policyOverridesSchema = z.partialRecord(z.enum(SITE_IDS), siteSchema);
 export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
 
-export class PolicySettingsError extends Error {
-  readonly code = "POLICY_SETTINGS_INVALID";
-}
-
 /** Reads and validates the overrides once at start-up; a bad file stops the service with the key named. */
 export function loadPolicyOverrides(file: string | undefined): PolicyOverrides {
-  if (!file) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new PolicySettingsError(`STACKYARD_POLICY_FILE ${file}: ${(err as Error).message}`);
-  }
-  const r = policyOverridesSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new PolicySettingsError(`STACKYARD_POLICY_FILE ${file}: ${i.path.join(".")}: ${i.message}`);
-  }
-  return r.data;
+  return readSettingsFile("STACKYARD_POLICY_FILE", file, policyOverridesSchema);
 }
 
 /**

@@ -5,9 +5,10 @@ import { tokenListSchema, type TokenEntry } from "../api/tokens";
 import { chatConfigFromEnv, chatEnvShape, type ChatConfig } from "../chatops/chat-config";
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";
-import { GuardSettingsError, loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
-import { LiveDbSettingsError, loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
-import { PolicySettingsError, loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
+import { SettingsFileError } from "../infra/settings-file";
+import { loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
+import { loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
+import { loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const ms = (d: number) => z.coerce.number().int().min(100).default(d);
@@ -120,26 +121,16 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  let guardOverrides: GuardOverrides;
-  try {
-    guardOverrides = loadGuardOverrides(e.STACKYARD_GUARDS_FILE);
-  } catch (err) {
-    if (err instanceof GuardSettingsError) throw new ConfigError(err.message);
-    throw err;
-  }
-  let packOverrides: PolicyOverrides;
-  try {
-    packOverrides = loadPolicyOverrides(e.STACKYARD_POLICY_FILE);
-  } catch (err) {
-    if (err instanceof PolicySettingsError) throw new ConfigError(err.message);
-    throw err;
-  }
   if (e.STACKYARD_LIVE_DB_FILE && e.STACKYARD_MODE !== "live") throw new ConfigError("STACKYARD_LIVE_DB_FILE: only read in live mode (the sandbox observes its simulated databases)");
+  let guardOverrides: GuardOverrides;
+  let packOverrides: PolicyOverrides;
   let liveDb: LiveDbSettings;
   try {
+    guardOverrides = loadGuardOverrides(e.STACKYARD_GUARDS_FILE);
+    packOverrides = loadPolicyOverrides(e.STACKYARD_POLICY_FILE);
     liveDb = loadLiveDbSettings(e.STACKYARD_LIVE_DB_FILE);
   } catch (err) {
-    if (err instanceof LiveDbSettingsError) throw new ConfigError(err.message);
+    if (err instanceof SettingsFileError) throw new ConfigError(err.message);
     throw err;
   }
   return {

@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEFAULT_ALLOWED_SIZES, DEFAULT_RESOURCE_CEILINGS } from "../../src/policy/policy-defaults";
-import { loadPolicyOverrides, packConfigFor, PolicySettingsError } from "../../src/policy/policy-settings";
+import { SettingsFileError } from "../../src/infra/settings-file";
+import { loadPolicyOverrides, packConfigFor } from "../../src/policy/policy-settings";
 import { ConfigError, loadServiceConfig } from "../../src/service/config";
 import { tempDir } from "../support/temp-dir";
 
@@ -41,9 +42,9 @@ describe("policy pack settings per site", () => {
       [{ theatl: { ceiling: 10 } }, /theatl: .*ceiling/],
     ];
     for (const [body, key] of bad) {
-      assert.throws(() => loadPolicyOverrides(write("bad.json", JSON.stringify(body))), (e: Error) => e instanceof PolicySettingsError && key.test(e.message));
+      assert.throws(() => loadPolicyOverrides(write("bad.json", JSON.stringify(body))), (e: Error) => e instanceof SettingsFileError && key.test(e.message));
     }
-    assert.throws(() => loadPolicyOverrides(write("bad.json", "{ not json")), /STACKYARD_POLICY_FILE .*bad\.json/);
+    assert.throws(() => loadPolicyOverrides(write("bad.json", "{ not json")), /STACKYARD_POLICY_FILE .*bad\.json: not valid JSON$/);
   });
 
   it("stops the service at start-up on a bad file, naming the variable", () => {

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { z } from "zod";
+import { readSettingsFile, SettingsFileError } from "../../infra/settings-file";
 import { SITE_IDS, type SiteId } from "../../programs/site-config";
 import { FAILOVER_MAX_LAG_SECONDS, FAILOVER_MAX_REPLAY_GAP_BYTES } from "../limits";
 import { OPERATION_KINDS } from "../types";
@@ -134,27 +134,16 @@ export const DEFAULT_GUARD_SETTINGS: Readonly<Record<SiteId, SiteGuardSettings>>
 export const guardOverridesSchema = z.partialRecord(z.enum(SITE_IDS), settingsSchema.partial());
 export type GuardOverrides = z.infer<typeof guardOverridesSchema>;
 
-export class GuardSettingsError extends Error {
-  readonly code = "GUARD_SETTINGS_INVALID";
-}
-
 /** Reads and validates an overrides file once at start-up; a bad file stops the service with the key named. */
 export function loadGuardOverrides(file: string | undefined): GuardOverrides {
-  if (!file) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new GuardSettingsError(`STACKYARD_GUARDS_FILE ${file}: ${(err as Error).message}`);
-  }
-  return parseGuardOverrides(raw, file);
+  return readSettingsFile("STACKYARD_GUARDS_FILE", file, guardOverridesSchema);
 }
 
 export function parseGuardOverrides(raw: unknown, where = "guard overrides"): GuardOverrides {
   const r = guardOverridesSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new GuardSettingsError(`${where}: ${i.path.join(".")}: ${i.message}`);
+    throw new SettingsFileError(`${where}: ${i.path.join(".")}: ${i.message}`);
   }
   return r.data;
 }
