@@ -94,21 +94,18 @@ export class SandboxProvider implements provider.Provider {
       }
       const crash = this.faults.crashFor(plan, type, ordinal);
       if (crash === "before-cloud-write") this.crash(urn, type, undefined);
-      const ctx: SpecContext = {
-        store: this.store,
-        alloc: this.alloc,
-        config: this.config,
-        name,
-        stack,
-        id: "",
-        memo: {},
-      };
+      const ctx = this.context(name, stack, "", {});
       const id = spec.newId(inputs, ctx);
       if (this.store.get(type, id)) throw new SimulatedApiError(409, `${type} "${id}" already exists`);
       const rec = this.write(spec, { ...ctx, id }, urn, inputs, undefined);
       if (crash === "cloud-write") this.crash(urn, type, id);
       return { id, outs: rec.outputs };
     });
+  }
+
+  /** What a resource spec sees of the simulated account for one resource. */
+  private context(name: string, stack: string, id: string, memo: Props): SpecContext {
+    return { store: this.store, alloc: this.alloc, config: this.config, name, stack, id, memo };
   }
 
   async read(id: string, urn: string): Promise<provider.ReadResult> {
@@ -131,15 +128,7 @@ export class SandboxProvider implements provider.Provider {
     return this.handle("update", urn, type, id, async () => {
       const prior = this.store.get(type, id);
       if (!prior) throw new SimulatedApiError(404, `${type} "${id}" not found`);
-      const ctx: SpecContext = {
-        store: this.store,
-        alloc: this.alloc,
-        config: this.config,
-        name,
-        stack,
-        id,
-        memo: { ...((prior.sim.memo as Props) ?? {}) },
-      };
+      const ctx = this.context(name, stack, id, { ...((prior.sim.memo as Props) ?? {}) });
       return { outs: this.write(spec, ctx, urn, news, prior).outputs };
     });
   }
