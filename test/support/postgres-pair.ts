@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
+import { freePort } from "../../src/infra/redis-server";
 import { tempDir } from "./temp-dir";
 
 /** The newest PostgreSQL server from Debian's packages (scripts/setup.sh installs it for the tests). */
@@ -11,17 +11,6 @@ function serverBin(): string {
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (scripts/setup.sh installs them: STACKYARD_SETUP_POSTGRES=1)");
   return path.join(root, newest, "bin");
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PgNode {
