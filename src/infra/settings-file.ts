@@ -19,10 +19,15 @@ export function readSettingsFile<S extends z.ZodType>(variable: string, file: st
     const why = err instanceof SyntaxError ? "not valid JSON" : ((err as NodeJS.ErrnoException).code ?? "unreadable");
     throw new SettingsFileError(`${variable} ${file}: ${why}`);
   }
+  return parseSettings(`${variable} ${file}`, raw, schema);
+}
+
+/** Validates already-read settings; the first problem is reported as `<where>: <key path>: <message>`. */
+export function parseSettings<S extends z.ZodType>(where: string, raw: unknown, schema: S): z.infer<S> {
   const r = schema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new SettingsFileError(`${variable} ${file}: ${i.path.join(".")}: ${i.message}`);
+    throw new SettingsFileError(`${where}: ${i.path.join(".")}: ${i.message}`);
   }
   return r.data;
 }

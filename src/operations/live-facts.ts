@@ -38,6 +38,3 @@ export function createLiveFacts(settings: LiveDbSettings, onUnreachable: (site: 
     },
   };
 }
-
-/** Live mode with no database settings: every site's failover gate refuses. */
-export const LIVE_FACTS: LiveFacts = createLiveFacts({});

@@ -2,12 +2,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { tokenListSchema, type TokenEntry } from "../api/tokens";
-import { chatConfigFromEnv, chatEnvShape, type ChatConfig } from "../chatops/chat-config";
+import { chatConfigFromEnv, chatEnvShape, chatSecrets, type ChatConfig } from "../chatops/chat-config";
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";
 import { SettingsFileError } from "../infra/settings-file";
 import { loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
-import { loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
+import { liveDbSecrets, loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
 import { loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -86,6 +86,11 @@ export interface ServiceConfig {
   policy: { guardOverrides: GuardOverrides; packOverrides: PolicyOverrides; approvalTtlMs: number; policyPack: boolean };
   /** Live mode's database monitoring settings per site (empty in the sandbox, which reads its simulated databases). */
   liveDb: LiveDbSettings;
+}
+
+/** Every secret the configuration holds: the logger and the ledger redact each wherever it would appear. */
+export function serviceSecrets(cfg: ServiceConfig): string[] {
+  return [cfg.passphrase, ...chatSecrets(cfg.chat), ...liveDbSecrets(cfg.liveDb)];
 }
 
 export class ConfigError extends Error {

@@ -1,6 +1,4 @@
-import { chatSecrets } from "../chatops/chat-config";
-import { liveDbSecrets } from "../operations/live-db-settings";
-import { loadServiceConfig } from "./config";
+import { loadServiceConfig, serviceSecrets } from "./config";
 import { createLogger } from "./logger";
 import { startService, type Role, type ServiceParts } from "./service";
 
@@ -19,7 +17,7 @@ export async function runServiceProcess(parts: ServiceParts = {}): Promise<void>
   const cfg = loadServiceConfig();
   const logger = createLogger({
     level: cfg.logLevel,
-    secrets: [cfg.passphrase, ...chatSecrets(cfg.chat), ...liveDbSecrets(cfg.liveDb)],
+    secrets: serviceSecrets(cfg),
     base: { role, pid: process.pid },
   });
   const running = await startService(cfg, role, logger, parts);

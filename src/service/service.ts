@@ -7,7 +7,6 @@ import type { PendingCreateVerdict } from "../engine/recovery";
 import { StackLock } from "../engine/stack-lock";
 import { provideRedis, type RedisHandle } from "../infra/redis-server";
 import { guardEnvironment } from "../operations/guards/evaluate-guards";
-import { liveDbSecrets } from "../operations/live-db-settings";
 import { createLiveFacts } from "../operations/live-facts";
 import { Ledger } from "../operations/ledger";
 import { OperationService } from "../operations/operation-service";
@@ -23,7 +22,7 @@ import { SandboxCloud } from "../sandbox/sandbox-cloud";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
 import { POLICY_PACK_DIR } from "../workers/policy-run";
-import { ConfigError, type ServiceConfig } from "./config";
+import { ConfigError, serviceSecrets, type ServiceConfig } from "./config";
 import type { Logger } from "./logger";
 import { bootstrapSandboxSites } from "./sandbox-bootstrap";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
@@ -132,11 +131,11 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
         inspectPendingCreate,
         git: cfg.git,
         logger,
-        secrets: [cfg.passphrase, ...liveDbSecrets(cfg.liveDb)],
+        secrets: serviceSecrets(cfg),
         stackLockWaitMs: cfg.stackLockTtlMs + 10_000,
         liveEngineLockWaitMs: 60_000,
         foreignEngineLockStaleMs: 6 * 3600_000,
-        guards: guardEnvironment({ overrides: cfg.policy.guardOverrides, runsSince: (site, since, exclude) => ledger.runsSince(site, since, exclude) }),
+        guards,
         policyPacks: cfg.policy.policyPack ? [POLICY_PACK_DIR] : [],
         policyOverrides: cfg.policy.packOverrides,
         approvalTtlMs: cfg.policy.approvalTtlMs,

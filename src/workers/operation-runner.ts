@@ -15,12 +15,12 @@ import { commitStackFile } from "../operations/git-commit";
 import type { Ledger } from "../operations/ledger";
 import { isTerminal, type OperationRecord, type RecoveryStep } from "../operations/operation-record";
 import type { StackFileStore } from "../operations/stack-file-store";
+import { packConfigFor, type PolicyOverrides } from "../policy/policy-settings";
 import type { Logger } from "../service/logger";
 import { redactOutputs } from "../service/redact";
 import { BlastRadiusWatch, previewDigest } from "./blast-radius-watch";
 import { EngineEventRecorder } from "./engine-events";
 import { failureReason } from "./failure-reason";
-import { packConfigFor, type PolicyOverrides } from "../policy/policy-settings";
 import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
 
 export interface RunnerDeps {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readSettingsFile, SettingsFileError } from "../../infra/settings-file";
+import { parseSettings, readSettingsFile } from "../../infra/settings-file";
 import { SITE_IDS, type SiteId } from "../../programs/site-config";
 import { FAILOVER_MAX_LAG_SECONDS, FAILOVER_MAX_REPLAY_GAP_BYTES } from "../limits";
 import { OPERATION_KINDS } from "../types";
@@ -140,12 +140,7 @@ export function loadGuardOverrides(file: string | undefined): GuardOverrides {
 }
 
 export function parseGuardOverrides(raw: unknown, where = "guard overrides"): GuardOverrides {
-  const r = guardOverridesSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new SettingsFileError(`${where}: ${i.path.join(".")}: ${i.message}`);
-  }
-  return r.data;
+  return parseSettings(where, raw, guardOverridesSchema);
 }
 
 export function guardSettingsFor(site: SiteId, overrides: GuardOverrides = {}): SiteGuardSettings {
