@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
-import { siteCloud } from "../workers/support/baseline";
+import { dbRoles, siteCloud } from "../workers/support/baseline";
 import { sendSlack, slackBody, startReplyCatcher } from "./support/chat-client";
 import { operatorService, SLACK_APPROVER, SLACK_OPERATOR, SLACK_TEAM, SLACK_VIEWER, type OperatorService } from "./support/operator-service";
 
@@ -144,7 +144,7 @@ describe("Slack slash command (real HMAC signatures against the running service)
     const final = await s.api().waitFor(id, 300_000);
     assert.equal(final.status, "succeeded", final.reason);
     assert.equal(final.approval.approvedBy, "slack-approver");
-    const roles = Object.fromEntries(siteCloud(s.d, "theatl").dbNodes("theatl").map((n) => [n.name, n.role]));
+    const roles = dbRoles(siteCloud(s.d, "theatl"), "theatl");
     assert.equal(Object.values(roles).filter((r) => r === "primary").length, 1);
   });
 });

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { projectRoot } from "../../src/infra/paths";
 import { loadStackFile } from "../../src/programs/site-config";
 import { seedAdoptedResources } from "../../src/sandbox/adopted-resources";
+import { dbRoles } from "../workers/support/baseline";
 import { Sandbox, changes, createSandbox } from "./sandbox-harness";
 import {
   SiteRun,
@@ -47,7 +48,7 @@ const CASES: SiteCase[] = [
       seedAdoptedResources(sbx.cloud, loadStackFile(path.join(projectRoot, "stacks", "Pulumi.insync.yaml")));
     },
     check(sbx) {
-      const roles = Object.fromEntries(sbx.cloud.dbNodes("insync").map((n) => [n.name, n.role]));
+      const roles = dbRoles(sbx.cloud, "insync");
       assert.deepEqual(roles, { db: "standby", "db-slave02": "primary" });
     },
   },

@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { cloudSnapshot as snapshot, deployBaseline, siteCloud } from "./support/baseline";
+import { cloudSnapshot as snapshot, dbRoles, deployBaseline, siteCloud } from "./support/baseline";
 import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
 
-const roles = (cloud: SandboxCloud) => Object.fromEntries(cloud.dbNodes("theatl").map((n) => [n.name, n.role]));
+const roles = (cloud: SandboxCloud) => dbRoles(cloud, "theatl");
 const TTL_MS = 15_000;
 
 /**

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline, siteCloud } from "./support/baseline";
+import { dbRoles, deployBaseline, siteCloud } from "./support/baseline";
 import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 /** Sidekiq droplets of theATL in the simulated cloud, the scheduler excluded. */
@@ -31,9 +31,7 @@ function privateIp(cloud: SandboxCloud, node: string): string {
   return String(reveal(rec?.outputs.ipv4AddressPrivate));
 }
 
-function roles(cloud: SandboxCloud): Record<string, string> {
-  return Object.fromEntries(cloud.dbNodes("theatl").map((n) => [n.name, n.role]));
-}
+const roles = (cloud: SandboxCloud) => dbRoles(cloud, "theatl");
 
 describe("theATL end to end: HTTP → queue → worker → real engine → sandbox", function () {
   this.timeout(900_000);

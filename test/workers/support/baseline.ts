@@ -44,6 +44,11 @@ export function cloudSnapshot(cloud: SandboxCloud): string[] {
     .sort();
 }
 
+/** Database node name → role (primary, standby, …) as the site's simulated cloud reports them. */
+export function dbRoles(cloud: SandboxCloud, site: string): Record<string, string> {
+  return Object.fromEntries(cloud.dbNodes(site).map((n) => [n.name, n.role]));
+}
+
 /** The simulated cloud account of one site in a deployment. */
 export function siteCloud(d: Deployment, site: string): SandboxCloud {
   return new SandboxCloud(sandboxDirFor(d.sandboxDir, site));
