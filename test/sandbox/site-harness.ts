@@ -47,10 +47,6 @@ export function projectName(): string {
     .name;
 }
 
-export function siteStackExists(site: string): boolean {
-  return fs.existsSync(path.join(projectRoot, "stacks", `Pulumi.${site}.yaml`));
-}
-
 export const siteProgram = programFromStackConfig;
 
 /** Collects "<op> <type>" for every step the engine takes (same steps excluded). */
