@@ -1,5 +1,6 @@
 // Process entry of a simulated provider plugin: `node plugin-main.js <package> <engine address> …`.
 // The launcher that install-plugins.ts writes under the sandbox PULUMI_HOME execs this.
+import { exitWithParent } from "../infra/exit-with-parent";
 import { servePackage } from "./plugin-server";
 
 const [pkg, ...engineArgs] = process.argv.slice(2);
@@ -13,9 +14,4 @@ servePackage(pkg, engineArgs).catch((err: Error) => {
   process.exit(1);
 });
 
-// The engine stops its plugins when it ends; an engine killed with SIGKILL cannot, and a plugin
-// left behind would keep serving nobody. When our parent is gone (we were re-parented), exit.
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) process.exit(0);
-}, 1000).unref();
+exitWithParent();

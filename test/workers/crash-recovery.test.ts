@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import IORedis from "ioredis";
 import { engineLockFiles } from "../../src/engine/recovery";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
@@ -6,7 +7,7 @@ import { readCalls } from "../../src/sandbox/call-log";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline, engineSettings, openSession, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import { createDeployment, descendants, isRunning, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 // Short stall settings so a dead worker's job comes back in seconds (production defaults: 30 s / 15 s).
 const FAST_STALLS = { STACKYARD_LOCK_DURATION_MS: "4000", STACKYARD_STALLED_INTERVAL_MS: "2000", STACKYARD_STACK_LOCK_TTL_MS: "3000" };
@@ -65,10 +66,15 @@ describe("a worker killed mid-operation: detected, recovered, completed exactly 
       const holder = JSON.parse((await redis.get("stackyard:stacklock:theatl")) ?? "{}") as { pid?: number };
       const victim = workers.find((w) => w.child.pid === holder.pid);
       assert.ok(victim, `the stack lock names a worker we started (pid ${holder.pid})`);
+      // Its pulumi CLI, provider plugins and the language host running the policy pack.
+      const tree = descendants(victim.child.pid!);
+      assert.ok(tree.length >= 2, "the worker was running an engine");
       await victim.killGroup();
       workers = [...workers.filter((w) => w !== victim), await spawnService(d, "worker", `worker-${n++}`)];
 
       const op = await api.waitFor(sub.body.id, 600_000);
+      // Nothing the dead worker started is left running: plugins exit once their engine is gone.
+      assert.deepEqual(tree.filter(isRunning).map((pid) => `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`), []);
       // The sandbox can say whether an interrupted create exists: recovery clears it or adopts it,
       // so every kill point ends in success (a live provider cannot say, and refuses instead).
       assert.equal(op.status, "succeeded", `${op.reason}; recovery ${JSON.stringify(op.recovery)}`);

@@ -2,6 +2,7 @@
 // and reads the port it listens on from the first line of stdout.
 import * as grpc from "@grpc/grpc-js";
 import * as langrpc from "@pulumi/pulumi/proto/language_grpc_pb";
+import { exitWithParent } from "../../infra/exit-with-parent";
 import { PULUMI_VERSION } from "../../infra/paths";
 import { LanguageService } from "./language-service";
 
@@ -30,6 +31,8 @@ function main(): void {
   const stop = () => server.tryShutdown(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // Policy packs run here for the service's engine runs too; an engine killed mid-run must not leave us behind.
+  exitWithParent();
 }
 
 main();

@@ -99,6 +99,41 @@ export async function createDeployment(prefix: string, sites: readonly string[],
   }
 }
 
+/** `/proc/<pid>/stat` fields after the command name: state, ppid; undefined once the process is gone. */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: state!, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process below `pid` (children, their children, …), as they are now. */
+export function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = procStat(Number(entry));
+    if (s) parents.set(Number(entry), s.ppid);
+  }
+  const found: number[] = [];
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const next = [...parents].filter(([, ppid]) => frontier.includes(ppid)).map(([child]) => child);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
+/** Running (not gone, not a zombie waiting to be reaped). */
+export function isRunning(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== undefined && s.state !== "Z";
+}
+
 /** A service process (`main.js --role=...`) whose JSON log lines go to a file. */
 export interface ServiceProcess {
   child: ChildProcess;
