@@ -92,7 +92,8 @@ exec node \"\$d/node_modules/@pulumi/pulumi/cmd/run-policy-pack\" \"\$@\""
   # The Go module of pulumi-language-nodejs is not served by the module proxy
   # reachable here, so stackyard ships its own language host (docs/engine.md).
   local host_js="dist/src/engine/language-host/main.js"
-  write_shim pulumi-language-nodejs "d=\"\$PWD\"; while [ \"\$d\" != \"/\" ] && [ ! -f \"\$d/$host_js\" ]; do d=\$(dirname \"\$d\"); done
+  # The service names its checkout (STACKYARD_PROJECT_ROOT); a laptop run finds it above $PWD.
+  write_shim pulumi-language-nodejs "d=\"\${STACKYARD_PROJECT_ROOT:-\$PWD}\"; while [ \"\$d\" != \"/\" ] && [ ! -f \"\$d/$host_js\" ]; do d=\$(dirname \"\$d\"); done
 [ -f \"\$d/$host_js\" ] || d=\"$root\"
 exec node \"\$d/$host_js\" \"\$@\""
 }

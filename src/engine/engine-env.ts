@@ -1,4 +1,4 @@
-import { engineBinDir } from "../infra/paths";
+import { engineBinDir, projectRoot } from "../infra/paths";
 
 /** Where and how the engine keeps state for one set of stacks. */
 export interface EngineSettings {
@@ -24,5 +24,7 @@ export function engineEnv(settings: EngineSettings): Record<string, string> {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    // The language host launcher is shared by every checkout on the machine: run this checkout's host.
+    STACKYARD_PROJECT_ROOT: projectRoot,
   };
 }
