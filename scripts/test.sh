@@ -5,4 +5,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 STACKYARD_SETUP_BROWSER=1 STACKYARD_SETUP_POSTGRES=1 bash scripts/setup.sh
+# With no arguments, every test; with arguments, only those files (e.g. dist/test/workers/cancel-running.test.js).
+if [[ $# -eq 0 ]]; then set -- "dist/test/**/*.test.js"; fi
 npx mocha "$@"

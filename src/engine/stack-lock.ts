@@ -8,12 +8,16 @@ export interface StackLockHolder {
   host: string;
   pid: number;
   token: string;
+  /** Grows with every acquisition of this stack's lock: a later holder always has a larger fence. */
+  fence: number;
 }
 
 export interface HeldStackLock {
   holder: StackLockHolder;
   /** True once renewal found the key gone or taken: the holder must stop mutating. */
   lost(): boolean;
+  /** Asks Redis now whether this holder still holds the stack (checked before every engine step). */
+  verify(): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -21,6 +25,15 @@ export interface HeldStackLock {
 // never extend or delete its successor's lock.
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+// Takes a free lock and stamps the holder with the next fence of the stack, in one step.
+const ACQUIRE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local holder = cjson.decode(ARGV[1])
+holder.fence = redis.call('INCR', KEYS[2])
+local value = cjson.encode(holder)
+redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
+return value
+`;
 
 /**
  * The service's own per-stack lock in Redis (SET NX PX, renewed, compare-and-delete). BullMQ's
@@ -38,27 +51,42 @@ export class StackLock {
     return `stackyard:stacklock:${stack}`;
   }
 
+  private fenceKey(stack: string): string {
+    return `stackyard:stackfence:${stack}`;
+  }
+
   async holder(stack: string): Promise<StackLockHolder | undefined> {
     const v = await this.redis.get(this.key(stack));
     return v ? (JSON.parse(v) as StackLockHolder) : undefined;
   }
 
   async tryAcquire(stack: string, operationId: string): Promise<HeldStackLock | undefined> {
-    const holder: StackLockHolder = { operationId, host: os.hostname(), pid: process.pid, token: randomUUID() };
-    const value = JSON.stringify(holder);
-    const ok = await this.redis.set(this.key(stack), value, "PX", this.ttlMs, "NX");
-    if (ok !== "OK") return undefined;
+    const claim = { operationId, host: os.hostname(), pid: process.pid, token: randomUUID() };
+    const value = (await this.redis.eval(
+      ACQUIRE,
+      2,
+      this.key(stack),
+      this.fenceKey(stack),
+      JSON.stringify(claim),
+      this.ttlMs,
+    )) as string | null;
+    if (!value) return undefined;
+    const holder = JSON.parse(value) as StackLockHolder;
     let lost = false;
-    const timer = setInterval(() => {
-      this.redis.eval(RENEW, 1, this.key(stack), value, this.ttlMs).then(
-        (r) => (lost = lost || r === 0),
-        () => undefined, // a Redis blip: the next renewal decides
-      );
-    }, Math.max(250, Math.floor(this.ttlMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.redis.eval(RENEW, 1, this.key(stack), value, this.ttlMs).then(
+          (r) => (lost = lost || r === 0),
+          () => undefined, // a Redis blip: the next renewal decides
+        );
+      },
+      Math.max(250, Math.floor(this.ttlMs / 3)),
+    );
     timer.unref();
     return {
       holder,
       lost: () => lost,
+      verify: async () => !lost && (await this.redis.get(this.key(stack))) === value,
       release: async () => {
         clearInterval(timer);
         await this.redis.eval(RELEASE, 1, this.key(stack), value).catch(() => undefined);
@@ -70,17 +98,24 @@ export class StackLock {
    * Waits for the stack, breaking a lock whose holder is a dead process on this host. Gives up
    * after `waitMs` and returns the live holder instead.
    */
-  async acquire(stack: string, operationId: string, waitMs: number): Promise<HeldStackLock | { busy: StackLockHolder }> {
+  async acquire(
+    stack: string,
+    operationId: string,
+    waitMs: number,
+  ): Promise<HeldStackLock | { busy: StackLockHolder }> {
     const until = Date.now() + waitMs;
     for (;;) {
       const held = await this.tryAcquire(stack, operationId);
       if (held) return held;
-      const h = await this.holder(stack);
+      const raw = await this.redis.get(this.key(stack));
+      const h = raw ? (JSON.parse(raw) as StackLockHolder) : undefined;
       if (h && h.host === os.hostname() && !pidAlive(h.pid)) {
-        await this.redis.eval(RELEASE, 1, this.key(stack), JSON.stringify(h));
+        // Compare-and-delete on the exact stored text: a new holder's lock is never the one broken.
+        await this.redis.eval(RELEASE, 1, this.key(stack), raw!);
         continue;
       }
-      if (Date.now() > until) return { busy: h ?? { operationId: "unknown", host: "unknown", pid: 0, token: "" } };
+      if (Date.now() > until)
+        return { busy: h ?? { operationId: "unknown", host: "unknown", pid: 0, token: "", fence: 0 } };
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -1,6 +1,11 @@
 import type IORedis from "ioredis";
 import { hasOperationObservers, notifyFinished, notifyRefused } from "./finish-observers";
-import { isTerminal, type OperationRecord, type OperationStatus } from "./operation-record";
+import {
+  isTerminal,
+  TERMINAL_STATUSES,
+  type OperationRecord,
+  type OperationStatus,
+} from "./operation-record";
 
 /** A line of an operation's live log, as SSE clients see it. */
 export interface LedgerEvent {
@@ -23,18 +28,51 @@ const AWAITING_KEY = `${PREFIX}:awaiting-approval`;
 /** For stores that write operation records atomically with their own keys (the scale coalescer). */
 export const ledgerKeys = { op: opKey, events: eventsKey, siteOps: siteOpsKey, riders: ridersKey };
 
-// Moves an operation between statuses only from an allowed one, atomically, and writes the other
-// fields in the same step: a cancel and a worker racing on one operation cannot both win.
+// Moves an operation between statuses, atomically with its status event (and, when asked, the
+// site's deployed-state fields): only from an allowed status, never out of a terminal one, and,
+// when a fence is given, only while the record still carries that run's fence. A cancel, a
+// stalled job's second run and a worker racing on one operation cannot all win, and an operation
+// ends exactly once. Returns 1 done, 0 not from an allowed status, 2 already ended, 3 fenced out,
+// -1 no such record.
+// KEYS: op, events, site (unused unless ARGV[5] == '1').
+// ARGV: allowed statuses, terminal statuses, expected fence or '', status event data, site update
+// flag, site fields JSON, clear pendingWrite flag, then field/value pairs.
 const TRANSITION = `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return -1 end
-local allowed = cjson.decode(ARGV[1])
+for _, s in ipairs(cjson.decode(ARGV[2])) do if cjson.encode(s) == cur then return 2 end end
 local ok = false
-for _, s in ipairs(allowed) do if cjson.encode(s) == cur then ok = true end end
+for _, s in ipairs(cjson.decode(ARGV[1])) do if cjson.encode(s) == cur then ok = true end end
 if not ok then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'fence') ~= ARGV[3] then return 3 end
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '5000', '*', 'type', 'status', 'data', ARGV[4])
+if ARGV[5] == '1' then
+  for k, v in pairs(cjson.decode(ARGV[6])) do redis.call('HSET', KEYS[3], k, v) end
+  if ARGV[7] == '1' then redis.call('HDEL', KEYS[3], 'pendingWrite') end
+end
 return 1
 `;
+
+/** Who moved an operation: kept on its status events, so a second finisher can be traced to its path. */
+export type TransitionPath = "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider";
+
+export interface TransitionOptions {
+  /** The run's fence (see Ledger.claimRun): refused once another run has claimed the operation. */
+  fence?: number;
+  by?: TransitionPath;
+  /** Written to the site's state in the same atomic step (the runner's success). */
+  site?: { site: string; set: Partial<SiteState>; clearPendingWrite?: boolean };
+}
+
+export type TransitionResult = "done" | "not-allowed" | "already-ended" | "fenced-out" | "missing";
+const RESULTS: Record<string, TransitionResult> = {
+  "1": "done",
+  "0": "not-allowed",
+  "2": "already-ended",
+  "3": "fenced-out",
+  "-1": "missing",
+};
 
 /** What the service remembers of a site between operations. */
 export interface SiteState {
@@ -60,7 +98,17 @@ export class Ledger {
       .multi()
       .hset(opKey(rec.id), encode(rec))
       .zadd(siteOpsKey(rec.site), score, rec.id)
-      .xadd(eventsKey(rec.id), "MAXLEN", "~", "5000", "*", "type", "status", "data", JSON.stringify({ status: rec.status }))
+      .xadd(
+        eventsKey(rec.id),
+        "MAXLEN",
+        "~",
+        "5000",
+        "*",
+        "type",
+        "status",
+        "data",
+        JSON.stringify({ status: rec.status }),
+      )
       .exec()
       .then(throwOnMultiError);
   }
@@ -78,12 +126,60 @@ export class Ledger {
   }
 
   /** Sets `to` (and `fields`) only if the current status is one of `from`; true when it did. */
-  async transition(id: string, from: OperationStatus[], to: OperationStatus, fields: Partial<OperationRecord> = {}): Promise<boolean> {
+  async transition(
+    id: string,
+    from: OperationStatus[],
+    to: OperationStatus,
+    fields: Partial<OperationRecord> = {},
+    opts: TransitionOptions = {},
+  ): Promise<boolean> {
+    return (await this.move(id, from, to, fields, opts)) === "done";
+  }
+
+  /**
+   * `transition` with its whole answer. A refused second ending is recorded on the operation
+   * (`duplicate-finish-refused`, naming the path that tried), so a double run can be traced.
+   */
+  async move(
+    id: string,
+    from: OperationStatus[],
+    to: OperationStatus,
+    fields: Partial<OperationRecord> = {},
+    opts: TransitionOptions = {},
+  ): Promise<TransitionResult> {
     const pairs = Object.entries(encode({ ...fields, status: to })).flat();
-    const r = (await this.redis.eval(TRANSITION, 1, opKey(id), JSON.stringify(from), ...pairs)) as number;
-    if (r === 1) await this.event(id, "status", { status: to, ...(fields.reason ? { reason: fields.reason } : {}) });
-    if (r === 1 && isTerminal(to)) await this.finished(id, to);
-    return r === 1;
+    const by = opts.by ?? "runner";
+    const data = JSON.stringify({ status: to, ...(fields.reason ? { reason: fields.reason } : {}), by });
+    const site = opts.site;
+    const r = await this.redis.eval(
+      TRANSITION,
+      3,
+      opKey(id),
+      eventsKey(id),
+      siteKey(site?.site ?? ""),
+      JSON.stringify(from),
+      JSON.stringify(TERMINAL_STATUSES),
+      opts.fence === undefined ? "" : JSON.stringify(opts.fence),
+      data,
+      site ? "1" : "0",
+      JSON.stringify(site ? encode(site.set) : {}),
+      site?.clearPendingWrite ? "1" : "0",
+      ...pairs,
+    );
+    const result = RESULTS[String(r)] ?? "missing";
+    if (result === "done" && isTerminal(to)) await this.finished(id, to);
+    if (result === "already-ended" && isTerminal(to))
+      await this.event(id, "duplicate-finish-refused", { attempted: to, by }).catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * The run that holds the stack lock claims the operation: status `running`, its fence (the stack
+   * lock's, which only grows) on the record. Every later move of that run passes the fence, so a
+   * run that lost the stack can no longer end the operation another run now holds.
+   */
+  async claimRun(id: string, fence: number, fields: Partial<OperationRecord>): Promise<TransitionResult> {
+    return this.move(id, ["queued", "running"], "running", { ...fields, fence });
   }
 
   /**
@@ -96,14 +192,40 @@ export class Ledger {
       const rec = riders.length > 0 || hasOperationObservers() ? await this.get(id) : undefined;
       for (const rider of riders) {
         const reason = `carried by ${id}${rec?.reason ? `: ${rec.reason}` : ""}`;
-        await this.transition(rider, ["queued"], to, { reason, finishedAt: rec?.finishedAt ?? new Date().toISOString(), revision: rec?.revision });
+        await this.transition(
+          rider,
+          ["queued"],
+          to,
+          { reason, finishedAt: rec?.finishedAt ?? new Date().toISOString(), revision: rec?.revision },
+          { by: "rider" },
+        );
       }
       if (!rec || !hasOperationObservers()) return;
       const r = rec as OperationRecord & { coalescedInto?: string };
-      notifyFinished({ id, site: r.site, kind: r.kind, status: to, reason: r.reason, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, checks: r.checks, coalescedInto: r.coalescedInto });
+      notifyFinished({
+        id,
+        site: r.site,
+        kind: r.kind,
+        status: to,
+        reason: r.reason,
+        createdAt: r.createdAt,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        checks: r.checks,
+        coalescedInto: r.coalescedInto,
+      });
       // A refusal at run time: the failed check names the rule (blast radius, live checks); a plan refusal has none.
-      if (to === "failed" && !r.coalescedInto && /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED|POLICY_VIOLATION):/.test(r.reason ?? "")) {
-        notifyRefused({ site: r.site, kind: r.kind, rule: r.refusals?.[0]?.rule ?? r.checks?.find((c) => !c.ok)?.rule ?? "plan", stage: "run" });
+      if (
+        to === "failed" &&
+        !r.coalescedInto &&
+        /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED|POLICY_VIOLATION):/.test(r.reason ?? "")
+      ) {
+        notifyRefused({
+          site: r.site,
+          kind: r.kind,
+          rule: r.refusals?.[0]?.rule ?? r.checks?.find((c) => !c.ok)?.rule ?? "plan",
+          stage: "run",
+        });
       }
     } catch {
       // riders and observers are secondary to the record just written
@@ -139,19 +261,40 @@ export class Ledger {
   }
 
   async event(id: string, type: string, data: Record<string, unknown>): Promise<void> {
-    await this.redis.xadd(eventsKey(id), "MAXLEN", "~", "5000", "*", "type", type, "data", JSON.stringify(data));
+    await this.redis.xadd(
+      eventsKey(id),
+      "MAXLEN",
+      "~",
+      "5000",
+      "*",
+      "type",
+      type,
+      "data",
+      JSON.stringify(data),
+    );
   }
 
   /** Events after `afterId` ("0" for all); blocks up to `blockMs` on the given connection when none are there yet. */
-  async readEvents(id: string, afterId: string, blockMs: number, conn: IORedis = this.redis): Promise<LedgerEvent[]> {
-    const res = (blockMs > 0
-      ? await conn.xread("COUNT", 500, "BLOCK", blockMs, "STREAMS", eventsKey(id), afterId)
-      : await conn.xread("COUNT", 500, "STREAMS", eventsKey(id), afterId)) as Array<[string, Array<[string, string[]]>]> | null;
+  async readEvents(
+    id: string,
+    afterId: string,
+    blockMs: number,
+    conn: IORedis = this.redis,
+  ): Promise<LedgerEvent[]> {
+    const res = (
+      blockMs > 0
+        ? await conn.xread("COUNT", 500, "BLOCK", blockMs, "STREAMS", eventsKey(id), afterId)
+        : await conn.xread("COUNT", 500, "STREAMS", eventsKey(id), afterId)
+    ) as Array<[string, Array<[string, string[]]>]> | null;
     if (!res) return [];
     return res[0]![1].map(([eid, kv]) => {
       const m: Record<string, string> = {};
       for (let i = 0; i < kv.length; i += 2) m[kv[i]!] = kv[i + 1]!;
-      return { id: eid, type: m.type ?? "unknown", data: JSON.parse(m.data ?? "{}") as Record<string, unknown> };
+      return {
+        id: eid,
+        type: m.type ?? "unknown",
+        data: JSON.parse(m.data ?? "{}") as Record<string, unknown>,
+      };
     });
   }
 
@@ -190,7 +333,10 @@ export class Ledger {
     const k = `${PREFIX}:idem:${tokenId}:${keyHash}`;
     const ok = await this.redis.set(k, JSON.stringify(claim), "EX", ttlSeconds, "NX");
     if (ok === "OK") return { claimed: true };
-    const prev = JSON.parse((await this.redis.get(k)) ?? "{}") as { operationId: string; requestHash: string };
+    const prev = JSON.parse((await this.redis.get(k)) ?? "{}") as {
+      operationId: string;
+      requestHash: string;
+    };
     return { claimed: false, ...prev };
   }
 

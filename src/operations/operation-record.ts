@@ -5,7 +5,15 @@ import type { OperationKind, PlannedChange } from "./types";
  * `awaiting-approval`: previewed and checked, waiting for a second principal (no worker holds the
  * stack meanwhile); `expired`: nobody approved it in time.
  */
-export const OPERATION_STATUSES = ["queued", "running", "awaiting-approval", "succeeded", "failed", "cancelled", "expired"] as const;
+export const OPERATION_STATUSES = [
+  "queued",
+  "running",
+  "awaiting-approval",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "expired",
+] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ["succeeded", "failed", "cancelled", "expired"];
 
@@ -30,7 +38,15 @@ export function isTerminal(s: OperationStatus): boolean {
 /** One step the worker took to bring an interrupted stack back to a runnable state. */
 export interface RecoveryStep {
   at: string;
-  step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "pending-creates-adopted" | "stack-file-restored" | "stack-lock-taken-over" | "waited-for-engine";
+  step:
+    | "stale-engine-lock-cleared"
+    | "pending-operations-refreshed"
+    | "pending-creates-cleared"
+    | "pending-creates-adopted"
+    | "stack-file-restored"
+    | "stack-file-reverted"
+    | "stack-lock-taken-over"
+    | "waited-for-engine";
   detail: string;
 }
 
@@ -79,4 +95,25 @@ export interface OperationRecord {
   /** Guards that passed with something worth keeping (e.g. an emergency failover outside the change window). */
   guardNotes?: string[];
   approval?: ApprovalState;
+  /** The stack lock's fence of the run that holds the operation (see Ledger.claimRun). */
+  fence?: number;
+  /** How the stack file was left when the operation ended without success (see stack-file-settlement.ts). */
+  settlement?: StackFileSettlement;
+}
+
+/**
+ * After a failed or cancelled run: what the engine had deployed, what it applied, and what became
+ * of the stack file, so file and state agree (the file's revision is never below the deployed one).
+ */
+export interface StackFileSettlement {
+  /** The `configRevision` the engine's state records as deployed, read after the engine stopped. */
+  deployedRevision?: number;
+  /** `restored`: back to the revision it had (nothing newer was deployed); `reverted`: the previous
+   * spec written as a new revision, above the deployed one; `none`: this run had not written it. */
+  action: "restored" | "reverted" | "none";
+  /** The stack file's revision afterwards. */
+  fileRevision?: number;
+  /** Steps the engine completed in `up` before it stopped ("op urn"). */
+  applied: string[];
+  note: string;
 }

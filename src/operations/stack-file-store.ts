@@ -2,7 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { StackConfigInvalidError } from "../errors";
-import { parseSiteConfig, readStackyardConfig, SiteConfigError, type SiteConfig } from "../programs/site-config";
+import {
+  parseSiteConfig,
+  readStackyardConfig,
+  SiteConfigError,
+  type SiteConfig,
+} from "../programs/site-config";
 
 /**
  * The service's view of a workspace folder (Pulumi.yaml + stacks/): read a site's typed config,
@@ -28,7 +33,8 @@ export class StackFileStore {
     try {
       const raw = readStackyardConfig(this.pathOf(site));
       // The CLI rewrites config scalars as strings when it touches the file (e.g. adding encryptionsalt).
-      if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision)) raw.configRevision = Number(raw.configRevision);
+      if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision))
+        raw.configRevision = Number(raw.configRevision);
       return parseSiteConfig(raw);
     } catch (err) {
       if (err instanceof SiteConfigError) throw new StackConfigInvalidError(site, err.problems);
@@ -45,6 +51,13 @@ export class StackFileStore {
     doc.setIn(["config", "stackyard:configRevision"], revision);
     this.writeText(site, doc.toString({ lineWidth: 0 }));
     return before;
+  }
+
+  /** Writes `text` (an earlier version of the file) under a new `stackyard:configRevision`. */
+  writeTextAtRevision(site: string, text: string, revision: number): void {
+    const doc = parseDocument(text);
+    doc.setIn(["config", "stackyard:configRevision"], revision);
+    this.writeText(site, doc.toString({ lineWidth: 0 }));
   }
 
   /** Atomic replace, so a crash never leaves half a stack file for the next run (or the laptop) to read. */

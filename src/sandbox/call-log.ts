@@ -6,7 +6,7 @@ import * as path from "node:path";
 // an `end` (or `error`) line with wall-clock timestamps. It carries types, URNs and ids only:
 // never input values, so no secret can reach it.
 
-export type CallPhase = "start" | "end" | "error" | "throttled" | "fault" | "crash";
+export type CallPhase = "start" | "end" | "error" | "throttled" | "fault" | "crash" | "held";
 
 export interface CallEntry {
   ts: string;

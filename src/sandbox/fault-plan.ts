@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { CloudStore, readJson, writeAtomic } from "./cloud-store";
 
@@ -23,12 +24,27 @@ export interface FaultPlan {
    * engine never heard of); `"before-cloud-write"` crashes before anything exists.
    */
   crashOnCreate?: { type: string; n?: number; after?: "cloud-write" | "before-cloud-write" };
+  /**
+   * The Nth call (default 1st) of `method` (of `type`, or of any type) waits, logged as `held`,
+   * until the test releases it (SandboxCloud.releaseHold). A test can then act at a known point of
+   * an engine run (a cancel, a kill) instead of guessing with sleeps; later calls are not held.
+   */
+  hold?: { method: "create" | "update" | "delete"; type?: string; n?: number };
   /** Set by writeFaultPlan; a new generation resets every fault counter. */
   generation?: string;
 }
 
 export const THROTTLE_RETRIES = 4;
 const FILE = "faults.json";
+/** A held call waits at most this long for its release, so a forgotten hold cannot hang a run for ever. */
+export const HOLD_LIMIT_MS = 600_000;
+const releaseFile = (dir: string, generation: string | undefined) =>
+  path.join(dir, `hold-released-${generation ?? ""}`);
+
+/** Lets the call held under the current plan go on. */
+export function releaseHold(dir: string): void {
+  writeAtomic(releaseFile(dir, readFaultPlan(dir).generation), new Date().toISOString());
+}
 
 export function readFaultPlan(dir: string): FaultPlan {
   return readJson<FaultPlan>(path.join(dir, FILE)) ?? {};
@@ -84,6 +100,20 @@ export class FaultInjector {
       422,
       f.message ?? `sandbox: injected failure on create #${ordinal} of ${type}`,
     );
+  }
+
+  /** True when this call is the one the plan holds (counts calls of the held method across processes). */
+  takeHold(plan: FaultPlan, method: string, type: string): boolean {
+    const h = plan.hold;
+    if (!h || h.method !== method || (h.type && h.type !== type)) return false;
+    return this.store.increment(`hold:${plan.generation ?? ""}`) === (h.n ?? 1);
+  }
+
+  /** Waits for the test's release of the held call (or HOLD_LIMIT_MS). */
+  async awaitRelease(plan: FaultPlan): Promise<void> {
+    const file = releaseFile(this.store.dir, plan.generation);
+    for (const until = Date.now() + HOLD_LIMIT_MS; Date.now() < until && !fs.existsSync(file);)
+      await sleep(50);
   }
 
   crashFor(plan: FaultPlan, type: string, ordinal: number): "cloud-write" | "before-cloud-write" | undefined {

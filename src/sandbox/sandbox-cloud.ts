@@ -1,6 +1,6 @@
 import { CallEntry, readCalls } from "./call-log";
 import { CloudRecord, CloudStore, DbNode, SimState } from "./cloud-store";
-import { FaultPlan, readFaultPlan, writeFaultPlan } from "./fault-plan";
+import { FaultPlan, readFaultPlan, releaseHold, writeFaultPlan } from "./fault-plan";
 import { Props, reveal } from "./property-values";
 import { packageSpecs } from "./resource-specs";
 import { Allocator } from "./resource-specs/spec";
@@ -90,6 +90,11 @@ export class SandboxCloud {
 
   clearFaults(): void {
     writeFaultPlan(this.dir, {});
+  }
+
+  /** Lets the call the plan's `hold` stopped go on. */
+  releaseHold(): void {
+    releaseHold(this.dir);
   }
 
   /** Every database node the cloud knows: role-tagged hosts, managed cluster nodes, managed replicas. */

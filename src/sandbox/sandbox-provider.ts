@@ -196,6 +196,10 @@ export class SandboxProvider implements provider.Provider {
     try {
       const plan = this.faults.plan();
       await this.faults.latency(plan);
+      if (this.faults.takeHold(plan, method, type)) {
+        this.log(method, "held", urn, type, id);
+        await this.faults.awaitRelease(plan);
+      }
       for (let attempt = 0; this.faults.takeThrottle(plan, type); attempt++) {
         this.log(method, "throttled", urn, type, id, "429 Too Many Requests");
         // The real providers' HTTP clients retry 429s with backoff; only a persistent 429 reaches the engine.

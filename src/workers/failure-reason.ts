@@ -12,6 +12,9 @@ export function failureReason(err: unknown, secrets: readonly string[]): { code:
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => /^error:|^\s*error:|failed|refusing/i.test(l) && !/^stdout:|^stderr:$/.test(l));
-  const picked = errorLines.length > 0 ? [...new Set(errorLines)].slice(0, 6).join(" | ") : text.split("\n")[0] ?? "unknown error";
+  const picked =
+    errorLines.length > 0
+      ? [...new Set(errorLines)].slice(0, 6).join(" | ")
+      : (text.split("\n")[0] ?? "unknown error");
   return { code: "ENGINE_FAILED", reason: String(redact(picked, secrets)).slice(0, 1500) };
 }

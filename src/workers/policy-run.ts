@@ -13,7 +13,10 @@ export const POLICY_PACK_DIR = path.join(projectRoot, "policy-pack");
  * the stateful names the operation declares in the pack's own `allowUnprotected` knob instead of
  * the pack being weakened). Returns the file and a cleanup.
  */
-export function writePolicyConfig(operationId: string, config: Record<string, unknown>): { file: string; remove: () => void } {
+export function writePolicyConfig(
+  operationId: string,
+  config: Record<string, unknown>,
+): { file: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stackyard-policy-${operationId}-`));
   const file = path.join(dir, "policy-config.json");
   fs.writeFileSync(file, JSON.stringify(config, null, 2));

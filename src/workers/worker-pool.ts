@@ -1,4 +1,11 @@
-import { DelayedError, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import {
+  DelayedError,
+  QueueEvents,
+  UnrecoverableError,
+  Worker,
+  type ConnectionOptions,
+  type Job,
+} from "bullmq";
 import type IORedis from "ioredis";
 import type { Logger } from "../service/logger";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
@@ -16,7 +23,11 @@ export interface StallSettings {
   maxStalledCount: number;
 }
 
-export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 30_000, stalledIntervalMs: 15_000, maxStalledCount: 3 };
+export const DEFAULT_STALL_SETTINGS: StallSettings = {
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 15_000,
+  maxStalledCount: 3,
+};
 
 /** One Worker per stack queue in this process: stacks in parallel, each stack one job at a time. */
 export class WorkerPool {
@@ -35,24 +46,32 @@ export class WorkerPool {
 
   async start(): Promise<void> {
     for (const site of this.sites) {
-      const worker = new Worker<OperationJobData>(stackQueueName(site), (job, token, signal) => this.process(job, token, signal), {
-        connection: this.connection,
-        concurrency: 1,
-        lockDuration: this.stall.lockDurationMs,
-        stalledInterval: this.stall.stalledIntervalMs,
-        maxStalledCount: this.stall.maxStalledCount,
-      });
+      const worker = new Worker<OperationJobData>(
+        stackQueueName(site),
+        (job, token, signal) => this.process(job, token, signal),
+        {
+          connection: this.connection,
+          concurrency: 1,
+          lockDuration: this.stall.lockDurationMs,
+          stalledInterval: this.stall.stalledIntervalMs,
+          maxStalledCount: this.stall.maxStalledCount,
+        },
+      );
       worker.on("error", (err) => this.logger.error("worker error", { stack: site, err }));
-      worker.on("stalled", (jobId) => this.logger.warn("job stalled; it will run again through recovery", { stack: site, operationId: jobId }));
+      worker.on("stalled", (jobId) =>
+        this.logger.warn("job stalled; it will run again through recovery", {
+          stack: site,
+          operationId: jobId,
+        }),
+      );
       this.workers.set(site, worker);
 
       // A job BullMQ fails on its own (stalled too often) never reaches the processor: record it.
       const qe = new QueueEvents(stackQueueName(site), { connection: this.connection });
-      qe.on("failed", ({ jobId, failedReason }) => {
-        void this.deps.ledger
-          .transition(jobId, ["queued", "running"], "failed", { reason: `WORKER_LOST: ${failedReason}`, finishedAt: new Date().toISOString() })
-          .catch(() => undefined);
-      });
+      qe.on(
+        "failed",
+        ({ jobId, failedReason }) => void this.recordLost(site, jobId, failedReason).catch(() => undefined),
+      );
       this.events.push(qe);
     }
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
@@ -62,11 +81,52 @@ export class WorkerPool {
     this.subscriber = this.redis.duplicate();
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     this.subscriber.on("message", (_ch, operationId: string) => {
-      for (const w of this.workers.values()) if (w.cancelJob(operationId, "cancel requested")) this.logger.info("cancelling", { operationId });
+      for (const w of this.workers.values()) {
+        if (
+          !w.cancelJob(operationId, "cancel requested") &&
+          !w.cancelJob(`${operationId}-approved`, "cancel requested")
+        )
+          continue;
+        this.logger.info("cancelling", { operationId });
+        // The engine has been told (SIGINT): from here it stops at its next safe point.
+        void this.deps.ledger
+          .event(operationId, "cancel-signalled", { pid: process.pid })
+          .catch(() => undefined);
+      }
     });
   }
 
-  private async process(job: Job<OperationJobData>, token: string | undefined, signal?: AbortSignal): Promise<{ status: string }> {
+  /**
+   * A job BullMQ failed on its own (stalled more often than maxStalledCount) never reached an end
+   * in the processor: the operation ends WORKER_LOST, unless it already ended or a live run still
+   * holds its stack (a run whose job lock lapsed while it kept working; that run ends it).
+   */
+  private async recordLost(site: string, jobId: string, failedReason: string): Promise<void> {
+    const operationId = jobId.replace(/-approved$/, "");
+    const rec = await this.deps.ledger.get(operationId);
+    if (!rec || (rec.status !== "queued" && rec.status !== "running")) return;
+    const holder = await this.deps.stackLock.holder(site);
+    if (holder?.operationId === operationId) {
+      this.logger.warn(
+        "BullMQ failed the job while a run still holds its stack; that run ends the operation",
+        { operationId, stack: site, failedReason },
+      );
+      return;
+    }
+    await this.deps.ledger.transition(
+      operationId,
+      ["queued", "running"],
+      "failed",
+      { reason: `WORKER_LOST: ${failedReason}`, finishedAt: new Date().toISOString() },
+      { by: "worker-lost" },
+    );
+  }
+
+  private async process(
+    job: Job<OperationJobData>,
+    token: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ status: string }> {
     const outcome = await runOperation(this.deps, job.data.operationId, signal);
     if (outcome.status === "handed-back") {
       // Back to the queue for another worker (BullMQ's documented way to re-queue from a processor).
@@ -74,9 +134,12 @@ export class WorkerPool {
       throw new DelayedError();
     }
     // Waiting for approval: this job is done; approval queues the up phase as a new job.
-    if (outcome.status === "awaiting-approval") return { status: outcome.status };
+    // Superseded: another run of the operation holds it (or it had ended); this job has nothing left to do.
+    if (outcome.status === "awaiting-approval" || outcome.status === "superseded" || outcome.alreadyFinished)
+      return { status: outcome.status };
     // The ledger is the record; the job fails (without retry) when the operation did not succeed.
-    if (outcome.status !== "succeeded") throw new UnrecoverableError(`${outcome.status}: ${outcome.reason ?? ""}`.slice(0, 500));
+    if (outcome.status !== "succeeded")
+      throw new UnrecoverableError(`${outcome.status}: ${outcome.reason ?? ""}`.slice(0, 500));
     return { status: outcome.status };
   }
 

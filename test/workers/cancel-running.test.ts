@@ -1,21 +1,33 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { deployedRevisionFromState } from "../../src/engine/revision-guard";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { readCalls } from "../../src/sandbox/call-log";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { ApiClient } from "./support/api-client";
+import { waitForEvent } from "./support/op-events";
 import { deployBaseline, openSession, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
 const poolDroplets = (d: Deployment) =>
-  siteCloud(d, "theatl").list(TYPES.droplet, "theatl").filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
+  siteCloud(d, "theatl")
+    .list(TYPES.droplet, "theatl")
+    .filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
 
 /** Engine lock files left in the file backend (a stopped CLI removes its own). */
 function lockFiles(d: Deployment): string[] {
   const root = path.join(d.stateDir, "backend", ".pulumi", "locks");
-  return fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".json")) : [];
+  return fs.existsSync(root)
+    ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".json"))
+    : [];
 }
 
 describe("cancelling an operation while its engine update runs", function () {
@@ -39,18 +51,21 @@ describe("cancelling an operation while its engine update runs", function () {
   it("stops at the engine's next safe point: cancelled, no pending operation or lock, file restored, and the stack still converges", async () => {
     const files = new StackFileStore(d.workspace);
     const before = files.load("theatl").configRevision;
-    // Every provider call takes 4 s, so the update is still running when the cancel lands.
-    siteCloud(d, "theatl").setFaults({ latencyMs: 4000 });
+    // The first droplet create waits in the provider until the cancel has reached the engine.
+    siteCloud(d, "theatl").setFaults({ hold: { method: "create", type: TYPES.droplet } });
     const since = Date.now();
-    const r = await api.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count: 6 } });
+    const r = await api.post("/v1/sites/theatl/operations", {
+      operation: "scale-sidekiq",
+      params: { count: 6 },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const id = r.body.id as string;
-    const creating = () => readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some((c) => c.method === "create" && Date.parse(c.ts) >= since);
-    for (let i = 0; i < 600 && !creating(); i++) await new Promise((res) => setTimeout(res, 100));
-    assert.ok(creating(), "the update reached the provider");
+    await waitForHeld(d, since);
 
     const c = await api.post(`/v1/operations/${id}/cancel`);
     assert.equal(c.status, 202, JSON.stringify(c.body));
+    await waitForEvent(d.redis.url, id, (e) => e.type === "cancel-signalled");
+    siteCloud(d, "theatl").releaseHold();
     const final = await api.waitFor(id, 300_000);
     assert.equal(final.status, "cancelled", final.reason);
     siteCloud(d, "theatl").clearFaults();
@@ -64,4 +79,81 @@ describe("cancelling an operation while its engine update runs", function () {
     assert.equal(next.status, "succeeded", next.reason);
     assert.equal(poolDroplets(d), 3, "the next operation converges the cloud to the stack file");
   });
+
+  it("a cancel that lands after the engine recorded the new revision (in the deletes it runs last) never wedges the stack: the spec goes back as a newer revision and the next operation runs", async () => {
+    const files = new StackFileStore(d.workspace);
+    const up = await api.run("theatl", "scale-sidekiq", { count: 4 });
+    assert.equal(up.status, "succeeded", up.reason);
+    // Scaling down deletes droplets after the program has registered its outputs (configRevision
+    // included): hold the first delete, cancel, and let it finish once the engine has the cancel.
+    siteCloud(d, "theatl").setFaults({ hold: { method: "delete", type: TYPES.droplet } });
+    const since = Date.now();
+    const r = await api.post("/v1/sites/theatl/operations", {
+      operation: "scale-sidekiq",
+      params: { count: 2 },
+    });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const id = r.body.id as string;
+    await waitForHeld(d, since);
+    assert.equal((await api.post(`/v1/operations/${id}/cancel`)).status, 202);
+    await waitForEvent(d.redis.url, id, (e) => e.type === "cancel-signalled");
+    siteCloud(d, "theatl").releaseHold();
+    const final = await api.waitFor(id, 300_000);
+    siteCloud(d, "theatl").clearFaults();
+    assert.equal(final.status, "cancelled", final.reason);
+
+    // The engine recorded the cancelled operation's revision: the file is above it, never below.
+    const session = await openSession(d, "theatl");
+    const deployed = deployedRevisionFromState(await session.stack.exportStack());
+    assert.equal(
+      deployed,
+      final.revision.to,
+      "the engine had recorded the operation's revision before it stopped",
+    );
+    const file = files.load("theatl");
+    assert.ok(
+      file.configRevision > deployed!,
+      `file revision ${file.configRevision} is above the deployed ${deployed}`,
+    );
+    assert.equal(final.settlement.action, "reverted", JSON.stringify(final.settlement));
+    assert.equal(final.settlement.fileRevision, file.configRevision);
+    assert.ok(
+      final.settlement.applied.some((s: string) => s.startsWith("delete ")),
+      `what the engine applied is recorded: ${JSON.stringify(final.settlement.applied)}`,
+    );
+    assert.equal(sidekiqCount(file), 4, "the file asks for the spec before the cancelled operation");
+    const committed = execFileSync("git", ["log", "-1", "--format=%s", "--", "stacks/Pulumi.theatl.yaml"], {
+      cwd: d.workspace,
+      encoding: "utf8",
+    });
+    assert.match(
+      committed,
+      new RegExp(`back to the spec before ${id} \\(config revision ${file.configRevision}\\)`),
+    );
+    assert.equal(
+      (await api.get("/v1/sites/theatl")).body.deployed.configRevision,
+      deployed,
+      "the site's deployed revision is the engine's",
+    );
+
+    const next = await api.run("theatl", "scale-sidekiq", { count: 3 });
+    assert.equal(next.status, "succeeded", next.reason);
+    assert.equal(next.revision.to, file.configRevision + 1);
+    assert.equal(poolDroplets(d), 3);
+  });
 });
+
+/** Resolves once a provider call is held by the fault plan (the run is at a known step). */
+async function waitForHeld(d: Deployment, since: number): Promise<void> {
+  const held = () =>
+    readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some(
+      (c) => c.phase === "held" && Date.parse(c.ts) >= since,
+    );
+  for (const until = Date.now() + 300_000; !held();) {
+    if (Date.now() > until) assert.fail("the update never reached the held provider call");
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+const sidekiqCount = (config: { spec: unknown }) =>
+  (config.spec as { sidekiq: { pools: { main: { count: number } } } }).sidekiq.pools.main.count;

@@ -1,0 +1,594 @@
+import type { UpdateOutcome } from "../engine/stack-session";
+import { StackSession } from "../engine/stack-session";
+import { releaseForDeletion } from "../engine/release-for-deletion";
+import { recoverStack } from "../engine/recovery";
+import type { HeldStackLock } from "../engine/stack-lock";
+import { assertRevisionNotStale, deployedRevisionFromState } from "../engine/revision-guard";
+import { BlastRadiusError, GuardRefusedError, PolicyViolationError } from "../errors";
+import { approvalNeed } from "../operations/approval-policy";
+import { evaluateLiveChecks, outsideBlastRadius } from "../operations/checks";
+import { commitStackFile } from "../operations/git-commit";
+import type { RecordedRefusal } from "../operations/guards/guard-types";
+import type { TransitionResult } from "../operations/ledger";
+import type {
+  OperationRecord,
+  OperationStatus,
+  RecoveryStep,
+  StackFileSettlement,
+} from "../operations/operation-record";
+import { planAndGuard } from "../operations/planner";
+import type { OperationPlan } from "../operations/types";
+import { packConfigFor } from "../policy/policy-settings";
+import type { Logger } from "../service/logger";
+import { redactOutputs } from "../service/redact";
+import { blastRefusal, duringUpRefusal } from "./blast-radius-refusals";
+import { BlastRadiusWatch, previewDigest } from "./blast-radius-watch";
+import { EngineEventRecorder } from "./engine-events";
+import { failureReason } from "./failure-reason";
+import { SHUTDOWN_REASON, type RunnerDeps, type RunOutcome } from "./operation-runner";
+import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
+import { settleStackFile } from "./stack-file-settlement";
+
+/** The named phases of a run, announced on the operation's event stream as they start. */
+export type RunPhase = "recover" | "plan" | "preview" | "check" | "approval" | "up" | "record";
+
+class Cancelled extends Error {}
+
+/** This run no longer owns the operation (its stack lock was lost, or a newer run claimed it): stop, change nothing. */
+class Superseded extends Error {}
+
+interface Planned {
+  plan: OperationPlan;
+  from: number;
+  to: number;
+  config: ReturnType<RunnerDeps["stackFiles"]["load"]>;
+  settings: ReturnType<RunnerDeps["guards"]["settings"]>;
+}
+
+/**
+ * One run of one operation, holding the stack lock: claim → recover → plan → write → preview →
+ * check → await approval | apply → record. Each phase is a method; a failure anywhere goes to
+ * `fail`, which settles the stack file against what the engine deployed. Before every engine step
+ * and every write the run proves it still owns the stack (lock and fence), so a run BullMQ started
+ * twice, or one that lost its lock while its event loop was blocked, stops before `up`.
+ */
+export class OperationRun {
+  private rec!: OperationRecord;
+  private readonly log: Logger;
+  private readonly t0 = Date.now();
+  private readonly fence: number;
+  private recovery: RecoveryStep[] = [];
+  private timings: OperationRecord["timings"] = {};
+  private session?: StackSession;
+  private wroteFile = false;
+  private upRecorder?: EngineEventRecorder;
+  private policyConfig?: { file: string; remove: () => void };
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly operationId: string,
+    private readonly lock: HeldStackLock,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.log = deps.logger.child({ operationId });
+    this.fence = lock.holder.fence;
+  }
+
+  async run(): Promise<RunOutcome> {
+    const claimed = await this.claim();
+    if (claimed) return claimed;
+    try {
+      await this.recover();
+      const planned = await this.planAndWrite();
+      const steps = await this.preview(planned);
+      await this.check(planned, steps);
+      const waiting = await this.awaitApproval(planned, steps);
+      if (waiting) return waiting;
+      const result = await this.apply(planned);
+      return await this.record(planned, result);
+    } catch (err) {
+      return await this.fail(err);
+    } finally {
+      this.policyConfig?.remove();
+    }
+  }
+
+  /** Re-reads the record under the stack lock and claims it with this run's fence; an outcome when there is nothing to run. */
+  private async claim(): Promise<RunOutcome | undefined> {
+    const { ledger } = this.deps;
+    const rec = await ledger.get(this.operationId);
+    if (!rec) return { status: "failed", reason: `no ledger record for ${this.operationId}` };
+    if (rec.status !== "queued" && rec.status !== "running") {
+      // A second run of a job whose first run already ended the operation (BullMQ is at-least-once).
+      this.log.warn("the operation ended while this run waited for the stack; nothing to do", {
+        status: rec.status,
+      });
+      return { status: rec.status, reason: rec.reason, alreadyFinished: true };
+    }
+    this.rec = rec;
+    this.recovery = [...rec.recovery];
+    this.timings = { ...rec.timings, queuedMs: rec.timings.queuedMs ?? this.t0 - Date.parse(rec.createdAt) };
+    const attempts = rec.attempts + 1;
+    const r = await ledger.claimRun(this.operationId, this.fence, {
+      startedAt: rec.startedAt ?? new Date(this.t0).toISOString(),
+      attempts,
+      timings: this.timings,
+    });
+    if (r !== "done") return this.stopped(r);
+    this.log.info("run claimed", { stack: rec.site, attempt: attempts, fence: this.fence });
+    // Coalesced scale requests may change the wanted value until the claim: read the params after it.
+    this.rec = (await ledger.get(this.operationId)) ?? rec;
+    if (attempts > 1)
+      await ledger.event(this.operationId, "retry", {
+        attempt: attempts,
+        note: "a previous worker stopped mid-operation",
+      });
+    return undefined;
+  }
+
+  /** Engine locks and pending operations a dead worker left, and a stack file another failed operation left behind. */
+  private async recover(): Promise<void> {
+    const { deps, rec } = this;
+    await this.phase("recover");
+    await this.checkCancel();
+    this.session = await StackSession.open(
+      {
+        projectName: deps.projectName,
+        stackName: rec.site,
+        workDir: deps.stackFiles.workspaceDir,
+        program: deps.program(),
+      },
+      deps.engine(rec.site),
+    );
+    const tr = Date.now();
+    await recoverStack({
+      session: this.session,
+      stateDir: deps.engine(rec.site).stateDir,
+      projectName: deps.projectName,
+      stackName: rec.site,
+      liveLockWaitMs: deps.liveEngineLockWaitMs,
+      foreignLockStaleMs: deps.foreignEngineLockStaleMs,
+      inspectPendingCreate: deps.inspectPendingCreate && ((urn) => deps.inspectPendingCreate!(rec.site, urn)),
+      record: (step, detail) => this.recordStep(step, detail),
+    });
+    const pending = (await deps.ledger.siteState(rec.site)).pendingWrite;
+    if (pending && pending.operationId !== this.operationId) {
+      const other = await deps.ledger.get(pending.operationId);
+      // An operation handed back by a stopping worker still wants its change: it stays in the file
+      // and this operation plans on top of it. Only a change whose operation ended without success is settled.
+      if (!other || ["failed", "cancelled", "expired"].includes(other.status)) {
+        await this.assertOwner();
+        const s = await settleStackFile(deps, {
+          site: rec.site,
+          operationId: pending.operationId,
+          deployedRevision: await this.deployedRevision(),
+          applied: [],
+          why: `${pending.operationId} ${other?.status ?? "unknown"}`,
+        });
+        await this.recordSettlement(
+          s,
+          `left modified by ${pending.operationId} (${other?.status ?? "unknown"})`,
+        );
+      }
+    }
+    this.timings.recoveryMs = Date.now() - tr;
+  }
+
+  /** Plans on the stack file as it is now (earlier operations may have changed it since submission), then writes it. */
+  private async planAndWrite(): Promise<Planned> {
+    const { deps, rec, operationId } = this;
+    const { ledger } = deps;
+    await this.phase("plan");
+    const site = await ledger.siteState(rec.site);
+    const ours = site.pendingWrite?.operationId === operationId ? site.pendingWrite : undefined;
+    const config = deps.stackFiles.load(rec.site);
+    const deployed = await this.deployedRevision();
+    if (!ours) assertRevisionNotStale(rec.site, config.configRevision, deployed);
+    // Layer 2: the operation guards again, on the config and history as they are now.
+    const settings = deps.guards.settings(config.site);
+    let plan: OperationPlan;
+    try {
+      const guarded = planAndGuard(config, rec.kind, rec.params, {
+        settings,
+        now: deps.guards.now(),
+        runsLastHour: await deps.guards.runsLastHour(rec.site, operationId),
+      });
+      plan = guarded.plan;
+      const notes = guarded.outcomes
+        .filter((o) => o.ok && /emergency/.test(o.message))
+        .map((o) => `${o.rule}: ${o.message}`);
+      if (notes.length > 0) await ledger.patch(operationId, { guardNotes: notes });
+    } catch (err) {
+      if (err instanceof GuardRefusedError)
+        await this.refuse([
+          {
+            layer: "guard",
+            rule: err.rule,
+            value: err.details.value,
+            limit: err.details.limit,
+            message: err.message,
+          },
+        ]);
+      throw err;
+    }
+    await ledger.recordRun(rec.site, operationId, Date.now());
+    const to = ours ? ours.revision : Math.max(config.configRevision, deployed ?? 0) + 1;
+    const from = ours ? ours.revision - 1 : config.configRevision;
+    // A retry plans on its own change already in the file: keep the plan it was accepted with.
+    if (!ours)
+      await ledger.patch(operationId, {
+        plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop },
+      });
+    await ledger.patch(operationId, { revision: { from, to } });
+    if (!ours) {
+      await this.assertOwner();
+      const previousText = deps.stackFiles.writeSpec(rec.site, plan.nextSpec, to);
+      await ledger.setSiteState(rec.site, { pendingWrite: { operationId, previousText, revision: to } });
+    }
+    this.wroteFile = true;
+    await this.checkCancel();
+    return { plan, from, to, config, settings };
+  }
+
+  /** The engine's preview with the policy pack; the steps it announced. */
+  private async preview(p: Planned): Promise<OperationRecord["preview"] & object> {
+    const { deps, rec, operationId } = this;
+    await this.phase("preview");
+    await this.assertOwner();
+    // A stateful resource the operation declares it deletes is released from the engine's protection first.
+    const released = await releaseForDeletion(this.session!, p.plan.allowUnprotected ?? []);
+    if (released.length > 0) await deps.ledger.event(operationId, "protection-released", { urns: released });
+
+    const tp = Date.now();
+    const pre = new EngineEventRecorder(deps.ledger, operationId, "preview", deps.secrets);
+    // Layer 3: the resource policy pack on the engine's own steps, with the stateful names this operation declares.
+    this.policyConfig =
+      deps.policyPacks.length > 0
+        ? writePolicyConfig(
+            operationId,
+            packConfigFor(p.config.site, deps.policyOverrides ?? {}, p.plan.allowUnprotected ?? []),
+          )
+        : undefined;
+    const policy = new PolicyViolationCollector();
+    const preview = await this.session!.preview({
+      onEvent: (e) => (pre.onEvent(e), policy.onEvent(e)),
+      signal: this.signal,
+      ...this.policyOptions(),
+    }).catch(async (err: unknown) => {
+      await pre.flush();
+      if (this.signal?.aborted) throw err;
+      // The engine may stop the preview itself (a protected database it would replace): the steps it announced still say why.
+      const outside = outsideBlastRadius(pre.steps, p.plan.touches);
+      const refusals = [...outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches)), ...policy.refusals];
+      if (refusals.length > 0) await this.refuse(refusals);
+      // The policy failed the run, so it is the reason; steps outside the declaration are recorded beside it.
+      if (policy.refusals.length > 0) throw new PolicyViolationError(policy.refusals);
+      if (outside.length > 0) throw new BlastRadiusError(rec.kind, outside);
+      throw err;
+    });
+    await pre.flush();
+    this.timings.previewMs = Date.now() - tp;
+    return { changes: preview.changeSummary as Record<string, number>, steps: pre.steps };
+  }
+
+  /** Blast radius on the preview's steps, and the live facts (standby lag). */
+  private async check(p: Planned, preview: OperationRecord["preview"] & object): Promise<void> {
+    const { deps, rec, operationId } = this;
+    await this.phase("check");
+    const outside = outsideBlastRadius(preview.steps, p.plan.touches);
+    const checks = [
+      {
+        rule: "blast-radius",
+        ok: outside.length === 0,
+        message:
+          outside.length === 0
+            ? "every planned step is inside the operation's declared resources"
+            : `${outside.length} step(s) outside`,
+      },
+      ...(await evaluateLiveChecks(rec.site, p.plan.liveChecks, deps.facts)),
+    ];
+    await deps.ledger.patch(operationId, { preview, checks, timings: this.timings });
+    await deps.ledger.event(operationId, "checks", { checks });
+    if (outside.length > 0) {
+      await this.refuse(outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches)));
+      throw new BlastRadiusError(rec.kind, outside);
+    }
+    const refused = checks.find((c) => !c.ok);
+    if (refused) {
+      await this.refuse([
+        {
+          layer: "guard",
+          rule: refused.rule,
+          value: refused.value,
+          limit: refused.limit,
+          message: refused.message,
+        },
+      ]);
+      throw new GuardRefusedError(refused.rule, refused.message, {
+        value: refused.value,
+        limit: refused.limit,
+      });
+    }
+    await this.checkCancel();
+  }
+
+  /** A risky operation stops here until another principal approves what this preview showed. */
+  private async awaitApproval(
+    p: Planned,
+    preview: OperationRecord["preview"] & object,
+  ): Promise<RunOutcome | undefined> {
+    const { deps, rec, operationId } = this;
+    const approval = rec.approval ?? approvalNeed(p.config, p.plan, p.settings);
+    const digest = previewDigest(preview.steps);
+    if (approval && !approval.approvedAt) {
+      await this.phase("approval");
+      const now = deps.guards.now();
+      const expiresAt = new Date(now.getTime() + deps.approvalTtlMs).toISOString();
+      // The stack file goes back to the deployed revision: nothing waits half-applied, other operations may run.
+      await this.settle("waiting for approval");
+      this.wroteFile = false;
+      const waiting = { ...approval, requestedAt: now.toISOString(), expiresAt, previewDigest: digest };
+      await deps.ledger.addAwaiting(operationId, Date.parse(expiresAt));
+      const r = await deps.ledger.move(
+        operationId,
+        ["running"],
+        "awaiting-approval",
+        { approval: waiting, timings: this.timings },
+        { fence: this.fence },
+      );
+      if (r !== "done") return this.stopped(r);
+      this.log.info("operation awaiting approval", { reasons: approval.reasons, expiresAt });
+      return { status: "awaiting-approval" };
+    }
+    if (approval?.approvedAt && approval.previewDigest && approval.previewDigest !== digest) {
+      const message = `the preview changed since ${approval.approvedBy} approved it; submit the operation again`;
+      await this.refuse([
+        {
+          layer: "guard",
+          rule: "approved-preview-changed",
+          value: digest,
+          limit: approval.previewDigest,
+          message,
+        },
+      ]);
+      throw new GuardRefusedError("approved-preview-changed", message, {
+        value: digest,
+        limit: approval.previewDigest,
+      });
+    }
+    return undefined;
+  }
+
+  /** The update, with the policy pack and the blast-radius watch (the first step outside the declaration aborts it). */
+  private async apply(p: Planned): Promise<UpdateOutcome> {
+    const { deps, operationId } = this;
+    await this.phase("up");
+    await this.assertOwner();
+    const tu = Date.now();
+    const up = (this.upRecorder = new EngineEventRecorder(deps.ledger, operationId, "up", deps.secrets));
+    const watch = new BlastRadiusWatch(p.plan.touches);
+    const policy = new PolicyViolationCollector();
+    const signal = this.signal ? AbortSignal.any([this.signal, watch.signal]) : watch.signal;
+    const result = await this.session!.up({
+      onEvent: (e) => (up.onEvent(e), watch.onEvent(e), policy.onEvent(e)),
+      signal,
+      ...this.policyOptions(),
+    }).catch(async (err: unknown) => {
+      await up.flush();
+      if (watch.tripped && !this.signal?.aborted) throw await this.blastRadiusStop(watch.tripped);
+      if (policy.refusals.length > 0 && !this.signal?.aborted) {
+        await this.refuse(policy.refusals);
+        throw new PolicyViolationError(policy.refusals);
+      }
+      throw err;
+    });
+    await up.flush();
+    // The abort can land after the engine's last step: the run finished, but it went outside the declaration.
+    if (watch.tripped) throw await this.blastRadiusStop(watch.tripped);
+    this.timings.upMs = Date.now() - tu;
+    return result;
+  }
+
+  /** Commit, then the success and the site's new state in one atomic, fenced step. */
+  private async record(p: Planned, result: UpdateOutcome): Promise<RunOutcome> {
+    const { deps, rec, operationId } = this;
+    await this.phase("record");
+    const outputs = redactOutputs(result.outputs);
+    const commit = deps.git.enabled
+      ? await commitStackFile({
+          repoDir: deps.stackFiles.workspaceDir,
+          file: deps.stackFiles.pathOf(rec.site),
+          message: `${rec.site}: ${p.plan.summary} (config revision ${p.to})\n\nOperation: ${operationId}\nRequested-by: ${rec.requester.tokenId}\nPrevious-revision: ${p.from}\n${p.plan.changes.map((c) => `Changed: ${c.path}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`).join("\n")}`,
+          author: deps.git.author,
+        }).catch((err) => {
+          this.log.error("git commit failed; the update is applied and recorded", { err });
+          return undefined;
+        })
+      : undefined;
+    this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const r = await deps.ledger.move(
+      operationId,
+      ["running"],
+      "succeeded",
+      {
+        finishedAt: new Date().toISOString(),
+        result: {
+          resourceChanges: (result.summary.resourceChanges ?? {}) as Record<string, number>,
+          engineResult: result.summary.result,
+        },
+        outputs,
+        revision: { from: p.from, to: p.to, commit },
+        timings: this.timings,
+        eventsSummary: this.upRecorder?.counts,
+      },
+      {
+        fence: this.fence,
+        site: {
+          site: rec.site,
+          set: {
+            configRevision: p.to,
+            outputs,
+            lastOperationId: operationId,
+            updatedAt: new Date().toISOString(),
+            commit,
+          },
+          clearPendingWrite: true,
+        },
+      },
+    );
+    if (r !== "done") return this.stopped(r);
+    this.log.info("operation succeeded", { revision: p.to, upMs: this.timings.upMs });
+    return { status: "succeeded" };
+  }
+
+  /** Every way a run ends without success: hand back, or settle the stack file and end the operation once. */
+  private async fail(err: unknown): Promise<RunOutcome> {
+    const { deps, rec, operationId } = this;
+    if (err instanceof Superseded) {
+      this.log.warn("this run no longer owns the operation; it stopped without changing anything", {
+        reason: err.message,
+      });
+      return { status: "superseded", reason: err.message };
+    }
+    if (this.signal?.aborted && this.signal.reason === SHUTDOWN_REASON) {
+      // The file keeps this operation's change (and its revision): the next worker continues it.
+      const r = await deps.ledger.move(
+        operationId,
+        ["running"],
+        "queued",
+        { timings: this.timings },
+        { fence: this.fence },
+      );
+      if (r !== "done") return this.stopped(r);
+      await deps.ledger.event(operationId, "handed-back", {
+        note: "the worker shut down; the engine stopped at a safe point and the operation is queued again",
+      });
+      return { status: "handed-back" };
+    }
+    const cancelled = err instanceof Cancelled || this.signal?.aborted === true;
+    const { code, reason } = cancelled
+      ? { code: "CANCELLED", reason: "cancelled at the engine's next safe point" }
+      : failureReason(err, deps.secrets);
+    const status: OperationStatus = cancelled ? "cancelled" : "failed";
+    let settlement: StackFileSettlement | undefined;
+    if (this.wroteFile) {
+      if (!(await this.owns()))
+        return { status: "superseded", reason: "lost the stack before settling the stack file" };
+      settlement = await this.settle(cancelled ? "cancelled" : code);
+    }
+    this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const r = await deps.ledger.move(
+      operationId,
+      ["queued", "running"],
+      status,
+      {
+        reason: `${code}: ${reason}`,
+        finishedAt: new Date().toISOString(),
+        timings: this.timings,
+        ...(settlement ? { settlement } : {}),
+      },
+      { fence: this.fence },
+    );
+    if (r !== "done") return this.stopped(r);
+    this.log.warn(`operation ${status}`, { code, reason, stackFile: settlement?.action });
+    return { status, reason };
+  }
+
+  /** Settles this run's change in the stack file against what the engine deployed, and records how. */
+  private async settle(why: string): Promise<StackFileSettlement> {
+    const applied = this.upRecorder?.applied ?? [];
+    const s = await settleStackFile(this.deps, {
+      site: this.rec.site,
+      operationId: this.operationId,
+      deployedRevision: await this.deployedRevision(true),
+      applied,
+      why,
+    });
+    await this.recordSettlement(s, why);
+    return s;
+  }
+
+  private async recordSettlement(s: StackFileSettlement, why: string): Promise<void> {
+    if (s.action === "restored") await this.recordStep("stack-file-restored", s.note);
+    else if (s.action === "reverted") await this.recordStep("stack-file-reverted", s.note);
+    if (s.applied.length > 0)
+      await this.deps.ledger.event(this.operationId, "partially-applied", {
+        why,
+        applied: s.applied.slice(0, 200),
+        deployedRevision: s.deployedRevision,
+      });
+  }
+
+  /**
+   * The revision the engine's state records as deployed. When the state cannot be read after an
+   * engine run (`afterEngine`), the worst case is assumed: this run's revision may be deployed.
+   */
+  private async deployedRevision(afterEngine = false): Promise<number | undefined> {
+    try {
+      return deployedRevisionFromState(await this.session!.stack.exportStack());
+    } catch (err) {
+      if (!afterEngine) throw err;
+      this.log.error("could not read the deployed revision after the engine stopped; assuming this run's", {
+        err,
+      });
+      return (await this.deps.ledger.get(this.operationId))?.revision?.to;
+    }
+  }
+
+  private async owns(): Promise<boolean> {
+    if (!(await this.lock.verify())) return false;
+    const now = await this.deps.ledger.get(this.operationId);
+    return now?.status === "running" && now.fence === this.fence;
+  }
+
+  /** Checked before every engine step and every write of the stack file. */
+  private async assertOwner(): Promise<void> {
+    if (!(await this.owns()))
+      throw new Superseded(`the stack lock or the operation's fence ${this.fence} is no longer this run's`);
+  }
+
+  private async checkCancel(): Promise<void> {
+    if (this.signal?.aborted || (await this.deps.ledger.get(this.operationId))?.cancelRequested)
+      throw new Cancelled();
+  }
+
+  private policyOptions() {
+    return this.policyConfig
+      ? { policyPacks: this.deps.policyPacks, policyPackConfigs: [this.policyConfig.file] }
+      : {};
+  }
+
+  /** A fenced move that did not happen: the operation ended, or another run holds it. */
+  private stopped(r: TransitionResult): RunOutcome {
+    this.log.warn("the ledger refused this run's move; another run or request owns the operation", {
+      result: r,
+    });
+    return r === "already-ended"
+      ? { status: "superseded", reason: "the operation had already ended", alreadyFinished: true }
+      : { status: "superseded", reason: `ledger: ${r}` };
+  }
+
+  private async phase(name: RunPhase): Promise<void> {
+    await this.deps.ledger.event(this.operationId, "phase", { phase: name, fence: this.fence });
+  }
+
+  private async recordStep(step: RecoveryStep["step"], detail: string): Promise<void> {
+    const s = { at: new Date().toISOString(), step, detail };
+    this.recovery.push(s);
+    await this.deps.ledger.patch(this.operationId, { recovery: this.recovery });
+    await this.deps.ledger.event(this.operationId, "recovery", s);
+    this.log.warn("recovery", { step, detail });
+  }
+
+  /** Every refusal, from any layer, lands on the record with its rule, value and limit. */
+  private async refuse(refusals: RecordedRefusal[]): Promise<void> {
+    const before = (await this.deps.ledger.get(this.operationId))?.refusals ?? this.rec.refusals ?? [];
+    await this.deps.ledger.patch(this.operationId, { refusals: [...before, ...refusals] });
+    await this.deps.ledger.event(this.operationId, "refused", { refusals });
+  }
+
+  private async blastRadiusStop(step: { op: string; type: string; urn: string }): Promise<BlastRadiusError> {
+    await this.refuse([duringUpRefusal(this.rec.kind, step)]);
+    return new BlastRadiusError(this.rec.kind, [step]);
+  }
+}
