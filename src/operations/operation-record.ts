@@ -45,6 +45,7 @@ export interface RecoveryStep {
     | "pending-creates-adopted"
     | "stack-file-restored"
     | "stack-file-reverted"
+    | "engine-state-sidecar-repaired"
     | "stack-lock-taken-over"
     | "waited-for-engine";
   detail: string;

@@ -19,7 +19,13 @@ export function adoptedResources(config: SiteConfig): AdoptedResource[] {
   const backups = config.spec.mysql.backups;
   // insync_db_backups predates the program, and its "_" name could not be created anew.
   return backups.importId
-    ? [{ type: "aws:s3/bucket:Bucket", id: backups.importId, inputs: { bucket: backups.importId, region: backups.region } }]
+    ? [
+        {
+          type: "aws:s3/bucket:Bucket",
+          id: backups.importId,
+          inputs: { bucket: backups.importId, region: backups.region },
+        },
+      ]
     : [];
 }
 

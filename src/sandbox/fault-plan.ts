@@ -25,11 +25,12 @@ export interface FaultPlan {
    */
   crashOnCreate?: { type: string; n?: number; after?: "cloud-write" | "before-cloud-write" };
   /**
-   * The Nth call (default 1st) of `method` (of `type`, or of any type) waits, logged as `held`,
+   * The Nth call (default 1st) of `method` (of `type`, or of any type) waits, logged as `held`
+   * (`diff` is the engine's question during preview and up; the others change the cloud),
    * until the test releases it (SandboxCloud.releaseHold). A test can then act at a known point of
    * an engine run (a cancel, a kill) instead of guessing with sleeps; later calls are not held.
    */
-  hold?: { method: "create" | "update" | "delete"; type?: string; n?: number };
+  hold?: { method: "diff" | "create" | "update" | "delete"; type?: string; n?: number };
   /** Set by writeFaultPlan; a new generation resets every fault counter. */
   generation?: string;
 }

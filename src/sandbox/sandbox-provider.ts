@@ -60,6 +60,7 @@ export class SandboxProvider implements provider.Provider {
   async diff(id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
     const { type } = parseUrn(urn);
     const spec = this.spec(type);
+    await this.holdIfPlanned("diff", urn, type, id);
     // Compare against the inputs the cloud was given; the engine's `olds` are outputs (inputs + computed).
     const rec = this.store.get(type, id);
     // A seeded pre-existing resource (sandbox-cloud seedExisting) knows only some facts; the rest match the program.
@@ -196,10 +197,7 @@ export class SandboxProvider implements provider.Provider {
     try {
       const plan = this.faults.plan();
       await this.faults.latency(plan);
-      if (this.faults.takeHold(plan, method, type)) {
-        this.log(method, "held", urn, type, id);
-        await this.faults.awaitRelease(plan);
-      }
+      await this.holdIfPlanned(method, urn, type, id);
       for (let attempt = 0; this.faults.takeThrottle(plan, type); attempt++) {
         this.log(method, "throttled", urn, type, id, "429 Too Many Requests");
         // The real providers' HTTP clients retry 429s with backoff; only a persistent 429 reaches the engine.
@@ -225,6 +223,19 @@ export class SandboxProvider implements provider.Provider {
       this.log(method, "error", urn, type, id, (e as Error).message, Date.now() - started);
       throw e;
     }
+  }
+
+  /** The fault plan's `hold`: this call waits for the test's release (see fault-plan.ts). */
+  private async holdIfPlanned(
+    method: string,
+    urn: string | undefined,
+    type: string,
+    id?: string,
+  ): Promise<void> {
+    const plan = this.faults.plan();
+    if (!this.faults.takeHold(plan, method, type)) return;
+    this.log(method, "held", urn, type, id);
+    await this.faults.awaitRelease(plan);
   }
 
   private crash(urn: string, type: string, id: string | undefined): never {

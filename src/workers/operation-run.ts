@@ -1,6 +1,7 @@
 import type { UpdateOutcome } from "../engine/stack-session";
 import { StackSession } from "../engine/stack-session";
 import { releaseForDeletion } from "../engine/release-for-deletion";
+import { repairTruncatedSidecars } from "../engine/blob-sidecars";
 import { recoverStack } from "../engine/recovery";
 import type { HeldStackLock } from "../engine/stack-lock";
 import { assertRevisionNotStale, deployedRevisionFromState } from "../engine/revision-guard";
@@ -67,10 +68,11 @@ export class OperationRun {
   constructor(
     private readonly deps: RunnerDeps,
     private readonly operationId: string,
+    site: string,
     private readonly lock: HeldStackLock,
     private readonly signal?: AbortSignal,
   ) {
-    this.log = deps.logger.child({ operationId });
+    this.log = deps.logger.child({ operationId, stack: site });
     this.fence = lock.holder.fence;
   }
 
@@ -115,7 +117,7 @@ export class OperationRun {
       timings: this.timings,
     });
     if (r !== "done") return this.stopped(r);
-    this.log.info("run claimed", { stack: rec.site, attempt: attempts, fence: this.fence });
+    this.log.info("run claimed", { attempt: attempts, fence: this.fence });
     // Coalesced scale requests may change the wanted value until the claim: read the params after it.
     this.rec = (await ledger.get(this.operationId)) ?? rec;
     if (attempts > 1)
@@ -131,6 +133,14 @@ export class OperationRun {
     const { deps, rec } = this;
     await this.phase("recover");
     await this.checkCancel();
+    // A CLI killed mid-write can leave the file backend's sidecar truncated, which fails every command.
+    const engine = deps.engine(rec.site);
+    for (const file of repairTruncatedSidecars(engine.stateDir, deps.projectName, rec.site)) {
+      await this.recordStep(
+        "engine-state-sidecar-repaired",
+        `removed the truncated ${file} a killed engine left (the file backend works without it)`,
+      );
+    }
     this.session = await StackSession.open(
       {
         projectName: deps.projectName,
@@ -233,8 +243,8 @@ export class OperationRun {
   /** The engine's preview with the policy pack; the steps it announced. */
   private async preview(p: Planned): Promise<OperationRecord["preview"] & object> {
     const { deps, rec, operationId } = this;
-    await this.phase("preview");
     await this.assertOwner();
+    await this.phase("preview");
     // A stateful resource the operation declares it deletes is released from the engine's protection first.
     const released = await releaseForDeletion(this.session!, p.plan.allowUnprotected ?? []);
     if (released.length > 0) await deps.ledger.event(operationId, "protection-released", { urns: released });
@@ -362,8 +372,8 @@ export class OperationRun {
   /** The update, with the policy pack and the blast-radius watch (the first step outside the declaration aborts it). */
   private async apply(p: Planned): Promise<UpdateOutcome> {
     const { deps, operationId } = this;
-    await this.phase("up");
     await this.assertOwner();
+    await this.phase("up");
     const tu = Date.now();
     const up = (this.upRecorder = new EngineEventRecorder(deps.ledger, operationId, "up", deps.secrets));
     const watch = new BlastRadiusWatch(p.plan.touches);

@@ -86,7 +86,7 @@ export async function runOperation(
     return { status: "failed", reason };
   }
   try {
-    return await new OperationRun(deps, operationId, lock, signal).run();
+    return await new OperationRun(deps, operationId, rec.site, lock, signal).run();
   } finally {
     await lock.release();
   }
