@@ -1,10 +1,19 @@
 import { createHash } from "node:crypto";
-import { ApprovalExpiredError, GuardRefusedError, IdempotencyMismatchError, NotAwaitingApprovalError, NotFoundError, OperationFinishedError, SelfApprovalError } from "../errors";
+import {
+  ApprovalExpiredError,
+  GuardRefusedError,
+  IdempotencyMismatchError,
+  NotAwaitingApprovalError,
+  NotFoundError,
+  OperationFinishedError,
+  SelfApprovalError,
+} from "../errors";
 import type { SiteConfig } from "../programs/site-config";
 import { notifyRefused } from "./finish-observers";
 import { approvalNeed } from "./approval-policy";
 import { guardEnvironment, type GuardEnvironment } from "./guards/evaluate-guards";
 import { newOperationId } from "./ids";
+import { operationNotFound } from "./operation-access";
 import type { Ledger, SiteState } from "./ledger";
 import { isTerminal, type OperationRecord } from "./operation-record";
 import { planAndGuard } from "./planner";
@@ -58,7 +67,9 @@ export class OperationService {
   private readonly guards: GuardEnvironment;
 
   constructor(private readonly deps: OperationServiceDeps) {
-    this.guards = deps.guards ?? guardEnvironment({ runsSince: (site, since, exclude) => deps.ledger.runsSince(site, since, exclude) });
+    this.guards =
+      deps.guards ??
+      guardEnvironment({ runsSince: (site, since, exclude) => deps.ledger.runsSince(site, since, exclude) });
   }
 
   get approvalTtlMs(): number {
@@ -67,7 +78,10 @@ export class OperationService {
 
   requireSite(site: string): void {
     if (!this.deps.sites.includes(site)) {
-      throw new NotFoundError("SITE_NOT_FOUND", `no site "${site}" (sites: ${this.deps.sites.join(", ")})`, { field: "site", site });
+      throw new NotFoundError("SITE_NOT_FOUND", `no site "${site}" (sites: ${this.deps.sites.join(", ")})`, {
+        field: "site",
+        site,
+      });
     }
   }
 
@@ -84,12 +98,17 @@ export class OperationService {
       // Layer 2 (DESIGN.md §2): the operation guards on the planned config answer at once (422) and enqueue nothing.
       const settings = this.guards.settings(config.site);
       const params = input.request.params as Record<string, unknown>;
-      const ctx = { settings, now: this.guards.now(), runsLastHour: await this.guards.runsLastHour(input.site) };
+      const ctx = {
+        settings,
+        now: this.guards.now(),
+        runsLastHour: await this.guards.runsLastHour(input.site),
+      };
       const guarded = planAndGuard(config, input.request.operation, params, ctx);
       plan = guarded.plan;
       approval = approvalNeed(config, plan, settings);
     } catch (err) {
-      if (err instanceof GuardRefusedError) notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
+      if (err instanceof GuardRefusedError)
+        notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
       throw err;
     }
 
@@ -98,9 +117,15 @@ export class OperationService {
     if (input.idempotencyKey !== undefined) {
       const keyHash = sha256(input.idempotencyKey);
       const requestHash = sha256(JSON.stringify({ site: input.site, ...input.request }));
-      const claim = await this.deps.ledger.claimIdempotencyKey(input.tokenId, keyHash, { operationId: id, requestHash }, this.deps.idempotencyTtlSeconds);
+      const claim = await this.deps.ledger.claimIdempotencyKey(
+        input.tokenId,
+        keyHash,
+        { operationId: id, requestHash },
+        this.deps.idempotencyTtlSeconds,
+      );
       if (!claim.claimed) {
-        if (claim.requestHash !== requestHash) throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
+        if (claim.requestHash !== requestHash)
+          throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
         const first = await this.waitForRecord(claim.operationId);
         return { record: first, created: false };
       }
@@ -124,22 +149,33 @@ export class OperationService {
     };
     try {
       const key = this.deps.coalescer?.keyFor(config, input.request);
-      const carrier = key ? await this.deps.coalescer!.createOrAttach(key, record) : (await this.deps.ledger.create(record), undefined);
+      const carrier = key
+        ? await this.deps.coalescer!.createOrAttach(key, record)
+        : (await this.deps.ledger.create(record), undefined);
       if (carrier) return { record: { ...record, coalescedInto: carrier } as OperationRecord, created: true };
       await this.deps.queue.enqueue(input.site, id, record.kind);
     } catch (err) {
-      if (idem) await this.deps.ledger.releaseIdempotencyKey(input.tokenId, idem.keyHash).catch(() => undefined);
-      await this.deps.ledger.transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" }).catch(() => undefined);
+      if (idem)
+        await this.deps.ledger.releaseIdempotencyKey(input.tokenId, idem.keyHash).catch(() => undefined);
+      await this.deps.ledger
+        .transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" })
+        .catch(() => undefined);
       throw err;
     }
     return { record, created: true };
   }
 
+  /** The stored record as it is, with no side effect (an overdue approval is not expired here). */
+  async find(id: string): Promise<OperationRecord | undefined> {
+    return this.deps.ledger.get(id);
+  }
+
   async get(id: string): Promise<OperationRecord> {
     const rec = await this.deps.ledger.get(id);
-    if (!rec) throw new NotFoundError("OPERATION_NOT_FOUND", `no operation ${id}`, { field: "id", id });
+    if (!rec) throw operationNotFound(id);
     // An approval window that closed ends the operation even before the sweeper gets to it.
-    if (rec.status === "awaiting-approval" && this.approvalExpired(rec)) return (await this.expire(rec)) ?? rec;
+    if (rec.status === "awaiting-approval" && this.approvalExpired(rec))
+      return (await this.expire(rec)) ?? rec;
     return rec;
   }
 
@@ -176,12 +212,18 @@ export class OperationService {
   }
 
   private approvalExpired(rec: OperationRecord): boolean {
-    return rec.approval?.expiresAt !== undefined && Date.parse(rec.approval.expiresAt) <= this.guards.now().getTime();
+    return (
+      rec.approval?.expiresAt !== undefined &&
+      Date.parse(rec.approval.expiresAt) <= this.guards.now().getTime()
+    );
   }
 
   private async expire(rec: OperationRecord): Promise<OperationRecord | undefined> {
     const reason = `APPROVAL_EXPIRED: nobody approved it by ${rec.approval?.expiresAt}`;
-    const ok = await this.deps.ledger.transition(rec.id, ["awaiting-approval"], "expired", { reason, finishedAt: this.guards.now().toISOString() });
+    const ok = await this.deps.ledger.transition(rec.id, ["awaiting-approval"], "expired", {
+      reason,
+      finishedAt: this.guards.now().toISOString(),
+    });
     await this.deps.ledger.removeAwaiting(rec.id);
     return ok ? this.deps.ledger.get(rec.id) : undefined;
   }
@@ -192,7 +234,12 @@ export class OperationService {
     if (isTerminal(rec.status)) throw new OperationFinishedError(id, rec.status);
     if (rec.status === "awaiting-approval") {
       const reason = `cancelled by ${tokenId} while awaiting approval`;
-      if (await this.deps.ledger.transition(id, ["awaiting-approval"], "cancelled", { reason, finishedAt: new Date().toISOString() })) {
+      if (
+        await this.deps.ledger.transition(id, ["awaiting-approval"], "cancelled", {
+          reason,
+          finishedAt: new Date().toISOString(),
+        })
+      ) {
         await this.deps.ledger.removeAwaiting(id);
         return this.get(id);
       }
@@ -200,7 +247,8 @@ export class OperationService {
     if (rec.status === "queued" && (await this.deps.queue.removeQueued(rec.site, id))) {
       const reason = `cancelled by ${tokenId} before it started`;
       const finishedAt = new Date().toISOString();
-      if (await this.deps.ledger.transition(id, ["queued"], "cancelled", { reason, finishedAt })) return this.get(id);
+      if (await this.deps.ledger.transition(id, ["queued"], "cancelled", { reason, finishedAt }))
+        return this.get(id);
     }
     await this.deps.ledger.patch(id, { cancelRequested: true });
     await this.deps.ledger.event(id, "cancel-requested", { by: tokenId });
@@ -208,7 +256,9 @@ export class OperationService {
     return this.get(id);
   }
 
-  async site(site: string): Promise<{ site: string; configRevision: number; deployed: SiteState; stackFile: string }> {
+  async site(
+    site: string,
+  ): Promise<{ site: string; configRevision: number; deployed: SiteState; stackFile: string }> {
     this.requireSite(site);
     const config = this.deps.stackFiles.load(site);
     const state = await this.deps.ledger.siteState(site);

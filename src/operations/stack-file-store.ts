@@ -2,7 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { StackConfigInvalidError } from "../errors";
-import { parseSiteConfig, readStackyardConfig, SiteConfigError, type SiteConfig } from "../programs/site-config";
+import {
+  parseSiteConfig,
+  readStackyardConfig,
+  SiteConfigError,
+  type SiteConfig,
+} from "../programs/site-config";
 
 /**
  * The service's view of a workspace folder (Pulumi.yaml + stacks/): read a site's typed config,
@@ -28,12 +33,26 @@ export class StackFileStore {
     try {
       const raw = readStackyardConfig(this.pathOf(site));
       // The CLI rewrites config scalars as strings when it touches the file (e.g. adding encryptionsalt).
-      if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision)) raw.configRevision = Number(raw.configRevision);
+      if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision))
+        raw.configRevision = Number(raw.configRevision);
       return parseSiteConfig(raw);
     } catch (err) {
-      if (err instanceof SiteConfigError) throw new StackConfigInvalidError(site, err.problems);
+      if (err instanceof SiteConfigError)
+        throw new StackConfigInvalidError(
+          site,
+          err.problems.map((p) => this.relative(site, p)),
+        );
       throw err;
     }
+  }
+
+  /** A problem as a caller may see it: the server's absolute paths become `stacks/Pulumi.<site>.yaml` (or `.`). */
+  private relative(site: string, problem: string): string {
+    return problem
+      .split(this.pathOf(site))
+      .join(`stacks/Pulumi.${site}.yaml`)
+      .split(path.resolve(this.workspaceDir))
+      .join(".");
   }
 
   /** Writes `stackyard:spec` and `stackyard:configRevision`; returns the previous text for a restore. */

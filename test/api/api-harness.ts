@@ -19,9 +19,17 @@ export const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as
 
 /** Tokens for the auth matrix; each secret is derived from its id so tests can name them. */
 export const TOKENS = {
-  admin: { sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"] },
+  admin: {
+    sites: ["*"],
+    operations: ["*"],
+    scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"],
+  },
   approver: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "operations:approve"] },
-  theatlScaler: { sites: ["theatl"], operations: ["scale-sidekiq"], scopes: ["operations:write", "operations:read"] },
+  theatlScaler: {
+    sites: ["theatl"],
+    operations: ["scale-sidekiq"],
+    scopes: ["operations:write", "operations:read"],
+  },
   reader: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
 } as const;
 export const secretOf = (id: keyof typeof TOKENS) => `svc_test_${id}_0123456789abcdef`;
@@ -74,12 +82,25 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     guards: opts.guards?.(ledger),
     approvalTtlMs: opts.approvalTtlMs,
   });
-  const app = createApp({ operations, ledger, redis: conn, tokens, sites: SITES, logger, bodyLimitBytes: 16 * 1024, sseHeartbeatMs: 500 });
+  const app = createApp({
+    operations,
+    ledger,
+    redis: conn,
+    tokens,
+    sites: SITES,
+    logger,
+    bodyLimitBytes: 16 * 1024,
+    sseHeartbeatMs: 500,
+  });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    client: (token) => new ApiClient(base, token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token),
+    client: (token) =>
+      new ApiClient(
+        base,
+        token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token,
+      ),
     queues,
     ledger,
     operations,
@@ -96,4 +117,23 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
       tmp.remove();
     },
   };
+}
+
+/**
+ * Parks a queued operation where the runner leaves it after its preview (`awaiting-approval`, a
+ * window from `now`), standing in for a worker: the job is removed, the record moved.
+ */
+export async function parkAwaitingApproval(
+  h: ApiHarness,
+  id: string,
+  now: Date,
+  ttlMs: number,
+): Promise<void> {
+  const rec = (await h.ledger.get(id))!;
+  if (!(await h.queues.removeQueued(rec.site, id))) throw new Error(`${id}: no queued job to stand in for`);
+  const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+  await h.ledger.transition(id, ["queued"], "awaiting-approval", {
+    approval: { ...rec.approval!, requestedAt: now.toISOString(), expiresAt },
+  });
+  await h.ledger.addAwaiting(id, Date.parse(expiresAt));
 }
