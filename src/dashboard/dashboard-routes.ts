@@ -38,7 +38,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   const r = Router();
   const sessions = new SessionStore(deps.redis, deps.sessionTtlSeconds ?? 8 * 3600);
   const form = express.urlencoded({ extended: false, limit: 4096 });
-  const html = (res: Response, status: number, body: string) => res.status(status).set(PAGE_HEADERS).type("html").send(body);
+  const html = (res: Response, status: number, body: string) =>
+    res.status(status).set(PAGE_HEADERS).type("html").send(body);
 
   const principalById = (tokenId: string): Principal | undefined => {
     const t = deps.tokens.find((x) => x.id === tokenId);
@@ -50,7 +51,10 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const tokenId = sid ? await sessions.tokenIdOf(sid) : undefined;
     const p = tokenId ? principalById(tokenId) : undefined;
     if (!p || !allows(p, "operations:read")) {
-      if (req.originalUrl.startsWith("/dashboard/queues/api")) return void res.status(401).json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
+      if (req.originalUrl.startsWith("/dashboard/queues/api"))
+        return void res
+          .status(401)
+          .json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
       return void res.redirect(303, "/dashboard/login");
     }
     req.dashboardPrincipal = p;
@@ -68,7 +72,9 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     }
     const sid = await sessions.create(p.tokenId);
     deps.logger.info("dashboard login", { tokenId: p.tokenId });
-    res.set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false)).redirect(303, "/dashboard");
+    res
+      .set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false))
+      .redirect(303, "/dashboard");
   });
 
   r.post("/dashboard/logout", async (req, res) => {
@@ -81,7 +87,10 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const p = req.dashboardPrincipal!;
     const visible = deps.sites.filter((s) => allows(p, "operations:read", s));
     const lists = await Promise.all(visible.map((s) => deps.ledger.listForSite(s, 25)));
-    const ops = lists.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
+    const ops = lists
+      .flat()
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, 50);
     html(res, 200, operationsPage(p, ops, !!deps.queueOf && p.sites.includes("*")));
   });
 
@@ -90,13 +99,24 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     adapter.setBasePath("/dashboard/queues");
     // Read-only: retrying or removing a job from the board would bypass the ledger and its checks.
     createBullBoard({
-      queues: deps.sites.map((s) => new BullMQAdapter(deps.queueOf!(s), { readOnlyMode: true, description: `operations of stack ${s}` })),
+      queues: deps.sites.map(
+        (s) =>
+          new BullMQAdapter(deps.queueOf!(s), {
+            readOnlyMode: true,
+            description: `operations of stack ${s}`,
+          }),
+      ),
       serverAdapter: adapter,
       options: { uiConfig: { boardTitle: "stackyard queues" } },
     });
     const everySite = (req: Request, res: Response, next: NextFunction) => {
       // The board shows every stack's queue, so it is for tokens that may read every site.
-      if (!req.dashboardPrincipal!.sites.includes("*")) return void res.status(403).set(PAGE_HEADERS).type("html").send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
+      if (!req.dashboardPrincipal!.sites.includes("*"))
+        return void res
+          .status(403)
+          .set(PAGE_HEADERS)
+          .type("html")
+          .send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
       next();
     };
     r.use("/dashboard/queues", requireSession, everySite, adapter.getRouter());
@@ -122,7 +142,7 @@ function operationsPage(p: Principal, ops: OperationRecord[], queues: boolean): 
       const rider = (o as OperationRecord & { coalescedInto?: string }).coalescedInto;
       return `<tr data-operation="${esc(o.id)}"><td><code>${esc(o.id)}</code></td><td>${esc(o.site)}</td><td>${esc(o.kind)}</td>
 <td class="${esc(o.status)}">${esc(o.status)}</td><td>${esc(o.plan?.summary ?? "")}${rider ? ` <small>(carried by ${esc(rider)})</small>` : ""}</td>
-<td>${esc(o.requester?.tokenId)}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
+<td>${esc(o.requester?.tokenId)}${o.requester?.via ? ` <small>(via ${esc(o.requester.via)})</small>` : ""}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
     })
     .join("\n");
   return page(

@@ -5,7 +5,15 @@ import type { OperationKind, PlannedChange } from "./types";
  * `awaiting-approval`: previewed and checked, waiting for a second principal (no worker holds the
  * stack meanwhile); `expired`: nobody approved it in time.
  */
-export const OPERATION_STATUSES = ["queued", "running", "awaiting-approval", "succeeded", "failed", "cancelled", "expired"] as const;
+export const OPERATION_STATUSES = [
+  "queued",
+  "running",
+  "awaiting-approval",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "expired",
+] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ["succeeded", "failed", "cancelled", "expired"];
 
@@ -30,7 +38,14 @@ export function isTerminal(s: OperationStatus): boolean {
 /** One step the worker took to bring an interrupted stack back to a runnable state. */
 export interface RecoveryStep {
   at: string;
-  step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "pending-creates-adopted" | "stack-file-restored" | "stack-lock-taken-over" | "waited-for-engine";
+  step:
+    | "stale-engine-lock-cleared"
+    | "pending-operations-refreshed"
+    | "pending-creates-cleared"
+    | "pending-creates-adopted"
+    | "stack-file-restored"
+    | "stack-lock-taken-over"
+    | "waited-for-engine";
   detail: string;
 }
 
@@ -57,7 +72,8 @@ export interface OperationRecord {
   kind: OperationKind;
   params: Record<string, unknown>;
   status: OperationStatus;
-  requester: { tokenId: string };
+  /** `tokenId`: the principal who asked (never its approver); `via`: the schedule that submitted it for them. */
+  requester: { tokenId: string; via?: string };
   idempotencyKey?: string;
   createdAt: string;
   startedAt?: string;

@@ -58,7 +58,10 @@ export interface OperationServiceDeps {
 export interface SubmitInput {
   site: string;
   request: OperationRequest;
+  /** Who asks: the principal approval refuses as approver (for a schedule, its creator). */
   tokenId: string;
+  /** Where the request came from when not straight from that principal (`schedule:<id>`). */
+  via?: string;
   idempotencyKey?: string;
 }
 
@@ -113,12 +116,14 @@ export class OperationService {
     }
 
     const id = newOperationId();
+    // Keys are per caller; a schedule's firings have a namespace of their own.
+    const idemScope = input.via ?? input.tokenId;
     let idem: { keyHash: string } | undefined;
     if (input.idempotencyKey !== undefined) {
       const keyHash = sha256(input.idempotencyKey);
       const requestHash = sha256(JSON.stringify({ site: input.site, ...input.request }));
       const claim = await this.deps.ledger.claimIdempotencyKey(
-        input.tokenId,
+        idemScope,
         keyHash,
         { operationId: id, requestHash },
         this.deps.idempotencyTtlSeconds,
@@ -138,7 +143,7 @@ export class OperationService {
       kind: input.request.operation,
       params: input.request.params as Record<string, unknown>,
       status: "queued",
-      requester: { tokenId: input.tokenId },
+      requester: { tokenId: input.tokenId, ...(input.via ? { via: input.via } : {}) },
       idempotencyKey: input.idempotencyKey,
       createdAt: new Date().toISOString(),
       attempts: 0,
@@ -155,8 +160,7 @@ export class OperationService {
       if (carrier) return { record: { ...record, coalescedInto: carrier } as OperationRecord, created: true };
       await this.deps.queue.enqueue(input.site, id, record.kind);
     } catch (err) {
-      if (idem)
-        await this.deps.ledger.releaseIdempotencyKey(input.tokenId, idem.keyHash).catch(() => undefined);
+      if (idem) await this.deps.ledger.releaseIdempotencyKey(idemScope, idem.keyHash).catch(() => undefined);
       await this.deps.ledger
         .transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" })
         .catch(() => undefined);

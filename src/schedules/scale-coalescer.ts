@@ -54,7 +54,9 @@ export class ScaleCoalescer implements Coalescer {
   }
 
   async createOrAttach(key: string, rec: OperationRecord): Promise<string | undefined> {
-    const fields = Object.entries(rec).filter(([, v]) => v !== undefined).flatMap(([k, v]) => [k, JSON.stringify(v)]);
+    const fields = Object.entries(rec)
+      .filter(([, v]) => v !== undefined)
+      .flatMap(([k, v]) => [k, JSON.stringify(v)]);
     const attached = (await this.redis.eval(
       CREATE_OR_ATTACH,
       4,

@@ -10,6 +10,9 @@ import { Ledger } from "../../src/operations/ledger";
 import { OperationService } from "../../src/operations/operation-service";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { createLogger } from "../../src/service/logger";
+import { ScaleCoalescer } from "../../src/schedules/scale-coalescer";
+import { openSchedules, startScheduleWorker } from "../../src/schedules/schedule-worker";
+import type { ScheduleService } from "../../src/schedules/schedule-service";
 import { StackQueues } from "../../src/workers/stack-queues";
 import { tempDir } from "../support/temp-dir";
 import { ApiClient } from "../workers/support/api-client";
@@ -41,6 +44,10 @@ export interface ApiHarness {
   ledger: Ledger;
   operations: OperationService;
   redis: RedisHandle;
+  /** The configured tokens; edit in place to revoke or narrow one (the API and schedule firings read it live). */
+  tokens: TokenEntry[];
+  /** Present when started with `schedules`. */
+  schedules?: ScheduleService;
   logLines: string[];
   workspace: string;
   close(): Promise<void>;
@@ -50,6 +57,10 @@ export interface ApiHarnessOptions {
   /** Guard settings, clock and history for the service (defaults: built-in settings, system clock, the ledger). */
   guards?: (ledger: Ledger) => GuardEnvironment;
   approvalTtlMs?: number;
+  /** Coalesce scale-sidekiq requests as the service does (src/schedules/scale-coalescer.ts). */
+  coalesce?: boolean;
+  /** Mount the schedule routes; `fire` also runs the schedule worker (firings submit; no stack workers run). */
+  schedules?: { minIntervalSeconds?: number; maxPerSite?: number; fire?: boolean };
 }
 
 export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -81,7 +92,22 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     idempotencyTtlSeconds: 3600,
     guards: opts.guards?.(ledger),
     approvalTtlMs: opts.approvalTtlMs,
+    coalescer: opts.coalesce ? new ScaleCoalescer(conn) : undefined,
   });
+  const sched =
+    opts.schedules &&
+    openSchedules(queueConn, conn, operations, logger, {
+      tokens: () => tokens,
+      maxPerSite: opts.schedules.maxPerSite,
+    });
+  const scheduleWorker =
+    sched && opts.schedules?.fire
+      ? await startScheduleWorker(sched.service, { url: redis.url }, logger)
+      : undefined;
+  const operatorView = sched && {
+    schedules: sched.service,
+    scheduleMinIntervalSeconds: opts.schedules?.minIntervalSeconds ?? 60,
+  };
   const app = createApp({
     operations,
     ledger,
@@ -91,6 +117,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     logger,
     bodyLimitBytes: 16 * 1024,
     sseHeartbeatMs: 500,
+    operatorView,
   });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -105,11 +132,15 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     ledger,
     operations,
     redis,
+    tokens,
+    schedules: sched?.service,
     logLines,
     workspace,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      await scheduleWorker?.close().catch(() => undefined);
+      await sched?.close().catch(() => undefined);
       await queues.close().catch(() => undefined);
       queueConn.disconnect();
       conn.disconnect();
