@@ -2,6 +2,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { Ledger } from "../operations/ledger";
 import type { PreviewSummary } from "../operations/operation-record";
 import { redact } from "../service/redact";
+import { stepValueHash } from "./preview-digest";
 
 /**
  * Turns the engine's event stream into the operation's live log (SSE) and its summary. Only types,
@@ -9,6 +10,8 @@ import { redact } from "../service/redact";
  */
 export class EngineEventRecorder {
   readonly steps: PreviewSummary["steps"] = [];
+  /** Per step, a hash of the values it would set (never the values): what an approval binds. */
+  readonly stepValues: string[] = [];
   readonly counts: Record<string, number> = {};
   private chain: Promise<void> = Promise.resolve();
 
@@ -25,11 +28,13 @@ export class EngineEventRecorder {
       this.bump(`${meta.op}`);
       if (meta.op !== "same") {
         this.steps.push({ op: meta.op, type: meta.type, urn: meta.urn });
+        this.stepValues.push(stepValueHash(meta, this.secrets));
         this.emit("resource", { phase: this.phase, op: meta.op, type: meta.type, urn: meta.urn });
       }
     }
     const done = e.resOutputsEvent?.metadata;
-    if (done && done.op !== "same") this.emit("resource-done", { phase: this.phase, op: done.op, type: done.type, urn: done.urn });
+    if (done && done.op !== "same")
+      this.emit("resource-done", { phase: this.phase, op: done.op, type: done.type, urn: done.urn });
     const failed = e.resOpFailedEvent?.metadata;
     if (failed) {
       this.bump("failed");
@@ -41,7 +46,13 @@ export class EngineEventRecorder {
       this.emit("diagnostic", { phase: this.phase, severity: diag.severity, urn: diag.urn, message });
     }
     // policyPacks: the packs the engine ran on this phase (name → version), so the record shows layer 3 ran.
-    if (e.summaryEvent) this.emit("summary", { phase: this.phase, changes: e.summaryEvent.resourceChanges, durationSeconds: e.summaryEvent.durationSeconds, policyPacks: policyPacksOf(e.summaryEvent) });
+    if (e.summaryEvent)
+      this.emit("summary", {
+        phase: this.phase,
+        changes: e.summaryEvent.resourceChanges,
+        durationSeconds: e.summaryEvent.durationSeconds,
+        policyPacks: policyPacksOf(e.summaryEvent),
+      });
   };
 
   private bump(k: string): void {
@@ -50,7 +61,9 @@ export class EngineEventRecorder {
 
   /** Events are appended in order; a Redis hiccup loses a log line, never the operation. */
   private emit(type: string, data: Record<string, unknown>): void {
-    this.chain = this.chain.then(() => this.ledger.event(this.operationId, type, data)).catch(() => undefined);
+    this.chain = this.chain
+      .then(() => this.ledger.event(this.operationId, type, data))
+      .catch(() => undefined);
   }
 
   flush(): Promise<void> {
@@ -60,7 +73,9 @@ export class EngineEventRecorder {
 
 /** The CLI's JSON names the field `PolicyPacks` (keys `name|local|path`); the SDK's type says `policyPacks`. */
 function policyPacksOf(summary: object): Record<string, string> | undefined {
-  const raw = (summary as { PolicyPacks?: Record<string, string>; policyPacks?: Record<string, string> }).PolicyPacks ?? (summary as { policyPacks?: Record<string, string> }).policyPacks;
+  const raw =
+    (summary as { PolicyPacks?: Record<string, string>; policyPacks?: Record<string, string> }).PolicyPacks ??
+    (summary as { policyPacks?: Record<string, string> }).policyPacks;
   if (!raw) return undefined;
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.split("|")[0]!, v]));
 }

@@ -212,7 +212,7 @@ export async function runOperation(deps: RunnerDeps, operationId: string, signal
 
     // Approvals: a risky operation stops here until another principal approves what this preview showed.
     const approval = rec.approval ?? approvalNeed(config, plan, settings);
-    const digest = previewDigest(pre.steps);
+    const digest = previewDigest(pre, params);
     if (approval && !approval.approvedAt) {
       const now = deps.guards.now();
       const expiresAt = new Date(now.getTime() + deps.approvalTtlMs).toISOString();
