@@ -9,6 +9,7 @@ import type { Ledger } from "../operations/ledger";
 import type { OperationRecord } from "../operations/operation-record";
 import type { Logger } from "../service/logger";
 import { esc, page, PAGE_HEADERS } from "./html";
+import { requireServedOrigin } from "./same-origin";
 import { SessionStore, sessionCookie, sessionIdFrom } from "./session-store";
 
 export interface DashboardDeps {
@@ -63,7 +64,13 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
 
   r.get("/dashboard/login", (_req, res) => html(res, 200, loginPage()));
 
-  r.post("/dashboard/login", form, async (req, res) => {
+  // Log in and log out change who the browser is: only from this server's own pages (no CSRF).
+  const sameOrigin = requireServedOrigin(deps.secureCookie ?? false, (res) => {
+    deps.logger.info("dashboard form refused", { reason: "cross-origin or no Origin/Referer" });
+    html(res, 403, page("forbidden", "<p>This form must be sent from the dashboard's own page.</p>"));
+  });
+
+  r.post("/dashboard/login", sameOrigin, form, async (req, res) => {
     const token = typeof req.body?.token === "string" ? req.body.token.trim() : "";
     const p = /^[A-Za-z0-9._~+/=-]{8,512}$/.test(token) ? findToken(deps.tokens, token) : undefined;
     if (!p || !allows(p, "operations:read")) {
@@ -77,7 +84,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       .redirect(303, "/dashboard");
   });
 
-  r.post("/dashboard/logout", async (req, res) => {
+  r.post("/dashboard/logout", sameOrigin, async (req, res) => {
     const sid = sessionIdFrom(req.headers.cookie);
     if (sid) await sessions.destroy(sid);
     res.set("Set-Cookie", sessionCookie("", 0, deps.secureCookie ?? false)).redirect(303, "/dashboard/login");

@@ -28,7 +28,7 @@ describe("service logs never hold a token, a signing secret or the passphrase", 
       params: { count: 2, token: s.tokens.admin },
     });
     // Chat: valid and invalid signatures, a command that queues and is followed to a reply URL.
-    const catcher = await startReplyCatcher();
+    const catcher = await startReplyCatcher(s.replyPort);
     try {
       const r = await sendSlack(
         s.base,
@@ -57,13 +57,13 @@ describe("service logs never hold a token, a signing secret or the passphrase", 
     // Dashboard login posts the token in a form body.
     await fetch(`${s.base}/dashboard/login`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: s.base },
       body: `token=${encodeURIComponent(s.tokens.admin)}`,
       redirect: "manual",
     });
     await fetch(`${s.base}/dashboard/login`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: s.base },
       body: `token=${encodeURIComponent(s.tokens.metrics)}`,
       redirect: "manual",
     });
