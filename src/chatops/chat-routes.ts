@@ -135,13 +135,11 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
     const text = form.get("text") ?? "";
     deps.logger.info("chat command", { channel: "slack", identity, verb: text.trim().split(/\s+/)[0] ?? "" });
     const a = await answer(identity, text, form.get("response_url") ?? undefined, "slack");
-    res
-      .status(200)
-      .json({
-        response_type: "ephemeral",
-        text: a.text,
-        ...(a.operationId ? { operation_id: a.operationId } : {}),
-      });
+    res.status(200).json({
+      response_type: "ephemeral",
+      text: a.text,
+      ...(a.operationId ? { operation_id: a.operationId } : {}),
+    });
   });
 
   r.post("/v1/hooks/chat", raw, async (req: Request, res: Response) => {

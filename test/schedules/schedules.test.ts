@@ -50,13 +50,11 @@ describe("schedules through the API", function () {
     }
     assert.equal(
       (
-        await s
-          .api("reader")
-          .post("/v1/sites/theatl/schedules", {
-            cron: "0 2 * * *",
-            operation: "scale-sidekiq",
-            params: { count: 2 },
-          })
+        await s.api("reader").post("/v1/sites/theatl/schedules", {
+          cron: "0 2 * * *",
+          operation: "scale-sidekiq",
+          params: { count: 2 },
+        })
       ).status,
       403,
     );

@@ -60,14 +60,12 @@ export function operationRoutes(ops: OperationService): Router {
   r.post("/v1/operations/:id/cancel", async (req, res) => {
     const { id, principal } = await mayAct(ops, req, "operations:cancel");
     const after = await ops.cancel(id, principal.tokenId);
-    res
-      .status(202)
-      .json({
-        id,
-        status: after.status,
-        cancelRequested: after.cancelRequested ?? false,
-        links: operationLinks(after),
-      });
+    res.status(202).json({
+      id,
+      status: after.status,
+      cancelRequested: after.cancelRequested ?? false,
+      links: operationLinks(after),
+    });
   });
 
   // A second principal releases an operation waiting after its preview (never its requester).
