@@ -15,7 +15,12 @@ export const chatUserSchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1),
 });
 export type ChatUser = z.infer<typeof chatUserSchema>;
-const identityKey = z.string().regex(/^(slack:[A-Z0-9]{1,32}:[A-Z0-9]{1,32}|hook:[A-Za-z0-9_.@/-]{1,100})$/, "slack:<TEAM>:<USER> or hook:<user>");
+const identityKey = z
+  .string()
+  .regex(
+    /^(slack:[A-Z0-9]{1,32}:[A-Z0-9]{1,32}|hook:[A-Za-z0-9_.@/-]{1,100})$/,
+    "slack:<TEAM>:<USER> or hook:<user>",
+  );
 export const chatUserMapSchema = z.record(identityKey, chatUserSchema);
 
 /** The variables this module reads; merged into the service's env schema (src/service/config.ts). */
@@ -28,6 +33,8 @@ export const chatEnvShape = {
   STACKYARD_SLACK_USERS: z.string().default("{}"),
   /** Extra hosts replies may be posted to, comma-separated (hooks.slack.com is always allowed). */
   STACKYARD_CHAT_REPLY_HOSTS: z.string().optional(),
+  /** Sandbox only: loopback ports a reply URL may name, comma-separated (none by default; never the Redis port). */
+  STACKYARD_SANDBOX_REPLY_PORTS: z.string().optional(),
 };
 
 export interface ChatConfig {
@@ -38,34 +45,67 @@ export interface ChatConfig {
   replyHosts: string[];
   /** Loopback reply URLs (http) are accepted only in the sandbox (tests pose as Slack there). */
   allowLoopbackReplies: boolean;
+  /** The loopback ports those may name (STACKYARD_SANDBOX_REPLY_PORTS): any other local service stays out of reach. @defaultValue [] */
+  sandboxReplyPorts: number[];
 }
 
 export const LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
 
 /** Throws an Error naming the variable; the service config wraps it in its ConfigError. */
 export function chatConfigFromEnv(
-  e: { STACKYARD_SLACK_SIGNING_SECRET?: string; STACKYARD_WEBHOOK_SECRET?: string; STACKYARD_SLACK_USERS: string; STACKYARD_CHAT_REPLY_HOSTS?: string },
+  e: {
+    STACKYARD_SLACK_SIGNING_SECRET?: string;
+    STACKYARD_WEBHOOK_SECRET?: string;
+    STACKYARD_SLACK_USERS: string;
+    STACKYARD_CHAT_REPLY_HOSTS?: string;
+    STACKYARD_SANDBOX_REPLY_PORTS?: string;
+  },
   mode: "sandbox" | "live",
 ): ChatConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(e.STACKYARD_SLACK_USERS);
   } catch {
-    throw new Error("STACKYARD_SLACK_USERS: not valid JSON (an object of identity → {principal, sites, operations, scopes})");
+    throw new Error(
+      "STACKYARD_SLACK_USERS: not valid JSON (an object of identity → {principal, sites, operations, scopes})",
+    );
   }
   const users = chatUserMapSchema.safeParse(raw);
   if (!users.success) {
     const i = users.error.issues[0]!;
     throw new Error(`STACKYARD_SLACK_USERS[${i.path.join(".")}]: ${i.message}`);
   }
-  const extra = (e.STACKYARD_CHAT_REPLY_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const extra = (e.STACKYARD_CHAT_REPLY_HOSTS ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   return {
+    sandboxReplyPorts: sandboxReplyPorts(e.STACKYARD_SANDBOX_REPLY_PORTS, mode),
     slackSigningSecret: e.STACKYARD_SLACK_SIGNING_SECRET,
     webhookSecret: e.STACKYARD_WEBHOOK_SECRET,
     users: users.data,
     replyHosts: ["hooks.slack.com", ...extra],
     allowLoopbackReplies: mode === "sandbox",
   };
+}
+
+const portSchema = z.coerce.number().int().min(1).max(65535);
+
+/** `8081,8082` → [8081, 8082]; an entry that is not a port, or the setting outside the sandbox, stops the start. */
+function sandboxReplyPorts(raw: string | undefined, mode: "sandbox" | "live"): number[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  if (mode !== "sandbox")
+    throw new Error(
+      "STACKYARD_SANDBOX_REPLY_PORTS: only read in the sandbox (live replies go to allow-listed https hosts)",
+    );
+  return raw.split(",").map((p, i) => {
+    const r = portSchema.safeParse(p.trim() === "" ? undefined : p.trim());
+    if (!r.success)
+      throw new Error(
+        `STACKYARD_SANDBOX_REPLY_PORTS[${i}]: not a port (1-65535), got ${JSON.stringify(p.trim())}`,
+      );
+    return r.data;
+  });
 }
 
 /** Strings the logger masks wherever they appear. */

@@ -1,5 +1,6 @@
 import { allows, type Principal } from "../api/tokens";
 import { AppError } from "../errors";
+import { assertMayAct } from "../operations/operation-access";
 import type { OperationRecord } from "../operations/operation-record";
 import type { OperationService } from "../operations/operation-service";
 import { operationRequestSchema } from "../operations/registry";
@@ -34,7 +35,10 @@ export class ChatDispatcher {
   async handle(identity: string, text: string): Promise<ChatAnswer> {
     const principal = this.principalOf(identity);
     // The signature proved the chat system sent this; it says nothing about what the user may do.
-    if (!principal) return { text: `you are not mapped to a stackyard principal (${identity}); ask an operator to add you` };
+    if (!principal)
+      return {
+        text: `you are not mapped to a stackyard principal (${identity}); ask an operator to add you`,
+      };
     let cmd;
     try {
       cmd = parseChatCommand(text);
@@ -60,32 +64,62 @@ export class ChatDispatcher {
     }
   }
 
-  private async submit(principal: Principal, site: string, operation: string, params: Record<string, unknown>): Promise<ChatAnswer> {
-    if (!allows(principal, "operations:write", site, operation)) return { text: `${principal.tokenId} may not run ${operation} on ${site}` };
+  private async submit(
+    principal: Principal,
+    site: string,
+    operation: string,
+    params: Record<string, unknown>,
+  ): Promise<ChatAnswer> {
+    if (!allows(principal, "operations:write", site, operation))
+      return { text: `${principal.tokenId} may not run ${operation} on ${site}` };
     const parsed = operationRequestSchema.safeParse({ operation, params });
     if (!parsed.success) {
       const i = parsed.error.issues[0]!;
       return { text: `invalid ${i.path.join(".") || "command"}: ${i.message}` };
     }
-    const { record } = await this.deps.operations.submit({ site, request: parsed.data, tokenId: principal.tokenId });
-    this.deps.logger.info("chat operation queued", { operationId: record.id, stack: site, principal: principal.tokenId, operation });
+    const { record } = await this.deps.operations.submit({
+      site,
+      request: parsed.data,
+      tokenId: principal.tokenId,
+    });
+    this.deps.logger.info("chat operation queued", {
+      operationId: record.id,
+      stack: site,
+      principal: principal.tokenId,
+      operation,
+    });
     return { text: `queued ${record.id}: ${record.plan?.summary ?? operation}`, operationId: record.id };
   }
 
   /** The same release as `POST /v1/operations/:id/approve`: the approver scope, and never the requester. */
   private async approve(principal: Principal, id: string): Promise<string> {
-    const rec = await this.deps.operations.get(id);
-    if (!allows(principal, "operations:approve", rec.site, rec.kind)) return `${principal.tokenId} may not approve ${rec.kind} on ${rec.site}`;
+    const stored = await this.deps.operations.find(id);
+    if (
+      stored &&
+      allows(principal, "operations:read", stored.site) &&
+      !allows(principal, "operations:approve", stored.site, stored.kind)
+    ) {
+      return `${principal.tokenId} may not approve ${stored.kind} on ${stored.site}`;
+    }
+    const rec = assertMayAct(principal, id, stored, "operations:approve");
     const after = await this.deps.operations.approve(id, principal.tokenId);
-    this.deps.logger.info("chat approval", { operationId: id, stack: rec.site, principal: principal.tokenId });
+    this.deps.logger.info("chat approval", {
+      operationId: id,
+      stack: rec.site,
+      principal: principal.tokenId,
+    });
     return `approved ${id} (${after.kind} on ${after.site}): ${after.status}`;
   }
 
   private async status(principal: Principal, site: string): Promise<string> {
     if (!allows(principal, "sites:read", site)) return `${principal.tokenId} may not read ${site}`;
     const s = await this.deps.operations.site(site);
-    const recent = allows(principal, "operations:read", site) ? await this.deps.operations.history(site, 3) : [];
-    const lines = [`${site}: config revision ${s.configRevision}, deployed revision ${s.deployed.configRevision ?? "none"}`];
+    const recent = allows(principal, "operations:read", site)
+      ? await this.deps.operations.history(site, 3)
+      : [];
+    const lines = [
+      `${site}: config revision ${s.configRevision}, deployed revision ${s.deployed.configRevision ?? "none"}`,
+    ];
     for (const op of recent) lines.push(describe(op));
     return lines.join("\n");
   }

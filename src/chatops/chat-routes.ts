@@ -45,20 +45,38 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
   const cfg = deps.config;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   const guard = new ReplayGuard(deps.redis);
-  const dispatcher = new ChatDispatcher({ operations: deps.operations, users: cfg?.users ?? {}, logger: deps.logger });
-  const poster = new ReplyPoster(cfg ?? { replyHosts: [], allowLoopbackReplies: false }, deps.logger);
+  const dispatcher = new ChatDispatcher({
+    operations: deps.operations,
+    users: cfg?.users ?? {},
+    logger: deps.logger,
+  });
+  const poster = new ReplyPoster(
+    cfg ?? { replyHosts: [], allowLoopbackReplies: false, sandboxReplyPorts: [] },
+    deps.logger,
+  );
   const watcher = deps.watcher ?? new OutcomeWatcher(deps.ledger, deps.logger);
   const ackWithinMs = deps.ackWithinMs ?? 2_500;
   const raw = express.raw({ type: () => true, limit: 16 * 1024 });
 
   /** Signature, then nonce: unsigned junk never reaches Redis. */
-  async function verified(req: Request, channel: "slack" | "hook", secret: string | undefined, verify: typeof verifySlackSignature, h: { ts: string; sig: string }) {
+  async function verified(
+    req: Request,
+    channel: "slack" | "hook",
+    secret: string | undefined,
+    verify: typeof verifySlackSignature,
+    h: { ts: string; sig: string },
+  ) {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!secret) {
       deps.logger.warn("chat request refused", { channel, reason: "no signing secret configured" });
       throw opaque();
     }
-    const verdict: SignatureVerdict = verify(secret, { timestamp: req.header(h.ts), signature: req.header(h.sig) }, body, now());
+    const verdict: SignatureVerdict = verify(
+      secret,
+      { timestamp: req.header(h.ts), signature: req.header(h.sig) },
+      body,
+      now(),
+    );
     if (!verdict.ok) {
       deps.logger.info("chat request refused", { channel, reason: verdict.reason });
       throw opaque();
@@ -71,13 +89,22 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
   }
 
   /** Answers within the ack budget; a slower answer goes to the reply URL when it is ready. */
-  async function answer(identity: string, text: string, replyUrl: string | undefined, channel: string): Promise<ChatAnswer> {
+  async function answer(
+    identity: string,
+    text: string,
+    replyUrl: string | undefined,
+    channel: string,
+  ): Promise<ChatAnswer> {
     const work = dispatcher.handle(identity, text);
     const late = Symbol("late");
     let timer: NodeJS.Timeout | undefined;
-    const first = await Promise.race([work, new Promise<typeof late>((res) => (timer = setTimeout(() => res(late), ackWithinMs)))]);
+    const first = await Promise.race([
+      work,
+      new Promise<typeof late>((res) => (timer = setTimeout(() => res(late), ackWithinMs))),
+    ]);
     clearTimeout(timer);
-    const post = (m: ChatMessage) => (replyUrl ? poster.post(replyUrl, m, { channel }) : Promise.resolve(false));
+    const post = (m: ChatMessage) =>
+      replyUrl ? poster.post(replyUrl, m, { channel }) : Promise.resolve(false);
     if (first === late) {
       void work.then((a) => {
         void post({ response_type: "ephemeral", text: a.text });
@@ -90,10 +117,16 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
   }
 
   r.post("/v1/hooks/slack", raw, async (req: Request, res: Response) => {
-    const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, { ts: "x-slack-request-timestamp", sig: "x-slack-signature" });
+    const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, {
+      ts: "x-slack-request-timestamp",
+      sig: "x-slack-signature",
+    });
     if (!(await guard.firstDelivery(body))) {
       // A retry of a request already handled (X-Slack-Retry-Num): acknowledge, run nothing again.
-      deps.logger.info("chat retry ignored", { channel: "slack", retry: req.header("x-slack-retry-num") ?? null });
+      deps.logger.info("chat retry ignored", {
+        channel: "slack",
+        retry: req.header("x-slack-retry-num") ?? null,
+      });
       res.status(200).json({ response_type: "ephemeral", text: "already received" });
       return;
     }
@@ -102,11 +135,18 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
     const text = form.get("text") ?? "";
     deps.logger.info("chat command", { channel: "slack", identity, verb: text.trim().split(/\s+/)[0] ?? "" });
     const a = await answer(identity, text, form.get("response_url") ?? undefined, "slack");
-    res.status(200).json({ response_type: "ephemeral", text: a.text, ...(a.operationId ? { operation_id: a.operationId } : {}) });
+    res.status(200).json({
+      response_type: "ephemeral",
+      text: a.text,
+      ...(a.operationId ? { operation_id: a.operationId } : {}),
+    });
   });
 
   r.post("/v1/hooks/chat", raw, async (req: Request, res: Response) => {
-    const body = await verified(req, "hook", cfg?.webhookSecret, verifyWebhookSignature, { ts: "x-stackyard-timestamp", sig: "x-stackyard-signature" });
+    const body = await verified(req, "hook", cfg?.webhookSecret, verifyWebhookSignature, {
+      ts: "x-stackyard-timestamp",
+      sig: "x-stackyard-signature",
+    });
     let json: unknown;
     try {
       json = JSON.parse(body.toString("utf8"));
@@ -115,7 +155,11 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
     }
     const msg = parseOr400(hookBodySchema, json, "body");
     const identity = `hook:${msg.user}`;
-    deps.logger.info("chat command", { channel: "hook", identity, verb: msg.text.trim().split(/\s+/)[0] ?? "" });
+    deps.logger.info("chat command", {
+      channel: "hook",
+      identity,
+      verb: msg.text.trim().split(/\s+/)[0] ?? "",
+    });
     const a = await answer(identity, msg.text, msg.reply_url, "hook");
     res.status(200).json({ text: a.text, ...(a.operationId ? { operationId: a.operationId } : {}) });
   });

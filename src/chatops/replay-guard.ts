@@ -5,17 +5,30 @@ import { MAX_SKEW_SECONDS } from "./slack-signature";
 const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
 
 /**
- * Refuses a signed request seen before. A signature is valid for the whole 5-minute window, so
- * without a nonce anyone who captured one request could send it again; the key lives exactly as
- * long as the window (one second more, for clocks at the edge) and `SET NX` makes the check atomic
- * across every API process sharing Redis.
+ * How long a signature's nonce is kept: a signature is accepted while its timestamp is within
+ * MAX_SKEW_SECONDS of the clock, either way, so one first seen now (its timestamp up to that far in
+ * the future) can stay valid for up to twice the skew from now. One second more, for clocks at the edge.
+ */
+export const NONCE_TTL_SECONDS = 2 * MAX_SKEW_SECONDS + 1;
+
+/**
+ * Refuses a signed request seen before. A signature is valid for its whole window, so without a
+ * nonce anyone who captured one request could send it again; the key outlives every moment the
+ * signature could still verify (NONCE_TTL_SECONDS) and `SET NX` makes the check atomic across
+ * every API process sharing Redis.
  */
 export class ReplayGuard {
   constructor(private readonly redis: IORedis) {}
 
   /** True the first time this signature is seen. */
   async firstUse(channel: "slack" | "hook", signature: string): Promise<boolean> {
-    const ok = await this.redis.set(`stackyard:chat:nonce:${channel}:${sha256(signature)}`, "1", "EX", MAX_SKEW_SECONDS + 1, "NX");
+    const ok = await this.redis.set(
+      `stackyard:chat:nonce:${channel}:${sha256(signature)}`,
+      "1",
+      "EX",
+      NONCE_TTL_SECONDS,
+      "NX",
+    );
     return ok === "OK";
   }
 

@@ -4,12 +4,15 @@ import { LOOPBACK_HOSTS, type ChatConfig } from "./chat-config";
 /** Why a reply URL was refused; the URL itself is never echoed back or logged (it is a bearer capability). */
 export type ReplyUrlVerdict = { ok: true; url: URL } | { ok: false; reason: string };
 
+type ReplyTargets = Pick<ChatConfig, "replyHosts" | "allowLoopbackReplies" | "sandboxReplyPorts">;
+
 /**
  * A chat payload names where to post the outcome; that URL is attacker-controlled input (SSRF,
  * OWASP API7). Only https to an allow-listed host (hooks.slack.com plus configured chat hosts), or
- * http(s) to loopback when the sandbox is on, with no credentials and the default port for https.
+ * http(s) to loopback when the sandbox is on and only on a port the operator configured (never,
+ * say, the private Redis), with no credentials and the default port for https.
  */
-export function checkReplyUrl(raw: string | undefined, cfg: Pick<ChatConfig, "replyHosts" | "allowLoopbackReplies">): ReplyUrlVerdict {
+export function checkReplyUrl(raw: string | undefined, cfg: ReplyTargets): ReplyUrlVerdict {
   if (!raw) return { ok: false, reason: "no reply URL" };
   let url: URL;
   try {
@@ -20,11 +23,17 @@ export function checkReplyUrl(raw: string | undefined, cfg: Pick<ChatConfig, "re
   if (url.username || url.password) return { ok: false, reason: "reply URL carries credentials" };
   const host = url.hostname.toLowerCase();
   if (LOOPBACK_HOSTS.includes(host)) {
-    if (!cfg.allowLoopbackReplies) return { ok: false, reason: "loopback reply URLs are allowed only in the sandbox" };
-    if (url.protocol !== "http:" && url.protocol !== "https:") return { ok: false, reason: "reply URL scheme" };
+    if (!cfg.allowLoopbackReplies)
+      return { ok: false, reason: "loopback reply URLs are allowed only in the sandbox" };
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      return { ok: false, reason: "reply URL scheme" };
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    if (!cfg.sandboxReplyPorts.includes(port))
+      return { ok: false, reason: `loopback port ${port} is not in STACKYARD_SANDBOX_REPLY_PORTS` };
     return { ok: true, url };
   }
-  if (url.protocol !== "https:" || url.port !== "") return { ok: false, reason: "reply URL must be https on the default port" };
+  if (url.protocol !== "https:" || url.port !== "")
+    return { ok: false, reason: "reply URL must be https on the default port" };
   if (!cfg.replyHosts.includes(host)) return { ok: false, reason: `reply host ${host} is not allow-listed` };
   return { ok: true, url };
 }
@@ -39,7 +48,7 @@ export interface ChatMessage {
 /** Posts to an allow-listed reply URL; never follows redirects (a redirect could leave the allow-list). */
 export class ReplyPoster {
   constructor(
-    private readonly cfg: Pick<ChatConfig, "replyHosts" | "allowLoopbackReplies">,
+    private readonly cfg: ReplyTargets,
     private readonly logger: Logger,
     private readonly timeoutMs = 5_000,
   ) {}
@@ -59,7 +68,12 @@ export class ReplyPoster {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) this.logger.warn("chat reply refused by the chat system", { ...context, status: res.status, host: verdict.url.host });
+      if (!res.ok)
+        this.logger.warn("chat reply refused by the chat system", {
+          ...context,
+          status: res.status,
+          host: verdict.url.host,
+        });
       return res.ok;
     } catch (err) {
       this.logger.warn("chat reply failed", { ...context, host: verdict.url.host, err: (err as Error).name });

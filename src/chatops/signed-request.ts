@@ -6,14 +6,22 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * for one can never pass on the other.
  */
 
-/** Requests older (or newer) than this are refused, as Slack recommends. */
+/**
+ * Requests older (or newer) than this are refused, as Slack recommends. A signature therefore
+ * verifies for up to twice this long; replay-guard.ts keeps its nonce at least that long.
+ */
 export const MAX_SKEW_SECONDS = 300;
 
 export type SignatureVerdict =
   | { ok: true; timestamp: number }
   | { ok: false; reason: "missing-headers" | "bad-timestamp" | "stale" | "bad-signature" };
 
-export function requestSignature(version: string, secret: string, timestamp: string, rawBody: Buffer | string): string {
+export function requestSignature(
+  version: string,
+  secret: string,
+  timestamp: string,
+  rawBody: Buffer | string,
+): string {
   const mac = createHmac("sha256", secret);
   mac.update(`${version}:${timestamp}:`);
   mac.update(rawBody);

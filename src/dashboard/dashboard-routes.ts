@@ -9,6 +9,7 @@ import type { Ledger } from "../operations/ledger";
 import type { OperationRecord } from "../operations/operation-record";
 import type { Logger } from "../service/logger";
 import { esc, page, PAGE_HEADERS } from "./html";
+import { requireServedOrigin } from "./same-origin";
 import { SessionStore, sessionCookie, sessionIdFrom } from "./session-store";
 
 export interface DashboardDeps {
@@ -38,7 +39,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   const r = Router();
   const sessions = new SessionStore(deps.redis, deps.sessionTtlSeconds ?? 8 * 3600);
   const form = express.urlencoded({ extended: false, limit: 4096 });
-  const html = (res: Response, status: number, body: string) => res.status(status).set(PAGE_HEADERS).type("html").send(body);
+  const html = (res: Response, status: number, body: string) =>
+    res.status(status).set(PAGE_HEADERS).type("html").send(body);
 
   const principalById = (tokenId: string): Principal | undefined => {
     const t = deps.tokens.find((x) => x.id === tokenId);
@@ -50,7 +52,10 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const tokenId = sid ? await sessions.tokenIdOf(sid) : undefined;
     const p = tokenId ? principalById(tokenId) : undefined;
     if (!p || !allows(p, "operations:read")) {
-      if (req.originalUrl.startsWith("/dashboard/queues/api")) return void res.status(401).json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
+      if (req.originalUrl.startsWith("/dashboard/queues/api"))
+        return void res
+          .status(401)
+          .json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
       return void res.redirect(303, "/dashboard/login");
     }
     req.dashboardPrincipal = p;
@@ -59,7 +64,13 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
 
   r.get("/dashboard/login", (_req, res) => html(res, 200, loginPage()));
 
-  r.post("/dashboard/login", form, async (req, res) => {
+  // Log in and log out change who the browser is: only from this server's own pages (no CSRF).
+  const sameOrigin = requireServedOrigin(deps.secureCookie ?? false, (res) => {
+    deps.logger.info("dashboard form refused", { reason: "cross-origin or no Origin/Referer" });
+    html(res, 403, page("forbidden", "<p>This form must be sent from the dashboard's own page.</p>"));
+  });
+
+  r.post("/dashboard/login", sameOrigin, form, async (req, res) => {
     const token = typeof req.body?.token === "string" ? req.body.token.trim() : "";
     const p = /^[A-Za-z0-9._~+/=-]{8,512}$/.test(token) ? findToken(deps.tokens, token) : undefined;
     if (!p || !allows(p, "operations:read")) {
@@ -68,10 +79,12 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     }
     const sid = await sessions.create(p.tokenId);
     deps.logger.info("dashboard login", { tokenId: p.tokenId });
-    res.set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false)).redirect(303, "/dashboard");
+    res
+      .set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false))
+      .redirect(303, "/dashboard");
   });
 
-  r.post("/dashboard/logout", async (req, res) => {
+  r.post("/dashboard/logout", sameOrigin, async (req, res) => {
     const sid = sessionIdFrom(req.headers.cookie);
     if (sid) await sessions.destroy(sid);
     res.set("Set-Cookie", sessionCookie("", 0, deps.secureCookie ?? false)).redirect(303, "/dashboard/login");
@@ -81,7 +94,10 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const p = req.dashboardPrincipal!;
     const visible = deps.sites.filter((s) => allows(p, "operations:read", s));
     const lists = await Promise.all(visible.map((s) => deps.ledger.listForSite(s, 25)));
-    const ops = lists.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
+    const ops = lists
+      .flat()
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, 50);
     html(res, 200, operationsPage(p, ops, !!deps.queueOf && p.sites.includes("*")));
   });
 
@@ -90,13 +106,24 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     adapter.setBasePath("/dashboard/queues");
     // Read-only: retrying or removing a job from the board would bypass the ledger and its checks.
     createBullBoard({
-      queues: deps.sites.map((s) => new BullMQAdapter(deps.queueOf!(s), { readOnlyMode: true, description: `operations of stack ${s}` })),
+      queues: deps.sites.map(
+        (s) =>
+          new BullMQAdapter(deps.queueOf!(s), {
+            readOnlyMode: true,
+            description: `operations of stack ${s}`,
+          }),
+      ),
       serverAdapter: adapter,
       options: { uiConfig: { boardTitle: "stackyard queues" } },
     });
     const everySite = (req: Request, res: Response, next: NextFunction) => {
       // The board shows every stack's queue, so it is for tokens that may read every site.
-      if (!req.dashboardPrincipal!.sites.includes("*")) return void res.status(403).set(PAGE_HEADERS).type("html").send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
+      if (!req.dashboardPrincipal!.sites.includes("*"))
+        return void res
+          .status(403)
+          .set(PAGE_HEADERS)
+          .type("html")
+          .send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
       next();
     };
     r.use("/dashboard/queues", requireSession, everySite, adapter.getRouter());
@@ -122,7 +149,7 @@ function operationsPage(p: Principal, ops: OperationRecord[], queues: boolean): 
       const rider = (o as OperationRecord & { coalescedInto?: string }).coalescedInto;
       return `<tr data-operation="${esc(o.id)}"><td><code>${esc(o.id)}</code></td><td>${esc(o.site)}</td><td>${esc(o.kind)}</td>
 <td class="${esc(o.status)}">${esc(o.status)}</td><td>${esc(o.plan?.summary ?? "")}${rider ? ` <small>(carried by ${esc(rider)})</small>` : ""}</td>
-<td>${esc(o.requester?.tokenId)}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
+<td>${esc(o.requester?.tokenId)}${o.requester?.via ? ` <small>(via ${esc(o.requester.via)})</small>` : ""}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
     })
     .join("\n");
   return page(

@@ -74,7 +74,8 @@ export interface OperationRecord {
   kind: OperationKind;
   params: Record<string, unknown>;
   status: OperationStatus;
-  requester: { tokenId: string };
+  /** `tokenId`: the principal who asked (never its approver); `via`: the schedule that submitted it for them. */
+  requester: { tokenId: string; via?: string };
   idempotencyKey?: string;
   createdAt: string;
   startedAt?: string;

@@ -1,10 +1,19 @@
 import { createHash } from "node:crypto";
-import { ApprovalExpiredError, GuardRefusedError, IdempotencyMismatchError, NotAwaitingApprovalError, NotFoundError, OperationFinishedError, SelfApprovalError } from "../errors";
+import {
+  ApprovalExpiredError,
+  GuardRefusedError,
+  IdempotencyMismatchError,
+  NotAwaitingApprovalError,
+  NotFoundError,
+  OperationFinishedError,
+  SelfApprovalError,
+} from "../errors";
 import type { SiteConfig } from "../programs/site-config";
 import { notifyRefused } from "./finish-observers";
 import { approvalNeed } from "./approval-policy";
 import { guardEnvironment, type GuardEnvironment } from "./guards/evaluate-guards";
 import { newOperationId } from "./ids";
+import { operationNotFound } from "./operation-access";
 import type { Ledger, SiteState } from "./ledger";
 import { isTerminal, type OperationRecord } from "./operation-record";
 import { planAndGuard } from "./planner";
@@ -49,7 +58,10 @@ export interface OperationServiceDeps {
 export interface SubmitInput {
   site: string;
   request: OperationRequest;
+  /** Who asks: the principal approval refuses as approver (for a schedule, its creator). */
   tokenId: string;
+  /** Where the request came from when not straight from that principal (`schedule:<id>`). */
+  via?: string;
   idempotencyKey?: string;
 }
 
@@ -58,7 +70,9 @@ export class OperationService {
   private readonly guards: GuardEnvironment;
 
   constructor(private readonly deps: OperationServiceDeps) {
-    this.guards = deps.guards ?? guardEnvironment({ runsSince: (site, since, exclude) => deps.ledger.runsSince(site, since, exclude) });
+    this.guards =
+      deps.guards ??
+      guardEnvironment({ runsSince: (site, since, exclude) => deps.ledger.runsSince(site, since, exclude) });
   }
 
   get approvalTtlMs(): number {
@@ -67,7 +81,10 @@ export class OperationService {
 
   requireSite(site: string): void {
     if (!this.deps.sites.includes(site)) {
-      throw new NotFoundError("SITE_NOT_FOUND", `no site "${site}" (sites: ${this.deps.sites.join(", ")})`, { field: "site", site });
+      throw new NotFoundError("SITE_NOT_FOUND", `no site "${site}" (sites: ${this.deps.sites.join(", ")})`, {
+        field: "site",
+        site,
+      });
     }
   }
 
@@ -84,23 +101,36 @@ export class OperationService {
       // Layer 2 (DESIGN.md §2): the operation guards on the planned config answer at once (422) and enqueue nothing.
       const settings = this.guards.settings(config.site);
       const params = input.request.params as Record<string, unknown>;
-      const ctx = { settings, now: this.guards.now(), runsLastHour: await this.guards.runsLastHour(input.site) };
+      const ctx = {
+        settings,
+        now: this.guards.now(),
+        runsLastHour: await this.guards.runsLastHour(input.site),
+      };
       const guarded = planAndGuard(config, input.request.operation, params, ctx);
       plan = guarded.plan;
       approval = approvalNeed(config, plan, settings);
     } catch (err) {
-      if (err instanceof GuardRefusedError) notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
+      if (err instanceof GuardRefusedError)
+        notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
       throw err;
     }
 
     const id = newOperationId();
+    // Keys are per caller; a schedule's firings have a namespace of their own.
+    const idemScope = input.via ?? input.tokenId;
     let idem: { keyHash: string } | undefined;
     if (input.idempotencyKey !== undefined) {
       const keyHash = sha256(input.idempotencyKey);
       const requestHash = sha256(JSON.stringify({ site: input.site, ...input.request }));
-      const claim = await this.deps.ledger.claimIdempotencyKey(input.tokenId, keyHash, { operationId: id, requestHash }, this.deps.idempotencyTtlSeconds);
+      const claim = await this.deps.ledger.claimIdempotencyKey(
+        idemScope,
+        keyHash,
+        { operationId: id, requestHash },
+        this.deps.idempotencyTtlSeconds,
+      );
       if (!claim.claimed) {
-        if (claim.requestHash !== requestHash) throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
+        if (claim.requestHash !== requestHash)
+          throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
         const first = await this.waitForRecord(claim.operationId);
         return { record: first, created: false };
       }
@@ -113,7 +143,7 @@ export class OperationService {
       kind: input.request.operation,
       params: input.request.params as Record<string, unknown>,
       status: "queued",
-      requester: { tokenId: input.tokenId },
+      requester: { tokenId: input.tokenId, ...(input.via ? { via: input.via } : {}) },
       idempotencyKey: input.idempotencyKey,
       createdAt: new Date().toISOString(),
       attempts: 0,
@@ -124,22 +154,32 @@ export class OperationService {
     };
     try {
       const key = this.deps.coalescer?.keyFor(config, input.request);
-      const carrier = key ? await this.deps.coalescer!.createOrAttach(key, record) : (await this.deps.ledger.create(record), undefined);
+      const carrier = key
+        ? await this.deps.coalescer!.createOrAttach(key, record)
+        : (await this.deps.ledger.create(record), undefined);
       if (carrier) return { record: { ...record, coalescedInto: carrier } as OperationRecord, created: true };
       await this.deps.queue.enqueue(input.site, id, record.kind);
     } catch (err) {
-      if (idem) await this.deps.ledger.releaseIdempotencyKey(input.tokenId, idem.keyHash).catch(() => undefined);
-      await this.deps.ledger.transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" }, { by: "submit" }).catch(() => undefined);
+      if (idem) await this.deps.ledger.releaseIdempotencyKey(idemScope, idem.keyHash).catch(() => undefined);
+      await this.deps.ledger
+        .transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" }, { by: "submit" })
+        .catch(() => undefined);
       throw err;
     }
     return { record, created: true };
   }
 
+  /** The stored record as it is, with no side effect (an overdue approval is not expired here). */
+  async find(id: string): Promise<OperationRecord | undefined> {
+    return this.deps.ledger.get(id);
+  }
+
   async get(id: string): Promise<OperationRecord> {
     const rec = await this.deps.ledger.get(id);
-    if (!rec) throw new NotFoundError("OPERATION_NOT_FOUND", `no operation ${id}`, { field: "id", id });
+    if (!rec) throw operationNotFound(id);
     // An approval window that closed ends the operation even before the sweeper gets to it.
-    if (rec.status === "awaiting-approval" && this.approvalExpired(rec)) return (await this.expire(rec)) ?? rec;
+    if (rec.status === "awaiting-approval" && this.approvalExpired(rec))
+      return (await this.expire(rec)) ?? rec;
     return rec;
   }
 
@@ -176,7 +216,10 @@ export class OperationService {
   }
 
   private approvalExpired(rec: OperationRecord): boolean {
-    return rec.approval?.expiresAt !== undefined && Date.parse(rec.approval.expiresAt) <= this.guards.now().getTime();
+    return (
+      rec.approval?.expiresAt !== undefined &&
+      Date.parse(rec.approval.expiresAt) <= this.guards.now().getTime()
+    );
   }
 
   private async expire(rec: OperationRecord): Promise<OperationRecord | undefined> {
@@ -208,7 +251,9 @@ export class OperationService {
     return this.get(id);
   }
 
-  async site(site: string): Promise<{ site: string; configRevision: number; deployed: SiteState; stackFile: string }> {
+  async site(
+    site: string,
+  ): Promise<{ site: string; configRevision: number; deployed: SiteState; stackFile: string }> {
     this.requireSite(site);
     const config = this.deps.stackFiles.load(site);
     const state = await this.deps.ledger.siteState(site);

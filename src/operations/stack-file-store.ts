@@ -37,9 +37,22 @@ export class StackFileStore {
         raw.configRevision = Number(raw.configRevision);
       return parseSiteConfig(raw);
     } catch (err) {
-      if (err instanceof SiteConfigError) throw new StackConfigInvalidError(site, err.problems);
+      if (err instanceof SiteConfigError)
+        throw new StackConfigInvalidError(
+          site,
+          err.problems.map((p) => this.relative(site, p)),
+        );
       throw err;
     }
+  }
+
+  /** A problem as a caller may see it: the server's absolute paths become `stacks/Pulumi.<site>.yaml` (or `.`). */
+  private relative(site: string, problem: string): string {
+    return problem
+      .split(this.pathOf(site))
+      .join(`stacks/Pulumi.${site}.yaml`)
+      .split(path.resolve(this.workspaceDir))
+      .join(".");
   }
 
   /** Writes `stackyard:spec` and `stackyard:configRevision`; returns the previous text for a restore. */

@@ -9,21 +9,22 @@ import type { SiteConfig } from "../programs/site-config";
 // One atomic step: if the stack+pool's pending operation is still queued (no worker has moved it
 // to running, which is itself an atomic script on the same hash), the new request's wanted value
 // replaces the pending one's and the new record rides on it; otherwise the new record becomes the
-// pending one. Records are written here, not by Ledger.create, so that "pending" never names a
+// pending one. Neither side may involve an approval: an operation that waits for or holds one
+// keeps the params its approver saw, and a request that needs one runs (and waits) on its own. Records are written here, not by Ledger.create, so that "pending" never names a
 // record that does not exist yet (two requests would both become carriers, in either queue order).
 const CREATE_OR_ATTACH = `
 local carrier = redis.call('GET', KEYS[1])
 local attached = ''
 if carrier then
   local ck = ARGV[4] .. carrier
-  if redis.call('HGET', ck, 'status') == '"queued"' and redis.call('HGET', ck, 'cancelRequested') ~= 'true' then
+  if ARGV[7] == '0' and redis.call('HGET', ck, 'status') == '"queued"' and redis.call('HGET', ck, 'cancelRequested') ~= 'true' and redis.call('HEXISTS', ck, 'approval') == 0 then
     redis.call('HSET', ck, 'params', ARGV[3])
     redis.call('SADD', ck .. ':riders', ARGV[1])
     redis.call('XADD', ck .. ':events', 'MAXLEN', '~', '5000', '*', 'type', 'coalesced', 'data', ARGV[6])
     attached = carrier
   end
 end
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 if attached ~= '' then
   redis.call('HSET', KEYS[2], 'coalescedInto', cjson.encode(attached))
 else
@@ -54,7 +55,9 @@ export class ScaleCoalescer implements Coalescer {
   }
 
   async createOrAttach(key: string, rec: OperationRecord): Promise<string | undefined> {
-    const fields = Object.entries(rec).filter(([, v]) => v !== undefined).flatMap(([k, v]) => [k, JSON.stringify(v)]);
+    const fields = Object.entries(rec)
+      .filter(([, v]) => v !== undefined)
+      .flatMap(([k, v]) => [k, JSON.stringify(v)]);
     const attached = (await this.redis.eval(
       CREATE_OR_ATTACH,
       4,
@@ -68,6 +71,7 @@ export class ScaleCoalescer implements Coalescer {
       ledgerKeys.op(""),
       JSON.stringify({ status: rec.status }),
       JSON.stringify({ operationId: rec.id, params: rec.params }),
+      rec.approval ? "1" : "0",
       ...fields,
     )) as string;
     return attached === "" ? undefined : attached;

@@ -12,3 +12,25 @@ export class SchedulesDisabledError extends AppError {
     super("SCHEDULES_DISABLED", 503, "schedules are not enabled in this process");
   }
 }
+
+/** The site already holds as many schedules as a site may (STACKYARD_SCHEDULES_PER_SITE). */
+export class ScheduleLimitError extends AppError {
+  constructor(site: string, limit: number) {
+    super(
+      "SCHEDULE_LIMIT_REACHED",
+      409,
+      `${site} already has ${limit} schedules (STACKYARD_SCHEDULES_PER_SITE); delete one first`,
+      { field: "site", site, limit },
+    );
+  }
+}
+
+/** A firing whose creator's token is gone or no longer holds the scope: nothing is submitted. */
+export class ScheduleCreatorUnauthorizedError extends AppError {
+  constructor(scheduleId: string, createdBy: string, reason: string) {
+    super("SCHEDULE_CREATOR_UNAUTHORIZED", 403, `schedule ${scheduleId} fired nothing: ${reason}`, {
+      scheduleId,
+      createdBy,
+    });
+  }
+}

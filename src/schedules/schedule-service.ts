@@ -4,8 +4,20 @@ import { AppError } from "../errors";
 import type { OperationService } from "../operations/operation-service";
 import { operationRequestSchema } from "../operations/registry";
 import type { Logger } from "../service/logger";
-import { ScheduleNotFoundError } from "./schedule-errors";
-import { nextRuns, type Schedule, type ScheduleBody } from "./schedule-schema";
+import type { TokenEntry } from "../api/tokens";
+import { firingAuthority } from "./firing-authority";
+import {
+  ScheduleCreatorUnauthorizedError,
+  ScheduleLimitError,
+  ScheduleNotFoundError,
+} from "./schedule-errors";
+import {
+  encodeCursor,
+  nextRuns,
+  type Schedule,
+  type ScheduleBody,
+  type ScheduleListQuery,
+} from "./schedule-schema";
 import type { ScheduleStore } from "./schedule-store";
 
 /** One BullMQ queue for every schedule: its Job Schedulers only say "submit schedule X now". */
@@ -16,8 +28,15 @@ export interface ScheduleJobData {
   scheduleId: string;
 }
 
-/** Who a scheduled operation's history names as requester. */
-export const scheduleRequester = (id: string) => `schedule:${id}`;
+/** Where a scheduled operation came from (`requester.via`); its requester is the schedule's creator. */
+export const scheduleOrigin = (id: string) => `schedule:${id}`;
+
+export interface ScheduleServiceOptions {
+  /** The configured tokens as they are now: every firing re-checks its creator against them. */
+  tokens: () => readonly TokenEntry[];
+  /** Schedules a site may hold (STACKYARD_SCHEDULES_PER_SITE). @defaultValue 50 */
+  maxPerSite?: number;
+}
 
 /**
  * Creates, lists and deletes schedules, and turns a firing into an ordinary operation through
@@ -29,9 +48,18 @@ export class ScheduleService {
     private readonly queue: Queue<ScheduleJobData>,
     private readonly operations: OperationService,
     private readonly logger: Logger,
+    private readonly opts: ScheduleServiceOptions,
   ) {}
 
-  async create(site: string, body: ScheduleBody, createdBy: string): Promise<Schedule & { nextRuns: string[] }> {
+  get maxPerSite(): number {
+    return this.opts.maxPerSite ?? 50;
+  }
+
+  async create(
+    site: string,
+    body: ScheduleBody,
+    createdBy: string,
+  ): Promise<Schedule & { nextRuns: string[] }> {
     this.operations.requireSite(site);
     const s: Schedule = {
       id: `sch-${randomBytes(8).toString("hex")}`,
@@ -44,24 +72,44 @@ export class ScheduleService {
       createdBy,
       createdAt: new Date().toISOString(),
     };
-    await this.store.put(s);
+    if (!(await this.store.putUnderCap(s, this.maxPerSite)))
+      throw new ScheduleLimitError(site, this.maxPerSite);
     try {
       await this.queue.upsertJobScheduler(
         s.id,
         { pattern: s.cron, tz: s.timezone },
-        { name: "scheduled-operation", data: { site, scheduleId: s.id }, opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } } },
+        {
+          name: "scheduled-operation",
+          data: { site, scheduleId: s.id },
+          opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+        },
       );
     } catch (err) {
       await this.store.remove(site, s.id).catch(() => undefined);
       throw err;
     }
-    this.logger.info("schedule created", { stack: site, scheduleId: s.id, cron: s.cron, operation: s.operation, createdBy });
+    this.logger.info("schedule created", {
+      stack: site,
+      scheduleId: s.id,
+      cron: s.cron,
+      operation: s.operation,
+      createdBy,
+    });
     return { ...s, nextRuns: nextRuns(s) };
   }
 
-  async list(site: string): Promise<Array<Schedule & { nextRuns: string[] }>> {
+  /** One page of the site's schedules, oldest first; `nextCursor` when more follow. */
+  async list(
+    site: string,
+    query: ScheduleListQuery = { limit: 50 },
+  ): Promise<{ schedules: Array<Schedule & { nextRuns: string[] }>; nextCursor?: string }> {
     this.operations.requireSite(site);
-    return (await this.store.list(site)).map((s) => ({ ...s, nextRuns: nextRuns(s) }));
+    const { schedules, more } = await this.store.page(site, query.limit, query.cursor);
+    const last = schedules.at(-1);
+    return {
+      schedules: schedules.map((s) => ({ ...s, nextRuns: nextRuns(s) })),
+      ...(more && last ? { nextCursor: encodeCursor(last) } : {}),
+    };
   }
 
   async get(site: string, id: string): Promise<Schedule> {
@@ -70,6 +118,7 @@ export class ScheduleService {
     return s;
   }
 
+  /** The caller has already been authorized for the schedule's own operation (see the route). */
   async remove(site: string, id: string, by: string): Promise<void> {
     const s = await this.get(site, id);
     await this.queue.removeJobScheduler(s.id);
@@ -92,15 +141,32 @@ export class ScheduleService {
     }
     const at = new Date().toISOString();
     try {
+      // The creator's authority as it is now, not as it was when the schedule was made.
+      const authority = firingAuthority(this.opts.tokens(), s);
+      if (!authority.ok) throw new ScheduleCreatorUnauthorizedError(s.id, s.createdBy, authority.reason);
       const request = operationRequestSchema.parse({ operation: s.operation, params: s.params });
-      const { record } = await this.operations.submit({ site, request, tokenId: scheduleRequester(s.id), idempotencyKey: `${job.id ?? at}` });
+      // Requested by the creator (approval refuses them as approver), via the schedule; the schedule
+      // namespaces the firing's idempotency key, so no HTTP request of the creator can collide with it.
+      const { record } = await this.operations.submit({
+        site,
+        request,
+        tokenId: s.createdBy,
+        via: scheduleOrigin(s.id),
+        idempotencyKey: `${job.id ?? at}`,
+      });
       await this.store.recordRun(site, s.id, { at, operationId: record.id });
       this.logger.info("schedule fired", { stack: site, scheduleId: s.id, operationId: record.id });
       return { operationId: record.id };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       await this.store.recordRun(site, s.id, { at, error: { code: err.code, message: err.message } });
-      this.logger.warn("schedule firing refused", { stack: site, scheduleId: s.id, code: err.code, reason: err.message });
+      this.logger.warn("schedule firing refused", {
+        stack: site,
+        scheduleId: s.id,
+        createdBy: s.createdBy,
+        code: err.code,
+        reason: err.message,
+      });
       return { refused: err.code };
     }
   }

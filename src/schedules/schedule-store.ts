@@ -1,7 +1,14 @@
 import type IORedis from "ioredis";
-import type { Schedule } from "./schedule-schema";
+import type { Schedule, ScheduleCursor } from "./schedule-schema";
 
 const key = (site: string) => `stackyard:schedules:${site}`;
+
+// Adds a schedule unless the site already holds the cap: one step, so concurrent creates cannot overshoot it.
+const PUT_UNDER_CAP = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
 
 /** Schedules per site in a Redis hash (id → JSON); BullMQ holds only when each fires. */
 export class ScheduleStore {
@@ -11,16 +18,37 @@ export class ScheduleStore {
     await this.redis.hset(key(s.site), s.id, JSON.stringify(s));
   }
 
+  /** False when the site already holds `cap` schedules (nothing written). */
+  async putUnderCap(s: Schedule, cap: number): Promise<boolean> {
+    return (await this.redis.eval(PUT_UNDER_CAP, 1, key(s.site), s.id, JSON.stringify(s), String(cap))) === 1;
+  }
+
   async get(site: string, id: string): Promise<Schedule | undefined> {
     const v = await this.redis.hget(key(site), id);
     return v ? (JSON.parse(v) as Schedule) : undefined;
   }
 
+  /** Every schedule of the site, oldest first (the per-site cap keeps this small). */
   async list(site: string): Promise<Schedule[]> {
     const all = await this.redis.hgetall(key(site));
     return Object.values(all)
       .map((v) => JSON.parse(v) as Schedule)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /** Up to `limit` schedules after `after` in list order, and whether more follow. */
+  async page(
+    site: string,
+    limit: number,
+    after?: ScheduleCursor,
+  ): Promise<{ schedules: Schedule[]; more: boolean }> {
+    const all = await this.list(site);
+    const rest = after
+      ? all.filter(
+          (s) => s.createdAt > after.createdAt || (s.createdAt === after.createdAt && s.id > after.id),
+        )
+      : all;
+    return { schedules: rest.slice(0, limit), more: rest.length > limit };
   }
 
   async remove(site: string, id: string): Promise<boolean> {

@@ -1,5 +1,4 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { createHash } from "node:crypto";
 import { outsideBlastRadius } from "../operations/checks";
 import type { PreviewSummary } from "../operations/operation-record";
 import type { TouchRule } from "../operations/types";
@@ -30,8 +29,5 @@ export class BlastRadiusWatch {
   };
 }
 
-/** A stable fingerprint of a preview's steps: an approver approves this exact set of changes. */
-export function previewDigest(steps: PreviewSummary["steps"]): string {
-  const lines = steps.map((s) => `${s.op} ${s.urn}`).sort();
-  return createHash("sha256").update(lines.join("\n")).digest("hex");
-}
+/** The approval's fingerprint of a preview lives in preview-digest.ts; re-exported for its callers. */
+export { previewDigest } from "./preview-digest";

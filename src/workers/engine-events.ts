@@ -2,6 +2,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { Ledger } from "../operations/ledger";
 import type { PreviewSummary } from "../operations/operation-record";
 import { redact } from "../service/redact";
+import { stepValueHash } from "./preview-digest";
 
 /**
  * Turns the engine's event stream into the operation's live log (SSE) and its summary. Only types,
@@ -9,6 +10,8 @@ import { redact } from "../service/redact";
  */
 export class EngineEventRecorder {
   readonly steps: PreviewSummary["steps"] = [];
+  /** Per step, a hash of the values it would set (never the values): what an approval binds. */
+  readonly stepValues: string[] = [];
   readonly counts: Record<string, number> = {};
   /** Steps the engine completed ("op urn"): what an interrupted run had applied. */
   readonly applied: string[] = [];
@@ -27,6 +30,7 @@ export class EngineEventRecorder {
       this.bump(`${meta.op}`);
       if (meta.op !== "same") {
         this.steps.push({ op: meta.op, type: meta.type, urn: meta.urn });
+        this.stepValues.push(stepValueHash(meta, this.secrets));
         this.emit("resource", { phase: this.phase, op: meta.op, type: meta.type, urn: meta.urn });
       }
     }

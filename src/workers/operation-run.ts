@@ -23,11 +23,12 @@ import { packConfigFor } from "../policy/policy-settings";
 import type { Logger } from "../service/logger";
 import { redactOutputs } from "../service/redact";
 import { blastRefusal, duringUpRefusal } from "./blast-radius-refusals";
-import { BlastRadiusWatch, previewDigest } from "./blast-radius-watch";
+import { BlastRadiusWatch } from "./blast-radius-watch";
 import { EngineEventRecorder } from "./engine-events";
 import { failureReason } from "./failure-reason";
 import { SHUTDOWN_REASON, type RunnerDeps, type RunOutcome } from "./operation-runner";
 import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
+import { previewDigest } from "./preview-digest";
 import { settleStackFile } from "./stack-file-settlement";
 
 /** The named phases of a run, announced on the operation's event stream as they start. */
@@ -63,6 +64,8 @@ export class OperationRun {
   private session?: StackSession;
   private wroteFile = false;
   private upRecorder?: EngineEventRecorder;
+  /** Hashes of what each preview step would set (see preview-digest.ts). */
+  private previewValues: string[] = [];
   private policyConfig?: { file: string; remove: () => void };
 
   constructor(
@@ -277,6 +280,7 @@ export class OperationRun {
       throw err;
     });
     await pre.flush();
+    this.previewValues = pre.stepValues;
     this.timings.previewMs = Date.now() - tp;
     return { changes: preview.changeSummary as Record<string, number>, steps: pre.steps };
   }
@@ -329,7 +333,8 @@ export class OperationRun {
   ): Promise<RunOutcome | undefined> {
     const { deps, rec, operationId } = this;
     const approval = rec.approval ?? approvalNeed(p.config, p.plan, p.settings);
-    const digest = previewDigest(preview.steps);
+    // The approval binds the params and what each step would set, not only which steps there are.
+    const digest = previewDigest({ steps: preview.steps, stepValues: this.previewValues }, rec.params);
     if (approval && !approval.approvedAt) {
       await this.phase("approval");
       const now = deps.guards.now();

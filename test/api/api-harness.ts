@@ -10,6 +10,9 @@ import { Ledger } from "../../src/operations/ledger";
 import { OperationService } from "../../src/operations/operation-service";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { createLogger } from "../../src/service/logger";
+import { ScaleCoalescer } from "../../src/schedules/scale-coalescer";
+import { openSchedules, startScheduleWorker } from "../../src/schedules/schedule-worker";
+import type { ScheduleService } from "../../src/schedules/schedule-service";
 import { StackQueues } from "../../src/workers/stack-queues";
 import { tempDir } from "../support/temp-dir";
 import { ApiClient } from "../workers/support/api-client";
@@ -19,9 +22,17 @@ export const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as
 
 /** Tokens for the auth matrix; each secret is derived from its id so tests can name them. */
 export const TOKENS = {
-  admin: { sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"] },
+  admin: {
+    sites: ["*"],
+    operations: ["*"],
+    scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"],
+  },
   approver: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "operations:approve"] },
-  theatlScaler: { sites: ["theatl"], operations: ["scale-sidekiq"], scopes: ["operations:write", "operations:read"] },
+  theatlScaler: {
+    sites: ["theatl"],
+    operations: ["scale-sidekiq"],
+    scopes: ["operations:write", "operations:read"],
+  },
   reader: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
 } as const;
 export const secretOf = (id: keyof typeof TOKENS) => `svc_test_${id}_0123456789abcdef`;
@@ -33,6 +44,10 @@ export interface ApiHarness {
   ledger: Ledger;
   operations: OperationService;
   redis: RedisHandle;
+  /** The configured tokens; edit in place to revoke or narrow one (the API and schedule firings read it live). */
+  tokens: TokenEntry[];
+  /** Present when started with `schedules`. */
+  schedules?: ScheduleService;
   logLines: string[];
   workspace: string;
   close(): Promise<void>;
@@ -42,6 +57,10 @@ export interface ApiHarnessOptions {
   /** Guard settings, clock and history for the service (defaults: built-in settings, system clock, the ledger). */
   guards?: (ledger: Ledger) => GuardEnvironment;
   approvalTtlMs?: number;
+  /** Coalesce scale-sidekiq requests as the service does (src/schedules/scale-coalescer.ts). */
+  coalesce?: boolean;
+  /** Mount the schedule routes; `fire` also runs the schedule worker (firings submit; no stack workers run). */
+  schedules?: { minIntervalSeconds?: number; maxPerSite?: number; fire?: boolean };
 }
 
 export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -73,22 +92,55 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     idempotencyTtlSeconds: 3600,
     guards: opts.guards?.(ledger),
     approvalTtlMs: opts.approvalTtlMs,
+    coalescer: opts.coalesce ? new ScaleCoalescer(conn) : undefined,
   });
-  const app = createApp({ operations, ledger, redis: conn, tokens, sites: SITES, logger, bodyLimitBytes: 16 * 1024, sseHeartbeatMs: 500 });
+  const sched =
+    opts.schedules &&
+    openSchedules(queueConn, conn, operations, logger, {
+      tokens: () => tokens,
+      maxPerSite: opts.schedules.maxPerSite,
+    });
+  const scheduleWorker =
+    sched && opts.schedules?.fire
+      ? await startScheduleWorker(sched.service, { url: redis.url }, logger)
+      : undefined;
+  const operatorView = sched && {
+    schedules: sched.service,
+    scheduleMinIntervalSeconds: opts.schedules?.minIntervalSeconds ?? 60,
+  };
+  const app = createApp({
+    operations,
+    ledger,
+    redis: conn,
+    tokens,
+    sites: SITES,
+    logger,
+    bodyLimitBytes: 16 * 1024,
+    sseHeartbeatMs: 500,
+    operatorView,
+  });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    client: (token) => new ApiClient(base, token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token),
+    client: (token) =>
+      new ApiClient(
+        base,
+        token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token,
+      ),
     queues,
     ledger,
     operations,
     redis,
+    tokens,
+    schedules: sched?.service,
     logLines,
     workspace,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      await scheduleWorker?.close().catch(() => undefined);
+      await sched?.close().catch(() => undefined);
       await queues.close().catch(() => undefined);
       queueConn.disconnect();
       conn.disconnect();
@@ -96,4 +148,23 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
       tmp.remove();
     },
   };
+}
+
+/**
+ * Parks a queued operation where the runner leaves it after its preview (`awaiting-approval`, a
+ * window from `now`), standing in for a worker: the job is removed, the record moved.
+ */
+export async function parkAwaitingApproval(
+  h: ApiHarness,
+  id: string,
+  now: Date,
+  ttlMs: number,
+): Promise<void> {
+  const rec = (await h.ledger.get(id))!;
+  if (!(await h.queues.removeQueued(rec.site, id))) throw new Error(`${id}: no queued job to stand in for`);
+  const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+  await h.ledger.transition(id, ["queued"], "awaiting-approval", {
+    approval: { ...rec.approval!, requestedAt: now.toISOString(), expiresAt },
+  });
+  await h.ledger.addAwaiting(id, Date.parse(expiresAt));
 }

@@ -9,7 +9,10 @@ describe("API operation lifecycle without workers (jobs stay queued)", function 
 
   it("accepts an operation with 202, an id, its plan and links, and queues exactly one job on the stack's queue", async () => {
     const api = h.client("theatlScaler");
-    const r = await api.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count: 4 } });
+    const r = await api.post("/v1/sites/theatl/operations", {
+      operation: "scale-sidekiq",
+      params: { count: 4 },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.match(r.body.id, /^op-[0-9a-f-]{36}$/);
     assert.equal(r.headers.get("location"), `/v1/operations/${r.body.id}`);
@@ -35,20 +38,31 @@ describe("API operation lifecycle without workers (jobs stay queued)", function 
   it("returns the first operation for a repeated Idempotency-Key, even under 20 concurrent requests", async () => {
     const api = h.client("admin");
     const body = { operation: "scale-sidekiq", params: { count: 3 } };
-    const rs = await Promise.all(Array.from({ length: 20 }, () => api.post("/v1/sites/vulpine/operations", body, { "idempotency-key": "deploy-42" })));
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api.post("/v1/sites/vulpine/operations", body, { "idempotency-key": "deploy-42" }),
+      ),
+    );
     const ids = new Set(rs.map((r) => r.body.id));
     assert.equal(ids.size, 1);
     assert.equal(rs.filter((r) => r.status === 202).length, 1);
     assert.ok(rs.every((r) => r.status === 202 || r.status === 200));
     assert.equal((await h.queues.queue("vulpine").getJobCounts("waiting")).waiting, 1);
-    const other = await api.post("/v1/sites/vulpine/operations", { operation: "scale-sidekiq", params: { count: 4 } }, { "idempotency-key": "deploy-42" });
+    const other = await api.post(
+      "/v1/sites/vulpine/operations",
+      { operation: "scale-sidekiq", params: { count: 4 } },
+      { "idempotency-key": "deploy-42" },
+    );
     assert.equal(other.status, 422);
     assert.equal(other.body.error.code, "IDEMPOTENCY_KEY_REUSED");
   });
 
   it("cancels a queued operation by removing its job; a second cancel answers 409", async () => {
     const api = h.client("admin");
-    const r = await api.post("/v1/sites/chitter/operations", { operation: "scale-sidekiq", params: { count: 3 } });
+    const r = await api.post("/v1/sites/chitter/operations", {
+      operation: "scale-sidekiq",
+      params: { count: 3 },
+    });
     const c = await api.post(`/v1/operations/${r.body.id}/cancel`);
     assert.equal(c.status, 202);
     assert.equal(c.body.status, "cancelled");
@@ -56,13 +70,18 @@ describe("API operation lifecycle without workers (jobs stay queued)", function 
     const again = await api.post(`/v1/operations/${r.body.id}/cancel`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, "OPERATION_FINISHED");
+    // A token of another site may not see it: "not found", like an id that does not exist.
     const cannot = await h.client("theatlScaler").post(`/v1/operations/${r.body.id}/cancel`);
-    assert.equal(cannot.status, 403);
+    assert.equal(cannot.status, 404);
+    assert.equal(cannot.body.error.code, "OPERATION_NOT_FOUND");
   });
 
   it("lists only the sites a token may see, and shows a site's config revision", async () => {
     const reader = await h.client("reader").get("/v1/sites");
-    assert.deepEqual(reader.body.sites.map((s: { site: string }) => s.site), ["vulpine", "chitter", "theatl", "insync", "datafruits"]);
+    assert.deepEqual(
+      reader.body.sites.map((s: { site: string }) => s.site),
+      ["vulpine", "chitter", "theatl", "insync", "datafruits"],
+    );
     const scaler = await h.client("theatlScaler").get("/v1/sites");
     assert.equal(scaler.status, 403, "no sites:read scope");
     const site = await h.client("reader").get("/v1/sites/theatl");
@@ -98,7 +117,10 @@ describe("API operation lifecycle without workers (jobs stay queued)", function 
     await h.redis.stop();
     const ready = await api.get("/readyz");
     assert.equal(ready.status, 503);
-    const post = await api.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count: 3 } });
+    const post = await api.post("/v1/sites/theatl/operations", {
+      operation: "scale-sidekiq",
+      params: { count: 3 },
+    });
     assert.equal(post.status, 503, JSON.stringify(post.body));
     assert.equal(post.body.error.code, "SERVICE_UNAVAILABLE");
     assert.equal((await api.get("/healthz")).status, 200);

@@ -6,8 +6,20 @@ import { OPERATION_KINDS } from "../../src/operations/types";
 
 describe("tokens, scopes and redaction", () => {
   const tokens = tokenListSchema.parse([
-    { id: "chatops", sha256: hashToken("svc_chatops_secret_1"), sites: ["theatl", "vulpine"], operations: ["scale-sidekiq"], scopes: ["operations:write", "operations:read"] },
-    { id: "oncall", sha256: hashToken("svc_oncall_secret_2"), sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] },
+    {
+      id: "chatops",
+      sha256: hashToken("svc_chatops_secret_1"),
+      sites: ["theatl", "vulpine"],
+      operations: ["scale-sidekiq"],
+      scopes: ["operations:write", "operations:read"],
+    },
+    {
+      id: "oncall",
+      sha256: hashToken("svc_oncall_secret_2"),
+      sites: ["*"],
+      operations: ["*"],
+      scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"],
+    },
   ]);
 
   it("finds a token by its hash only; the configuration never holds the token", () => {
@@ -30,8 +42,16 @@ describe("tokens, scopes and redaction", () => {
   });
 
   it("refuses a token list with a clear-text token, a duplicate id or an unknown scope", () => {
-    assert.equal(tokenListSchema.safeParse([{ id: "x", sha256: "not-a-hash", sites: ["*"], scopes: ["sites:read"] }]).success, false);
-    assert.equal(tokenListSchema.safeParse([{ id: "x", sha256: hashToken("a"), sites: ["*"], scopes: ["root"] }]).success, false);
+    assert.equal(
+      tokenListSchema.safeParse([{ id: "x", sha256: "not-a-hash", sites: ["*"], scopes: ["sites:read"] }])
+        .success,
+      false,
+    );
+    assert.equal(
+      tokenListSchema.safeParse([{ id: "x", sha256: hashToken("a"), sites: ["*"], scopes: ["root"] }])
+        .success,
+      false,
+    );
     const dup = { id: "x", sha256: hashToken("a"), sites: ["*"], scopes: ["sites:read"] };
     assert.equal(tokenListSchema.safeParse([dup, dup]).success, false);
   });
@@ -46,16 +66,48 @@ describe("tokens, scopes and redaction", () => {
       nested: { apiToken: "t0k", ok: "visible" },
     });
     const text = lines.join("\n");
-    for (const leak of ["svc_abc.def-123", "svc_zzz_token", "hunter2-passphrase", "p4ss", "t0k"]) assert.ok(!text.includes(leak), leak);
+    for (const leak of ["svc_abc.def-123", "svc_zzz_token", "hunter2-passphrase", "p4ss", "t0k"])
+      assert.ok(!text.includes(leak), leak);
     assert.ok(text.includes("visible"));
     assert.ok(text.includes(REDACTED));
   });
 
-  it("replaces secret stack outputs before they are stored or returned", () => {
-    assert.deepEqual(redactOutputs({ dbPassword: { value: "s3cret", secret: true }, primary: { value: "pg-b", secret: false } }), {
-      dbPassword: REDACTED,
-      primary: "pg-b",
+  it("keeps principal ids (tokenId, approvedBy, requester) in log lines while a token value under any key is still masked", () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l), secrets: ["hunter2-passphrase"] });
+    log.info("approved", {
+      tokenId: "oncall",
+      approvedBy: "chatops",
+      requester: { tokenId: "admin" },
+      token: "svc_oncall_secret_2",
+      headers: { authorization: "Bearer svc_oncall_secret_2" },
+      accessToken: "svc_chatops_secret_1",
     });
+    const entry = JSON.parse(lines[0]!) as Record<string, any>;
+    assert.equal(entry.tokenId, "oncall");
+    assert.equal(entry.approvedBy, "chatops");
+    assert.deepEqual(entry.requester, { tokenId: "admin" });
+    assert.equal(entry.token, REDACTED);
+    assert.equal(entry.accessToken, REDACTED);
+    for (const leak of ["svc_oncall_secret_2", "svc_chatops_secret_1"])
+      assert.ok(!lines[0]!.includes(leak), leak);
+    // A configured secret is masked by value even where a principal id would sit.
+    assert.deepEqual(redact({ tokenId: "hunter2-passphrase" }, ["hunter2-passphrase"]), {
+      tokenId: REDACTED,
+    });
+  });
+
+  it("replaces secret stack outputs before they are stored or returned", () => {
+    assert.deepEqual(
+      redactOutputs({
+        dbPassword: { value: "s3cret", secret: true },
+        primary: { value: "pg-b", secret: false },
+      }),
+      {
+        dbPassword: REDACTED,
+        primary: "pg-b",
+      },
+    );
     assert.deepEqual(redact({ list: [{ secretKey: "x" }] }), { list: [{ secretKey: REDACTED }] });
   });
 });

@@ -15,12 +15,16 @@ describe("coalescing a flood of scale requests for one stack", function () {
   it("turns 100 scale-sidekiq requests in under a second into at most 3 engine runs, ending at the last request's count", async () => {
     const api = s.api();
     // Let earlier tests' operations finish, so the flood starts on an idle stack.
-    for (const o of (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations) await api.waitFor(o.id);
+    for (const o of (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations)
+      await api.waitFor(o.id);
     const counts = Array.from({ length: 100 }, (_, i) => (i === 99 ? 5 : (i % 6) + 1));
     const t0 = performance.now();
     const accepted: Array<{ id: string }> = [];
     const submit = async (count: number) => {
-      const r = await api.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count } });
+      const r = await api.post("/v1/sites/theatl/operations", {
+        operation: "scale-sidekiq",
+        params: { count },
+      });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       accepted.push({ id: r.body.id });
     };
@@ -34,13 +38,25 @@ describe("coalescing a flood of scale requests for one stack", function () {
     for (const a of accepted) finals.push(await api.waitFor(a.id));
     const carriers = finals.filter((f) => !f.coalescedInto);
     const riders = finals.filter((f) => f.coalescedInto);
-    console.log(`      (100 requests in ${submitMs.toFixed(0)} ms → ${carriers.length} engine run(s); ${riders.length} coalesced)`);
+    console.log(
+      `      (100 requests in ${submitMs.toFixed(0)} ms → ${carriers.length} engine run(s); ${riders.length} coalesced)`,
+    );
     assert.ok(carriers.length <= 3, `${carriers.length} engine runs`);
     assert.equal(carriers.length + riders.length, 100, "every request has its own history entry");
-    assert.ok(finals.every((f) => f.status === "succeeded"), JSON.stringify(finals.filter((f) => f.status !== "succeeded").slice(0, 2)));
+    assert.ok(
+      finals.every((f) => f.status === "succeeded"),
+      JSON.stringify(finals.filter((f) => f.status !== "succeeded").slice(0, 2)),
+    );
     // Each carrier ran the engine once (preview + up); riders never started.
     assert.ok(carriers.every((c) => c.startedAt && c.timings.upMs > 0 && c.attempts === 1));
-    assert.ok(riders.every((r) => !r.startedAt && carriers.some((c) => c.id === r.coalescedInto) && r.reason.startsWith(`carried by ${r.coalescedInto}`)));
+    assert.ok(
+      riders.every(
+        (r) =>
+          !r.startedAt &&
+          carriers.some((c) => c.id === r.coalescedInto) &&
+          r.reason.startsWith(`carried by ${r.coalescedInto}`),
+      ),
+    );
     // The last carrier ran with the last request's value, whatever it was asked for first.
     const last = carriers.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).at(-1);
     assert.equal(last.params.count, 5);

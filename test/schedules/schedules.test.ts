@@ -1,12 +1,22 @@
 import * as assert from "node:assert/strict";
-import { scheduleBodySchema } from "../../src/schedules/schedule-schema";
+import { scheduleBodySchema, shortestGap } from "../../src/schedules/schedule-schema";
 import { operatorService, type OperatorService } from "../chatops/support/operator-service";
 
 describe("schedule validation (unit)", () => {
   const schema = scheduleBodySchema(60);
   it("accepts a 5-field evening-peak cron in a named time zone", () => {
-    const r = schema.safeParse({ cron: "0 18 * * 1-5", timezone: "America/New_York", operation: "scale-sidekiq", params: { count: 5 } });
+    const r = schema.safeParse({
+      cron: "0 18 * * 1-5",
+      timezone: "America/New_York",
+      operation: "scale-sidekiq",
+      params: { count: 5 },
+    });
     assert.equal(r.success, true, JSON.stringify(r.error?.issues));
+  });
+  it("finds the shortest gap anywhere in the next day of firings, not only between the first two", () => {
+    assert.equal(shortestGap("0-29,59 */2 * * * *", "UTC", 60)?.seconds, 1);
+    assert.equal(shortestGap("0 18 * * 1-5", "America/New_York", 60)!.seconds >= 24 * 3600, true);
+    assert.equal(shortestGap("0 0 1 1 *", "UTC", 60)!.seconds >= 365 * 24 * 3600, true);
   });
   it("refuses a cron that fires more often than the minimum interval", () => {
     const r = schema.safeParse({ cron: "*/10 * * * * *", operation: "scale-sidekiq", params: { count: 5 } });
@@ -25,7 +35,10 @@ describe("schedules through the API", function () {
     const post = (b: object) => api.post("/v1/sites/theatl/schedules", b);
     const cases: Array<[object, string]> = [
       [{ cron: "61 * * * *", operation: "scale-sidekiq", params: { count: 2 } }, "cron"],
-      [{ cron: "0 2 * * *", timezone: "Mars/Olympus", operation: "scale-sidekiq", params: { count: 2 } }, "timezone"],
+      [
+        { cron: "0 2 * * *", timezone: "Mars/Olympus", operation: "scale-sidekiq", params: { count: 2 } },
+        "timezone",
+      ],
       [{ cron: "0 2 * * *", operation: "scale-sidekiq", params: { count: 0 } }, "params.count"],
       [{ cron: "0 2 * * *", operation: "scale-sidekiq", params: { count: 2, extra: 1 } }, "params.extra"],
       [{ cron: "0 2 * * *", operation: "destroy", params: {} }, "operation"],
@@ -35,18 +48,36 @@ describe("schedules through the API", function () {
       assert.equal(r.status, 400, JSON.stringify(r.body));
       assert.equal(r.body.error.details.field, field, JSON.stringify(r.body));
     }
-    assert.equal((await s.api("reader").post("/v1/sites/theatl/schedules", { cron: "0 2 * * *", operation: "scale-sidekiq", params: { count: 2 } })).status, 403);
+    assert.equal(
+      (
+        await s.api("reader").post("/v1/sites/theatl/schedules", {
+          cron: "0 2 * * *",
+          operation: "scale-sidekiq",
+          params: { count: 2 },
+        })
+      ).status,
+      403,
+    );
     assert.equal((await api.get("/v1/sites/theatl/schedules")).body.schedules.length, 0);
   });
 
   it("creates, lists and deletes a nightly schedule", async () => {
     const api = s.api();
-    const c = await api.post("/v1/sites/theatl/schedules", { cron: "0 2 * * *", timezone: "Europe/Berlin", operation: "scale-sidekiq", params: { count: 2 }, description: "night" });
+    const c = await api.post("/v1/sites/theatl/schedules", {
+      cron: "0 2 * * *",
+      timezone: "Europe/Berlin",
+      operation: "scale-sidekiq",
+      params: { count: 2 },
+      description: "night",
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     assert.match(c.body.id, /^sch-[0-9a-f]{16}$/);
     assert.equal(c.body.nextRuns.length, 3);
     const list = await api.get("/v1/sites/theatl/schedules");
-    assert.deepEqual(list.body.schedules.map((x: any) => x.id), [c.body.id]);
+    assert.deepEqual(
+      list.body.schedules.map((x: any) => x.id),
+      [c.body.id],
+    );
     assert.equal((await api.request("DELETE", `/v1/sites/theatl/schedules/${c.body.id}`)).status, 200);
     assert.equal((await api.get("/v1/sites/theatl/schedules")).body.schedules.length, 0);
     const again = await api.request("DELETE", `/v1/sites/theatl/schedules/${c.body.id}`);
@@ -54,10 +85,15 @@ describe("schedules through the API", function () {
     assert.equal(again.body.error.code, "SCHEDULE_NOT_FOUND");
   });
 
-  it("fires a per-second schedule as an ordinary operation with its own history entry and requester schedule:<id>", async () => {
+  it("fires a per-second schedule as an ordinary operation with its own history entry, requested by its creator via schedule:<id>", async () => {
     const api = s.api();
-    for (const o of (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations) await api.waitFor(o.id);
-    const c = await api.post("/v1/sites/theatl/schedules", { cron: "*/1 * * * * *", operation: "scale-sidekiq", params: { count: 4 } });
+    for (const o of (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations)
+      await api.waitFor(o.id);
+    const c = await api.post("/v1/sites/theatl/schedules", {
+      cron: "*/1 * * * * *",
+      operation: "scale-sidekiq",
+      params: { count: 4 },
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     const id = c.body.id as string;
     let opId: string | undefined;
@@ -72,16 +108,30 @@ describe("schedules through the API", function () {
       assert.equal((await api.request("DELETE", `/v1/sites/theatl/schedules/${id}`)).status, 200);
     }
     assert.ok(opId, "the schedule fired within 30 s");
-    const hist = (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations.filter((o: any) => o.requester.tokenId === `schedule:${id}`);
-    assert.ok(hist.some((o: any) => o.id === opId), "own history entry");
+    const hist = (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations.filter(
+      (o: any) => o.requester.via === `schedule:${id}`,
+    );
+    assert.ok(
+      hist.some((o: any) => o.id === opId),
+      "own history entry",
+    );
+    assert.ok(
+      hist.every((o: any) => o.requester.tokenId === "admin"),
+      "the creator is the requester",
+    );
     const done = await api.waitFor(opId!);
     assert.equal(done.status, "succeeded", done.reason);
     assert.equal(done.kind, "scale-sidekiq");
     // Deleted: no more firings.
-    const n = (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations.filter((o: any) => o.requester.tokenId === `schedule:${id}`).length;
+    const n = (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations.filter(
+      (o: any) => o.requester.via === `schedule:${id}`,
+    ).length;
     await new Promise((r) => setTimeout(r, 2500));
-    const m = (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations.filter((o: any) => o.requester.tokenId === `schedule:${id}`).length;
+    const m = (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations.filter(
+      (o: any) => o.requester.via === `schedule:${id}`,
+    ).length;
     assert.equal(m, n, "no firing after delete");
-    for (const o of (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations) await api.waitFor(o.id);
+    for (const o of (await api.get("/v1/sites/theatl/operations?limit=200")).body.operations)
+      await api.waitFor(o.id);
   });
 });

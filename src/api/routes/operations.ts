@@ -1,16 +1,25 @@
 import { Router, type Request } from "express";
 import { z } from "zod";
-import { UnsupportedMediaTypeError } from "../../errors";
+import { UnauthenticatedError, UnsupportedMediaTypeError } from "../../errors";
+import { assertMayAct, type OperationAction } from "../../operations/operation-access";
 import { OPERATION_ID_PATTERN } from "../../operations/ids";
 import type { OperationService } from "../../operations/operation-service";
 import { operationRequestSchema } from "../../operations/registry";
 import { authorize } from "../auth";
+import type { Principal } from "../tokens";
 import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
 
-export const siteParamSchema = z.strictObject({ site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a site id") });
-export const opIdParamSchema = z.strictObject({ id: z.string().regex(OPERATION_ID_PATTERN, "an operation id (op-<uuid>)") });
-const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters").optional();
+export const siteParamSchema = z.strictObject({
+  site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a site id"),
+});
+export const opIdParamSchema = z.strictObject({
+  id: z.string().regex(OPERATION_ID_PATTERN, "an operation id (op-<uuid>)"),
+});
+const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters")
+  .optional();
 
 export function operationRoutes(ops: OperationService): Router {
   const r = Router();
@@ -23,7 +32,12 @@ export function operationRoutes(ops: OperationService): Router {
     const principal = authorize(req, "operations:write", site, body.operation);
     const idempotencyKey = parseOr400(idempotencyKeySchema, req.header("idempotency-key"), "Idempotency-Key");
     ops.requireSite(site);
-    const { record, created } = await ops.submit({ site, request: body, tokenId: principal.tokenId, idempotencyKey });
+    const { record, created } = await ops.submit({
+      site,
+      request: body,
+      tokenId: principal.tokenId,
+      idempotencyKey,
+    });
     res
       .status(created ? 202 : 200)
       .location(`/v1/operations/${record.id}`)
@@ -44,29 +58,43 @@ export function operationRoutes(ops: OperationService): Router {
   });
 
   r.post("/v1/operations/:id/cancel", async (req, res) => {
-    const { id } = parseOr400(opIdParamSchema, req.params, "path");
-    const rec = await ops.get(id);
-    const principal = authorize(req, "operations:cancel", rec.site, rec.kind);
+    const { id, principal } = await mayAct(ops, req, "operations:cancel");
     const after = await ops.cancel(id, principal.tokenId);
-    res.status(202).json({ id, status: after.status, cancelRequested: after.cancelRequested ?? false, links: operationLinks(after) });
+    res.status(202).json({
+      id,
+      status: after.status,
+      cancelRequested: after.cancelRequested ?? false,
+      links: operationLinks(after),
+    });
   });
 
   // A second principal releases an operation waiting after its preview (never its requester).
   r.post("/v1/operations/:id/approve", async (req, res) => {
-    const { id } = parseOr400(opIdParamSchema, req.params, "path");
-    const rec = await ops.get(id);
-    const principal = authorize(req, "operations:approve", rec.site, rec.kind);
+    const { id, principal } = await mayAct(ops, req, "operations:approve");
     const after = await ops.approve(id, principal.tokenId);
-    res.status(202).json({ id, status: after.status, approval: after.approval, links: operationLinks(after) });
+    res
+      .status(202)
+      .json({ id, status: after.status, approval: after.approval, links: operationLinks(after) });
   });
 
   return r;
 }
 
-/** Loads an operation the caller may read (scope + the operation's site). */
-export async function readable(ops: OperationService, req: Request) {
+/** The path's operation id, once the caller may do `action` on it (decided before any side effect). */
+async function mayAct(
+  ops: OperationService,
+  req: Request,
+  action: OperationAction,
+): Promise<{ id: string; principal: Principal }> {
   const { id } = parseOr400(opIdParamSchema, req.params, "path");
-  const rec = await ops.get(id);
-  authorize(req, "operations:read", rec.site);
-  return rec;
+  const principal = req.principal;
+  if (!principal) throw new UnauthenticatedError();
+  assertMayAct(principal, id, await ops.find(id), action);
+  return { id, principal };
+}
+
+/** Loads an operation the caller may read (scope + the operation's site); any other is "not found". */
+export async function readable(ops: OperationService, req: Request) {
+  const { id } = await mayAct(ops, req, "operations:read");
+  return ops.get(id);
 }

@@ -13,7 +13,12 @@ export interface SlackSendOptions {
   signature?: string;
 }
 
-export function slackBody(fields: { team?: string; user: string; text: string; responseUrl?: string }): string {
+export function slackBody(fields: {
+  team?: string;
+  user: string;
+  text: string;
+  responseUrl?: string;
+}): string {
   return new URLSearchParams({
     team_id: fields.team ?? "",
     user_id: fields.user,
@@ -31,35 +36,55 @@ export async function sendSlack(base: string, body: string, o: SlackSendOptions)
   const t0 = performance.now();
   const res = await fetch(`${base}/v1/hooks/slack`, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts, "x-slack-signature": signature, ...o.headers },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": signature,
+      ...o.headers,
+    },
     body,
   });
   const json = (await res.json()) as any;
   return { status: res.status, body: json, ms: performance.now() - t0, ts, signature };
 }
 
-export async function sendHook(base: string, payload: object, secret: string, ts = Math.floor(Date.now() / 1000)) {
+export async function sendHook(
+  base: string,
+  payload: object,
+  secret: string,
+  ts = Math.floor(Date.now() / 1000),
+) {
   const body = JSON.stringify(payload);
   const res = await fetch(`${base}/v1/hooks/chat`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-stackyard-timestamp": String(ts), "x-stackyard-signature": webhookSignature(secret, String(ts), body) },
+    headers: {
+      "content-type": "application/json",
+      "x-stackyard-timestamp": String(ts),
+      "x-stackyard-signature": webhookSignature(secret, String(ts), body),
+    },
     body,
   });
   return { status: res.status, body: (await res.json()) as any };
 }
 
-/** A local HTTP server posing as Slack's response_url: records every JSON message posted to it. */
-export async function startReplyCatcher() {
+/**
+ * A local HTTP server posing as Slack's response_url: records every JSON message posted to it. The
+ * service posts only to the loopback ports it was configured with (STACKYARD_SANDBOX_REPLY_PORTS).
+ */
+export async function startReplyCatcher(port = 0) {
   const messages: Array<{ path: string; body: any }> = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      messages.push({ path: req.url ?? "", body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") });
+      messages.push({
+        path: req.url ?? "",
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"),
+      });
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
@@ -69,7 +94,8 @@ export async function startReplyCatcher() {
       for (;;) {
         const hit = messages.find(pred);
         if (hit) return hit;
-        if (Date.now() > until) throw new Error(`no matching reply after ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
+        if (Date.now() > until)
+          throw new Error(`no matching reply after ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -1,8 +1,14 @@
 import { randomBytes } from "node:crypto";
+import * as net from "node:net";
 import { hashToken, type TokenEntry } from "../../../src/api/tokens";
 import { ApiClient } from "../../workers/support/api-client";
 import { deployBaseline } from "../../workers/support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "../../workers/support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "../../workers/support/service-harness";
 
 /** Tokens of the operator-view deployment, by role. */
 export type Role = "admin" | "reader" | "metrics" | "approver";
@@ -21,6 +27,8 @@ export interface OperatorService {
   slackSecret: string;
   webhookSecret: string;
   passphrase: string;
+  /** The one loopback port the service may post chat replies to (a reply catcher listens there). */
+  replyPort: number;
   api(role?: Role): ApiClient;
   /** An operation that succeeded on theatl (runs one the first time it is asked for). */
   finishedOperation(): Promise<any>;
@@ -54,21 +62,65 @@ async function start(): Promise<OperatorService> {
     approver: `svc_${randomBytes(32).toString("base64url")}`,
   };
   const entries: TokenEntry[] = [
-    { id: "admin", sha256: hashToken(tokens.admin), sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"] },
-    { id: "reader", sha256: hashToken(tokens.reader), sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
-    { id: "prometheus", sha256: hashToken(tokens.metrics), sites: ["*"], operations: ["*"], scopes: ["metrics:read"] },
-    { id: "approver", sha256: hashToken(tokens.approver), sites: ["*"], operations: ["*"], scopes: ["operations:approve", "operations:read", "sites:read"] },
+    {
+      id: "admin",
+      sha256: hashToken(tokens.admin),
+      sites: ["*"],
+      operations: ["*"],
+      scopes: ["operations:write", "operations:read", "operations:cancel", "sites:read"],
+    },
+    {
+      id: "reader",
+      sha256: hashToken(tokens.reader),
+      sites: ["*"],
+      operations: ["*"],
+      scopes: ["operations:read", "sites:read"],
+    },
+    {
+      id: "prometheus",
+      sha256: hashToken(tokens.metrics),
+      sites: ["*"],
+      operations: ["*"],
+      scopes: ["metrics:read"],
+    },
+    {
+      id: "approver",
+      sha256: hashToken(tokens.approver),
+      sites: ["*"],
+      operations: ["*"],
+      scopes: ["operations:approve", "operations:read", "sites:read"],
+    },
   ];
   const slackSecret = randomBytes(16).toString("hex");
   const webhookSecret = randomBytes(24).toString("hex");
   const passphrase = "stackyard-sandbox-passphrase"; // the baseline helper deploys with the sandbox default
   const users = {
-    [`slack:${SLACK_TEAM}:${SLACK_OPERATOR}`]: { principal: "slack-operator", sites: ["theatl"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:approve", "sites:read"] },
-    [`slack:${SLACK_TEAM}:${SLACK_APPROVER}`]: { principal: "slack-approver", sites: ["theatl"], operations: ["*"], scopes: ["operations:approve", "operations:read", "sites:read"] },
-    [`slack:${SLACK_TEAM}:${SLACK_VIEWER}`]: { principal: "slack-viewer", sites: ["theatl"], scopes: ["sites:read", "operations:read"] },
-    "hook:mattermost/alice": { principal: "mm-alice", sites: ["theatl"], scopes: ["sites:read", "operations:read"] },
+    [`slack:${SLACK_TEAM}:${SLACK_OPERATOR}`]: {
+      principal: "slack-operator",
+      sites: ["theatl"],
+      operations: ["*"],
+      scopes: ["operations:write", "operations:read", "operations:approve", "sites:read"],
+    },
+    [`slack:${SLACK_TEAM}:${SLACK_APPROVER}`]: {
+      principal: "slack-approver",
+      sites: ["theatl"],
+      operations: ["*"],
+      scopes: ["operations:approve", "operations:read", "sites:read"],
+    },
+    [`slack:${SLACK_TEAM}:${SLACK_VIEWER}`]: {
+      principal: "slack-viewer",
+      sites: ["theatl"],
+      scopes: ["sites:read", "operations:read"],
+    },
+    "hook:mattermost/alice": {
+      principal: "mm-alice",
+      sites: ["theatl"],
+      scopes: ["sites:read", "operations:read"],
+    },
   };
+  const replyPort = await freePort();
   const d = await createDeployment("operator-view", ["theatl", "vulpine"], {
+    STACKYARD_SANDBOX_REPLY_PORTS: String(replyPort),
     STACKYARD_TOKENS: JSON.stringify(entries),
     STACKYARD_SLACK_SIGNING_SECRET: slackSecret,
     STACKYARD_WEBHOOK_SECRET: webhookSecret,
@@ -96,6 +148,7 @@ async function start(): Promise<OperatorService> {
     slackSecret,
     webhookSecret,
     passphrase,
+    replyPort,
     api: (role = "admin") => new ApiClient(base, tokens[role]),
     finishedOperation: () => {
       finished ??= (async () => {
@@ -107,4 +160,16 @@ async function start(): Promise<OperatorService> {
     },
   };
   return s;
+}
+
+/** A loopback port nothing listens on right now (the OS picks it; the listener is closed at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
