@@ -1,6 +1,9 @@
 /** Keys whose values are never written anywhere: tokens, passphrases, secrets, credentials. */
-const SECRET_KEY = /(authorization|token|passphrase|password|secret|private[_-]?key|access[_-]?key|cookie|credential|signature)/i;
+const SECRET_KEY =
+  /(authorization|token|passphrase|password|secret|private[_-]?key|access[_-]?key|cookie|credential|signature)/i;
 const BEARER = /Bearer\s+[A-Za-z0-9._~+/=-]+/g;
+/** The password part of a URL's userinfo (`redis://:<pw>@host`, `rediss://user:<pw>@host`). */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:)[^@/\s]+@/gi;
 
 export const REDACTED = "[redacted]";
 
@@ -15,7 +18,11 @@ export function redact(value: unknown, known: readonly string[] = [], depth = 0)
   if (value instanceof Error) return { name: value.name, message: maskString(value.message, known) };
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== undefined && typeof v !== "boolean" ? REDACTED : redact(v, known, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] =
+        SECRET_KEY.test(k) && v !== undefined && typeof v !== "boolean"
+          ? REDACTED
+          : redact(v, known, depth + 1);
     return out;
   }
   return value;
@@ -23,6 +30,7 @@ export function redact(value: unknown, known: readonly string[] = [], depth = 0)
 
 function maskString(s: string, known: readonly string[]): string {
   let out = s.replace(BEARER, `Bearer ${REDACTED}`);
+  out = out.replace(URL_PASSWORD, `$1${REDACTED}@`);
   for (const k of known) if (k.length >= 4) out = out.split(k).join(REDACTED);
   return out;
 }
@@ -31,7 +39,9 @@ function maskString(s: string, known: readonly string[]): string {
  * Stack outputs as the engine returns them: `{ name: { value, secret } }`. Secret ones are
  * replaced before they reach the ledger, an HTTP body or a log line.
  */
-export function redactOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): Record<string, unknown> {
+export function redactOutputs(
+  outputs: Record<string, { value: unknown; secret: boolean }>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, o] of Object.entries(outputs)) out[k] = o.secret ? REDACTED : redact(o.value);
   return out;
