@@ -38,7 +38,8 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   const r = Router();
   const sessions = new SessionStore(deps.redis, deps.sessionTtlSeconds ?? 8 * 3600);
   const form = express.urlencoded({ extended: false, limit: 4096 });
-  const html = (res: Response, status: number, body: string) => res.status(status).set(PAGE_HEADERS).type("html").send(body);
+  const html = (res: Response, status: number, body: string) =>
+    res.status(status).set(PAGE_HEADERS).type("html").send(body);
 
   const principalById = (tokenId: string): Principal | undefined => {
     const t = deps.tokens.find((x) => x.id === tokenId);
@@ -50,7 +51,10 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const tokenId = sid ? await sessions.tokenIdOf(sid) : undefined;
     const p = tokenId ? principalById(tokenId) : undefined;
     if (!p || !allows(p, "operations:read")) {
-      if (req.originalUrl.startsWith("/dashboard/queues/api")) return void res.status(401).json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
+      if (req.originalUrl.startsWith("/dashboard/queues/api"))
+        return void res
+          .status(401)
+          .json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
       return void res.redirect(303, "/dashboard/login");
     }
     req.dashboardPrincipal = p;
@@ -68,7 +72,9 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     }
     const sid = await sessions.create(p.tokenId);
     deps.logger.info("dashboard login", { tokenId: p.tokenId });
-    res.set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false)).redirect(303, "/dashboard");
+    res
+      .set("Set-Cookie", sessionCookie(sid, sessions.ttlSeconds, deps.secureCookie ?? false))
+      .redirect(303, "/dashboard");
   });
 
   r.post("/dashboard/logout", async (req, res) => {
@@ -81,8 +87,11 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const p = req.dashboardPrincipal!;
     const visible = deps.sites.filter((s) => allows(p, "operations:read", s));
     const lists = await Promise.all(visible.map((s) => deps.ledger.listForSite(s, 25)));
-    const ops = lists.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
-    html(res, 200, operationsPage(p, ops, !!deps.queueOf && p.sites.includes("*")));
+    const ops = lists
+      .flat()
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, 50);
+    html(res, 200, operationsPage(p, ops, !!deps.queueOf && seesEverything(p)));
   });
 
   if (deps.queueOf) {
@@ -90,18 +99,40 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     adapter.setBasePath("/dashboard/queues");
     // Read-only: retrying or removing a job from the board would bypass the ledger and its checks.
     createBullBoard({
-      queues: deps.sites.map((s) => new BullMQAdapter(deps.queueOf!(s), { readOnlyMode: true, description: `operations of stack ${s}` })),
+      queues: deps.sites.map(
+        (s) =>
+          new BullMQAdapter(deps.queueOf!(s), {
+            readOnlyMode: true,
+            description: `operations of stack ${s}`,
+          }),
+      ),
       serverAdapter: adapter,
       options: { uiConfig: { boardTitle: "stackyard queues" } },
     });
-    const everySite = (req: Request, res: Response, next: NextFunction) => {
-      // The board shows every stack's queue, so it is for tokens that may read every site.
-      if (!req.dashboardPrincipal!.sites.includes("*")) return void res.status(403).set(PAGE_HEADERS).type("html").send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
+    const admin = (req: Request, res: Response, next: NextFunction) => {
+      // The board shows every job of every stack, whatever its operation: only for tokens that may see all of them.
+      if (!seesEverything(req.dashboardPrincipal!)) {
+        const message = "the queues view needs a token for every site and every operation";
+        if (req.originalUrl.startsWith("/dashboard/queues/api"))
+          return void res
+            .status(403)
+            .json({ error: { code: "FORBIDDEN", message, details: { sites: ["*"], operations: ["*"] } } });
+        return void res
+          .status(403)
+          .set(PAGE_HEADERS)
+          .type("html")
+          .send(page("forbidden", `<p>${esc(message)}.</p>`));
+      }
       next();
     };
-    r.use("/dashboard/queues", requireSession, everySite, adapter.getRouter());
+    r.use("/dashboard/queues", requireSession, admin, adapter.getRouter());
   }
   return r;
+}
+
+/** Every site and every operation: what the queues view shows at once. */
+function seesEverything(p: Principal): boolean {
+  return p.sites.includes("*") && p.operations.includes("*");
 }
 
 function loginPage(error?: string): string {

@@ -29,7 +29,8 @@ export class StackQueues implements OperationQueue {
     private readonly publisher: IORedis,
     sites: readonly string[],
   ) {
-    for (const site of sites) this.queues.set(site, new Queue<OperationJobData>(stackQueueName(site), { connection }));
+    for (const site of sites)
+      this.queues.set(site, new Queue<OperationJobData>(stackQueueName(site), { connection }));
   }
 
   /** Idempotent; every process that starts calls it, so a fresh Redis gets the limit before the first job runs. */
@@ -49,11 +50,18 @@ export class StackQueues implements OperationQueue {
    */
   async enqueue(site: string, operationId: string, kind: string, phase?: "approved"): Promise<void> {
     const jobId = phase ? `${operationId}-${phase}` : operationId;
-    await this.queue(site).add(kind, { operationId }, { jobId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
+    // No stack traces on jobs: Bull Board shows them, with the paths of the host the worker runs on.
+    await this.queue(site).add(
+      kind,
+      { operationId },
+      { jobId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP, stackTraceLimit: 0 },
+    );
   }
 
   async removeQueued(site: string, operationId: string): Promise<boolean> {
-    const job = (await this.queue(site).getJob(`${operationId}-approved`)) ?? (await this.queue(site).getJob(operationId));
+    const job =
+      (await this.queue(site).getJob(`${operationId}-approved`)) ??
+      (await this.queue(site).getJob(operationId));
     if (!job) return false;
     const state = await job.getState();
     if (state !== "waiting" && state !== "delayed" && state !== "prioritized") return false;

@@ -1,6 +1,7 @@
-import { DelayedError, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { DelayedError, QueueEvents, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type IORedis from "ioredis";
 import type { Logger } from "../service/logger";
+import { jobFailure, unexpectedJobFailure } from "./job-failure";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
 import { CANCEL_CHANNEL, stackQueueName, type OperationJobData } from "./stack-queues";
 
@@ -16,7 +17,11 @@ export interface StallSettings {
   maxStalledCount: number;
 }
 
-export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 30_000, stalledIntervalMs: 15_000, maxStalledCount: 3 };
+export const DEFAULT_STALL_SETTINGS: StallSettings = {
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 15_000,
+  maxStalledCount: 3,
+};
 
 /** One Worker per stack queue in this process: stacks in parallel, each stack one job at a time. */
 export class WorkerPool {
@@ -35,22 +40,34 @@ export class WorkerPool {
 
   async start(): Promise<void> {
     for (const site of this.sites) {
-      const worker = new Worker<OperationJobData>(stackQueueName(site), (job, token, signal) => this.process(job, token, signal), {
-        connection: this.connection,
-        concurrency: 1,
-        lockDuration: this.stall.lockDurationMs,
-        stalledInterval: this.stall.stalledIntervalMs,
-        maxStalledCount: this.stall.maxStalledCount,
-      });
+      const worker = new Worker<OperationJobData>(
+        stackQueueName(site),
+        (job, token, signal) => this.process(job, token, signal),
+        {
+          connection: this.connection,
+          concurrency: 1,
+          lockDuration: this.stall.lockDurationMs,
+          stalledInterval: this.stall.stalledIntervalMs,
+          maxStalledCount: this.stall.maxStalledCount,
+        },
+      );
       worker.on("error", (err) => this.logger.error("worker error", { stack: site, err }));
-      worker.on("stalled", (jobId) => this.logger.warn("job stalled; it will run again through recovery", { stack: site, operationId: jobId }));
+      worker.on("stalled", (jobId) =>
+        this.logger.warn("job stalled; it will run again through recovery", {
+          stack: site,
+          operationId: jobId,
+        }),
+      );
       this.workers.set(site, worker);
 
       // A job BullMQ fails on its own (stalled too often) never reaches the processor: record it.
       const qe = new QueueEvents(stackQueueName(site), { connection: this.connection });
       qe.on("failed", ({ jobId, failedReason }) => {
         void this.deps.ledger
-          .transition(jobId, ["queued", "running"], "failed", { reason: `WORKER_LOST: ${failedReason}`, finishedAt: new Date().toISOString() })
+          .transition(jobId, ["queued", "running"], "failed", {
+            reason: `WORKER_LOST: ${failedReason}`,
+            finishedAt: new Date().toISOString(),
+          })
           .catch(() => undefined);
       });
       this.events.push(qe);
@@ -62,12 +79,23 @@ export class WorkerPool {
     this.subscriber = this.redis.duplicate();
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     this.subscriber.on("message", (_ch, operationId: string) => {
-      for (const w of this.workers.values()) if (w.cancelJob(operationId, "cancel requested")) this.logger.info("cancelling", { operationId });
+      for (const w of this.workers.values())
+        if (w.cancelJob(operationId, "cancel requested")) this.logger.info("cancelling", { operationId });
     });
   }
 
-  private async process(job: Job<OperationJobData>, token: string | undefined, signal?: AbortSignal): Promise<{ status: string }> {
-    const outcome = await runOperation(this.deps, job.data.operationId, signal);
+  private async process(
+    job: Job<OperationJobData>,
+    token: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ status: string }> {
+    let outcome: Awaited<ReturnType<typeof runOperation>>;
+    try {
+      outcome = await runOperation(this.deps, job.data.operationId, signal);
+    } catch (err) {
+      // What BullMQ keeps of a failure is shown by Bull Board: never a stack trace with the host's paths.
+      throw unexpectedJobFailure(err);
+    }
     if (outcome.status === "handed-back") {
       // Back to the queue for another worker (BullMQ's documented way to re-queue from a processor).
       await job.moveToDelayed(Date.now() + 100, token);
@@ -76,7 +104,7 @@ export class WorkerPool {
     // Waiting for approval: this job is done; approval queues the up phase as a new job.
     if (outcome.status === "awaiting-approval") return { status: outcome.status };
     // The ledger is the record; the job fails (without retry) when the operation did not succeed.
-    if (outcome.status !== "succeeded") throw new UnrecoverableError(`${outcome.status}: ${outcome.reason ?? ""}`.slice(0, 500));
+    if (outcome.status !== "succeeded") throw jobFailure(`${outcome.status}: ${outcome.reason ?? ""}`);
     return { status: outcome.status };
   }
 
