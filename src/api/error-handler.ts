@@ -82,6 +82,8 @@ export function errorHandler(logger: Logger, bodyLimitBytes: number) {
     if (app.status >= 500) logger.error("request failed", { ...fields, err });
     else logger.info("request refused", fields);
     if (res.headersSent) return void res.end();
+    const retryAfter = app.details.retryAfterSeconds;
+    if (app.status === 429 && typeof retryAfter === "number") res.set("Retry-After", String(retryAfter));
     res.status(app.status).json(app.toJSON());
   };
 }

@@ -123,3 +123,35 @@ export class ServiceUnavailableError extends AppError {
     super("SERVICE_UNAVAILABLE", 503, message);
   }
 }
+
+/** A token spent its request budget; `details.retryAfterSeconds` is also sent as `Retry-After`. */
+export class RateLimitedError extends AppError {
+  constructor(
+    tokenId: string,
+    limit: { requests: number; windowSeconds: number },
+    retryAfterSeconds: number,
+  ) {
+    super(
+      "RATE_LIMITED",
+      429,
+      `token ${tokenId} sent more than ${limit.requests} requests in ${limit.windowSeconds} s; retry after ${retryAfterSeconds} s`,
+      { tokenId, limit: limit.requests, windowSeconds: limit.windowSeconds, retryAfterSeconds },
+    );
+  }
+}
+
+/** A token already holds as many event streams as it may; `Retry-After` says when to try again. */
+export class TooManyStreamsError extends AppError {
+  constructor(tokenId: string, limit: number) {
+    super(
+      "TOO_MANY_STREAMS",
+      429,
+      `token ${tokenId} already has ${limit} event streams open (the limit); close one first`,
+      {
+        tokenId,
+        limit,
+        retryAfterSeconds: 5,
+      },
+    );
+  }
+}

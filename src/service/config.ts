@@ -39,11 +39,23 @@ const envSchema = z.object({
   STACKYARD_SHUTDOWN_GRACE_MS: ms(600_000),
   STACKYARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   STACKYARD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Requests one token may send per window, counted in Redis across every API process. */
+  STACKYARD_RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  STACKYARD_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Event streams (SSE) one token may hold open at once in an API process. */
+  STACKYARD_SSE_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** Finished operations' records and events are kept this long, then expire (Redis runs noeviction). */
+  STACKYARD_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(90),
   // Chatops (docs/chatops.md): signing secrets, the chat user map, reply hosts.
   ...chatEnvShape,
   /** Cron schedules may not fire more often than this (a typo must not mean an engine run every second). */
   STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-  STACKYARD_DASHBOARD_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
+  STACKYARD_DASHBOARD_SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3600),
   /** Per-site guard settings over the built-in defaults (docs/policy.md). */
   STACKYARD_GUARDS_FILE: z.string().optional(),
   /** How long a risky operation waits for approval before it expires. */
@@ -78,12 +90,21 @@ export interface ServiceConfig {
   shutdownGraceMs: number;
   bodyLimitBytes: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Per-token request budget and concurrent event streams. */
+  limits: { rate: { requests: number; windowSeconds: number }; streamsPerToken: number };
+  /** How long a finished operation's record, events and index entry are kept. */
+  retentionSeconds: number;
   chat: ChatConfig;
   schedules: { minIntervalSeconds: number };
   /** Cookies are Secure in live mode (behind https); the sandbox serves http on loopback. */
   dashboard: { sessionTtlSeconds: number; secureCookie: boolean };
   /** Guard and policy-pack overrides per site (validated at start-up), approval window, policy pack switch. */
-  policy: { guardOverrides: GuardOverrides; packOverrides: PolicyOverrides; approvalTtlMs: number; policyPack: boolean };
+  policy: {
+    guardOverrides: GuardOverrides;
+    packOverrides: PolicyOverrides;
+    approvalTtlMs: number;
+    policyPack: boolean;
+  };
   /** Live mode's database monitoring settings per site (empty in the sandbox, which reads its simulated databases). */
   liveDb: LiveDbSettings;
 }
@@ -109,13 +130,19 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   let tokens: TokenEntry[];
   try {
     const parsed = tokenListSchema.safeParse(JSON.parse(e.STACKYARD_TOKENS));
-    if (!parsed.success) throw new ConfigError(`STACKYARD_TOKENS[${parsed.error.issues[0]!.path.join(".")}]: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success)
+      throw new ConfigError(
+        `STACKYARD_TOKENS[${parsed.error.issues[0]!.path.join(".")}]: ${parsed.error.issues[0]!.message}`,
+      );
     tokens = parsed.data;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError("STACKYARD_TOKENS: not valid JSON (a list of {id, sha256, sites, operations, scopes})");
+    throw new ConfigError(
+      "STACKYARD_TOKENS: not valid JSON (a list of {id, sha256, sites, operations, scopes})",
+    );
   }
-  if (e.STACKYARD_MODE === "live" && !e.PULUMI_CONFIG_PASSPHRASE) throw new ConfigError("PULUMI_CONFIG_PASSPHRASE: required in live mode");
+  if (e.STACKYARD_MODE === "live" && !e.PULUMI_CONFIG_PASSPHRASE)
+    throw new ConfigError("PULUMI_CONFIG_PASSPHRASE: required in live mode");
   const sites = e.STACKYARD_SITES ? e.STACKYARD_SITES.split(",").map((s) => s.trim()) : [...SITE_IDS];
   const unknown = sites.filter((s) => !(SITE_IDS as readonly string[]).includes(s));
   if (unknown.length > 0) throw new ConfigError(`STACKYARD_SITES: unknown site(s) ${unknown.join(", ")}`);
@@ -126,7 +153,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  if (e.STACKYARD_LIVE_DB_FILE && e.STACKYARD_MODE !== "live") throw new ConfigError("STACKYARD_LIVE_DB_FILE: only read in live mode (the sandbox observes its simulated databases)");
+  if (e.STACKYARD_LIVE_DB_FILE && e.STACKYARD_MODE !== "live")
+    throw new ConfigError(
+      "STACKYARD_LIVE_DB_FILE: only read in live mode (the sandbox observes its simulated databases)",
+    );
   let guardOverrides: GuardOverrides;
   let packOverrides: PolicyOverrides;
   let liveDb: LiveDbSettings;
@@ -144,7 +174,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     port: e.STACKYARD_PORT,
     stateDir,
     // A sandbox rehearses on its own copy of the stack files; live mode works on the checkout.
-    workspaceDir: path.resolve(e.STACKYARD_WORKSPACE ?? (e.STACKYARD_MODE === "sandbox" ? path.join(stateDir, "sandbox-workspace") : projectRoot)),
+    workspaceDir: path.resolve(
+      e.STACKYARD_WORKSPACE ??
+        (e.STACKYARD_MODE === "sandbox" ? path.join(stateDir, "sandbox-workspace") : projectRoot),
+    ),
     workspaceSeedFrom: !e.STACKYARD_WORKSPACE && e.STACKYARD_MODE === "sandbox" ? projectRoot : undefined,
     sandboxBootstrap: e.STACKYARD_MODE === "sandbox" && e.STACKYARD_SANDBOX_BOOTSTRAP,
     sites,
@@ -153,22 +186,47 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     // Sandbox plugins live in a home of their own; live runs use the operator's Pulumi home.
     pulumiHome: path.resolve(
       e.STACKYARD_PULUMI_HOME ??
-        (e.STACKYARD_MODE === "sandbox" ? path.join(stateDir, "sandbox-home") : (env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"))),
+        (e.STACKYARD_MODE === "sandbox"
+          ? path.join(stateDir, "sandbox-home")
+          : (env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"))),
     ),
     sandboxDir: path.resolve(e.STACKYARD_SANDBOX_DIR ?? path.join(stateDir, "sandbox-cloud")),
     // The sandbox passphrase protects only simulated secrets; live mode must bring its own.
     passphrase: e.PULUMI_CONFIG_PASSPHRASE ?? "stackyard-sandbox-passphrase",
     tokens,
-    git: { enabled: e.STACKYARD_GIT_COMMIT, author: { name: author?.[1] ?? "stackyard", email: author?.[2] ?? "stackyard@localhost" } },
-    stall: { lockDurationMs: e.STACKYARD_LOCK_DURATION_MS, stalledIntervalMs: e.STACKYARD_STALLED_INTERVAL_MS, maxStalledCount: e.STACKYARD_MAX_STALLED_COUNT },
+    git: {
+      enabled: e.STACKYARD_GIT_COMMIT,
+      author: { name: author?.[1] ?? "stackyard", email: author?.[2] ?? "stackyard@localhost" },
+    },
+    stall: {
+      lockDurationMs: e.STACKYARD_LOCK_DURATION_MS,
+      stalledIntervalMs: e.STACKYARD_STALLED_INTERVAL_MS,
+      maxStalledCount: e.STACKYARD_MAX_STALLED_COUNT,
+    },
     stackLockTtlMs: e.STACKYARD_STACK_LOCK_TTL_MS,
     shutdownGraceMs: e.STACKYARD_SHUTDOWN_GRACE_MS,
     bodyLimitBytes: e.STACKYARD_BODY_LIMIT_BYTES,
     logLevel: e.STACKYARD_LOG_LEVEL,
+    limits: {
+      rate: {
+        requests: e.STACKYARD_RATE_LIMIT_REQUESTS,
+        windowSeconds: e.STACKYARD_RATE_LIMIT_WINDOW_SECONDS,
+      },
+      streamsPerToken: e.STACKYARD_SSE_STREAMS_PER_TOKEN,
+    },
+    retentionSeconds: Math.round(e.STACKYARD_RETENTION_DAYS * 86_400),
     chat,
     schedules: { minIntervalSeconds: e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS },
-    dashboard: { sessionTtlSeconds: e.STACKYARD_DASHBOARD_SESSION_TTL_SECONDS, secureCookie: e.STACKYARD_MODE === "live" },
-    policy: { guardOverrides, packOverrides, approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS, policyPack: e.STACKYARD_POLICY_PACK },
+    dashboard: {
+      sessionTtlSeconds: e.STACKYARD_DASHBOARD_SESSION_TTL_SECONDS,
+      secureCookie: e.STACKYARD_MODE === "live",
+    },
+    policy: {
+      guardOverrides,
+      packOverrides,
+      approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS,
+      policyPack: e.STACKYARD_POLICY_PACK,
+    },
     liveDb,
   };
 }

@@ -9,6 +9,7 @@ import { provideRedis, type RedisHandle } from "../infra/redis-server";
 import { guardEnvironment } from "../operations/guards/evaluate-guards";
 import { createLiveFacts } from "../operations/live-facts";
 import { Ledger } from "../operations/ledger";
+import { OperationRetention } from "../operations/retention";
 import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
 import { installOperationMetrics } from "../metrics/operation-metrics";
@@ -42,11 +43,21 @@ export interface ServiceParts {
 }
 
 /** Starts the API, the workers, or both, sharing one Redis; `stop` is graceful (see WorkerPool.close). */
-export async function startService(cfg: ServiceConfig, role: Role, logger: Logger, parts: ServiceParts = {}): Promise<RunningService> {
+export async function startService(
+  cfg: ServiceConfig,
+  role: Role,
+  logger: Logger,
+  parts: ServiceParts = {},
+): Promise<RunningService> {
   if (role !== "all" && !cfg.redisUrl) {
-    throw new ConfigError("REDIS_URL: required when API and workers run as separate processes (they must share one Redis)");
+    throw new ConfigError(
+      "REDIS_URL: required when API and workers run as separate processes (they must share one Redis)",
+    );
   }
-  const redisHandle: RedisHandle = await provideRedis(cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {}, cfg.stateDir);
+  const redisHandle: RedisHandle = await provideRedis(
+    cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {},
+    cfg.stateDir,
+  );
   try {
     return await startOn(redisHandle, cfg, role, logger, parts.program ?? programFromStackConfig);
   } catch (err) {
@@ -56,7 +67,13 @@ export async function startService(cfg: ServiceConfig, role: Role, logger: Logge
   }
 }
 
-async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role, logger: Logger, program: () => PulumiFn): Promise<RunningService> {
+async function startOn(
+  redisHandle: RedisHandle,
+  cfg: ServiceConfig,
+  role: Role,
+  logger: Logger,
+  program: () => PulumiFn,
+): Promise<RunningService> {
   // Live mode never runs with a PULUMI_HOME that could load a simulated provider.
   if (cfg.mode === "live") assertLiveHome(cfg.pulumiHome);
   // Fail fast when Redis is down: the API answers 503 instead of queueing writes in memory.
@@ -71,7 +88,7 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
   }
   const stackFiles = new StackFileStore(cfg.workspaceDir);
   const sites = cfg.sites.filter((s) => stackFiles.exists(s));
-  const ledger = new Ledger(redis);
+  const ledger = new Ledger(redis, new OperationRetention(redis, cfg.retentionSeconds));
   const queueConn = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
   const queues = new StackQueues(queueConn, redis, sites);
@@ -79,7 +96,10 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
   const stops: Array<() => Promise<void>> = [];
   installOperationMetrics();
   // One OperationService for the API and for schedule firings: the same checks and coalescing for both.
-  const guards = guardEnvironment({ overrides: cfg.policy.guardOverrides, runsSince: (site, since, exclude) => ledger.runsSince(site, since, exclude) });
+  const guards = guardEnvironment({
+    overrides: cfg.policy.guardOverrides,
+    runsSince: (site, since, exclude) => ledger.runsSince(site, since, exclude),
+  });
   const operations = new OperationService({
     ledger,
     queue: queues,
@@ -91,7 +111,10 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
     approvalTtlMs: cfg.policy.approvalTtlMs,
   });
   // Operations nobody approved in time end `expired` (reads expire them too; this catches the unread).
-  const sweep = setInterval(() => void operations.expireDue().catch((err) => logger.warn("approval sweep", { err })), Math.min(30_000, cfg.policy.approvalTtlMs));
+  const sweep = setInterval(
+    () => void operations.expireDue().catch((err) => logger.warn("approval sweep", { err })),
+    Math.min(30_000, cfg.policy.approvalTtlMs),
+  );
   sweep.unref();
   stops.push(async () => clearInterval(sweep));
   const schedules = openSchedules(queueConn, redis, operations, logger);
@@ -99,29 +122,47 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
     // Live mode reads the real PostgreSQL nodes STACKYARD_LIVE_DB_FILE names; any other site's failover gate refuses.
-    let facts = createLiveFacts(cfg.liveDb, (site, node, error) => logger.warn("database node unreachable for live facts", { site, node, error }));
+    let facts = createLiveFacts(cfg.liveDb, (site, node, error) =>
+      logger.warn("database node unreachable for live facts", { site, node, error }),
+    );
     let inspectPendingCreate: ((site: string, urn: string) => PendingCreateVerdict) | undefined;
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
       ({ facts, inspectPendingCreate } = sandboxFacts(cfg.sandboxDir));
       // Each site's sandbox account starts with what its program adopts rather than creates.
       for (const site of sites) {
-        const seeded = seedAdoptedResources(new SandboxCloud(sandboxDirFor(cfg.sandboxDir, site)), stackFiles.load(site));
-        if (seeded.length > 0) logger.info("sandbox account seeded with adopted resources", { stack: site, ids: seeded });
+        const seeded = seedAdoptedResources(
+          new SandboxCloud(sandboxDirFor(cfg.sandboxDir, site)),
+          stackFiles.load(site),
+        );
+        if (seeded.length > 0)
+          logger.info("sandbox account seeded with adopted resources", { stack: site, ids: seeded });
       }
     }
     const engineEnv = (site: string): Record<string, string> =>
       cfg.mode === "sandbox" ? { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) } : {};
-    const engineSettings = (site: string) => ({ stateDir: cfg.backendDir, passphrase: cfg.passphrase, pulumiHome: cfg.pulumiHome, env: engineEnv(site) });
+    const engineSettings = (site: string) => ({
+      stateDir: cfg.backendDir,
+      passphrase: cfg.passphrase,
+      pulumiHome: cfg.pulumiHome,
+      env: engineEnv(site),
+    });
     if (cfg.sandboxBootstrap) {
       // Before any worker takes a job, so no operation meets a half-built rehearsal site.
-      await bootstrapSandboxSites({ sites, workspaceDir: cfg.workspaceDir, projectName: "stackyard", program, engine: engineSettings, logger });
+      await bootstrapSandboxSites({
+        sites,
+        workspaceDir: cfg.workspaceDir,
+        projectName: "stackyard",
+        program,
+        engine: engineSettings,
+        logger,
+      });
     }
     const workerRedis = new IORedis(redisHandle.url, { maxRetriesPerRequest: null });
     workerRedis.on("error", () => undefined);
     pool = new WorkerPool(
       {
-        ledger: new Ledger(workerRedis),
+        ledger: new Ledger(workerRedis, new OperationRetention(workerRedis, cfg.retentionSeconds)),
         stackFiles,
         stackLock: new StackLock(workerRedis, cfg.stackLockTtlMs),
         engine: engineSettings,
@@ -165,7 +206,18 @@ async function startOn(redisHandle: RedisHandle, cfg: ServiceConfig, role: Role,
       queueOf: (site: string) => queues.queue(site),
       dashboard: cfg.dashboard,
     };
-    const app = createApp({ operations, ledger, redis, tokens: cfg.tokens, sites, logger, bodyLimitBytes: cfg.bodyLimitBytes, operatorView });
+    const app = createApp({
+      operations,
+      ledger,
+      redis,
+      tokens: cfg.tokens,
+      sites,
+      logger,
+      bodyLimitBytes: cfg.bodyLimitBytes,
+      operatorView,
+      rateLimit: cfg.limits.rate,
+      streamsPerToken: cfg.limits.streamsPerToken,
+    });
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
     port = (server.address() as AddressInfo).port;

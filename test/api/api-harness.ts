@@ -2,11 +2,12 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import IORedis from "ioredis";
-import { createApp } from "../../src/api/app";
+import { createApp, type AppDeps } from "../../src/api/app";
 import { hashToken, type TokenEntry } from "../../src/api/tokens";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
 import type { GuardEnvironment } from "../../src/operations/guards/evaluate-guards";
 import { Ledger } from "../../src/operations/ledger";
+import { OperationRetention } from "../../src/operations/retention";
 import { OperationService } from "../../src/operations/operation-service";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { createLogger } from "../../src/service/logger";
@@ -19,9 +20,17 @@ export const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as
 
 /** Tokens for the auth matrix; each secret is derived from its id so tests can name them. */
 export const TOKENS = {
-  admin: { sites: ["*"], operations: ["*"], scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"] },
+  admin: {
+    sites: ["*"],
+    operations: ["*"],
+    scopes: ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read"],
+  },
   approver: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "operations:approve"] },
-  theatlScaler: { sites: ["theatl"], operations: ["scale-sidekiq"], scopes: ["operations:write", "operations:read"] },
+  theatlScaler: {
+    sites: ["theatl"],
+    operations: ["scale-sidekiq"],
+    scopes: ["operations:write", "operations:read"],
+  },
   reader: { sites: ["*"], operations: ["*"], scopes: ["operations:read", "sites:read"] },
 } as const;
 export const secretOf = (id: keyof typeof TOKENS) => `svc_test_${id}_0123456789abcdef`;
@@ -35,6 +44,8 @@ export interface ApiHarness {
   redis: RedisHandle;
   logLines: string[];
   workspace: string;
+  /** Another API process's app on the same Redis and tokens (a second `createApp`, its own server). */
+  anotherApi(): Promise<{ client(token?: keyof typeof TOKENS | string): ApiClient }>;
   close(): Promise<void>;
 }
 
@@ -42,6 +53,12 @@ export interface ApiHarnessOptions {
   /** Guard settings, clock and history for the service (defaults: built-in settings, system clock, the ledger). */
   guards?: (ledger: Ledger) => GuardEnvironment;
   approvalTtlMs?: number;
+  /** Per-token request budget (default: the service's). */
+  rateLimit?: AppDeps["rateLimit"];
+  /** Concurrent event streams per token (default: the service's). */
+  streamsPerToken?: number;
+  /** Finished operations expire after this (default: never, as a bare Ledger). */
+  retentionSeconds?: number;
 }
 
 export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -53,7 +70,10 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   await new Promise((r) => conn.once("ready", r));
   const queueConn = new IORedis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
-  const ledger = new Ledger(conn);
+  const ledger = new Ledger(
+    conn,
+    opts.retentionSeconds ? new OperationRetention(conn, opts.retentionSeconds) : undefined,
+  );
   const queues = new StackQueues(queueConn, conn, SITES);
   await queues.ensureGlobalConcurrency();
   const tokens: TokenEntry[] = Object.entries(TOKENS).map(([id, t]) => ({
@@ -74,21 +94,45 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     guards: opts.guards?.(ledger),
     approvalTtlMs: opts.approvalTtlMs,
   });
-  const app = createApp({ operations, ledger, redis: conn, tokens, sites: SITES, logger, bodyLimitBytes: 16 * 1024, sseHeartbeatMs: 500 });
-  const server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const deps: AppDeps = {
+    operations,
+    ledger,
+    redis: conn,
+    tokens,
+    sites: SITES,
+    logger,
+    bodyLimitBytes: 16 * 1024,
+    sseHeartbeatMs: 500,
+    rateLimit: opts.rateLimit,
+    streamsPerToken: opts.streamsPerToken,
+  };
+  const servers: http.Server[] = [];
+  const serve = async () => {
+    const server = http.createServer(createApp(deps));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return (token?: keyof typeof TOKENS | string) =>
+      new ApiClient(
+        base,
+        token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token,
+      );
+  };
+  const client = await serve();
   return {
-    client: (token) => new ApiClient(base, token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token),
+    client,
     queues,
     ledger,
     operations,
     redis,
     logLines,
     workspace,
+    anotherApi: async () => ({ client: await serve() }),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      for (const server of servers) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
       await queues.close().catch(() => undefined);
       queueConn.disconnect();
       conn.disconnect();
