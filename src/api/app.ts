@@ -8,6 +8,7 @@ import type { OperationService } from "../operations/operation-service";
 import type { Logger } from "../service/logger";
 import { authenticate } from "./auth";
 import { errorHandler } from "./error-handler";
+import { methodGuard } from "./method-guard";
 import { openApiDocument } from "./openapi";
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from "./rate-limit";
 import { eventRoutes } from "./routes/events";
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.use(methodGuard(openApiDocument.paths));
   app.use(healthRoutes(deps.redis));
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApiDocument);

@@ -155,3 +155,14 @@ export class TooManyStreamsError extends AppError {
     );
   }
 }
+
+/** A known path asked with a method it does not answer; the `Allow` header lists those it does. */
+export class MethodNotAllowedError extends AppError {
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super("METHOD_NOT_ALLOWED", 405, `${path} does not answer ${method}; it answers ${allow.join(", ")}`, {
+      method,
+      allow,
+      field: "method",
+    });
+  }
+}

@@ -8,9 +8,16 @@ import { authorize } from "../auth";
 import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
 
-export const siteParamSchema = z.strictObject({ site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a site id") });
-export const opIdParamSchema = z.strictObject({ id: z.string().regex(OPERATION_ID_PATTERN, "an operation id (op-<uuid>)") });
-const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters").optional();
+export const siteParamSchema = z.strictObject({
+  site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a site id"),
+});
+export const opIdParamSchema = z.strictObject({
+  id: z.string().regex(OPERATION_ID_PATTERN, "an operation id (op-<uuid>)"),
+});
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters")
+  .optional();
 
 export function operationRoutes(ops: OperationService): Router {
   const r = Router();
@@ -23,7 +30,12 @@ export function operationRoutes(ops: OperationService): Router {
     const principal = authorize(req, "operations:write", site, body.operation);
     const idempotencyKey = parseOr400(idempotencyKeySchema, req.header("idempotency-key"), "Idempotency-Key");
     ops.requireSite(site);
-    const { record, created } = await ops.submit({ site, request: body, tokenId: principal.tokenId, idempotencyKey });
+    const { record, created } = await ops.submit({
+      site,
+      request: body,
+      tokenId: principal.tokenId,
+      idempotencyKey,
+    });
     res
       .status(created ? 202 : 200)
       .location(`/v1/operations/${record.id}`)
@@ -48,7 +60,14 @@ export function operationRoutes(ops: OperationService): Router {
     const rec = await ops.get(id);
     const principal = authorize(req, "operations:cancel", rec.site, rec.kind);
     const after = await ops.cancel(id, principal.tokenId);
-    res.status(202).json({ id, status: after.status, cancelRequested: after.cancelRequested ?? false, links: operationLinks(after) });
+    res
+      .status(202)
+      .json({
+        id,
+        status: after.status,
+        cancelRequested: after.cancelRequested ?? false,
+        links: operationLinks(after),
+      });
   });
 
   // A second principal releases an operation waiting after its preview (never its requester).
@@ -57,7 +76,9 @@ export function operationRoutes(ops: OperationService): Router {
     const rec = await ops.get(id);
     const principal = authorize(req, "operations:approve", rec.site, rec.kind);
     const after = await ops.approve(id, principal.tokenId);
-    res.status(202).json({ id, status: after.status, approval: after.approval, links: operationLinks(after) });
+    res
+      .status(202)
+      .json({ id, status: after.status, approval: after.approval, links: operationLinks(after) });
   });
 
   return r;
