@@ -12,12 +12,13 @@ async function main(): Promise<void> {
   // The fuzzer sends thousands of requests with one token: lift the budget so it tests the contract, not the limiter.
   const svc = await spawnService(d, "api", "fuzz-api", {
     STACKYARD_RATE_LIMIT_REQUESTS: "1000000",
-    STACKYARD_LOG_LEVEL: "warn",
   });
   const base = `http://127.0.0.1:${svc.port}`;
   try {
     const st = path.join(projectRoot, "bench", ".venv", "bin", "schemathesis");
     const args = [
+      "--config-file",
+      path.join(projectRoot, "bench", "schemathesis.toml"),
       "run",
       `${base}/v1/openapi.json`,
       "--checks",

@@ -26,6 +26,13 @@ const scheduleParamSchema = z.strictObject({
   scheduleId: z.string().regex(SCHEDULE_ID_PATTERN),
 });
 
+// The route checks `operation` against the registry in a refinement zod cannot express: name the kinds.
+const scheduleBody = jsonSchema(scheduleBodySchema(60)) as { properties: Json };
+const scheduleRequest = {
+  ...scheduleBody,
+  properties: { ...scheduleBody.properties, operation: { $ref: "#/components/schemas/OperationKind" } },
+};
+
 const error = { $ref: "#/components/responses/Error" };
 const [siteParam] = paramsOf(siteParamSchema, "path");
 const [idParam] = paramsOf(opIdParamSchema, "path");
@@ -124,7 +131,7 @@ export const openApiDocument = {
       OperationRequest: jsonSchema(operationRequestSchema),
       OperationKind: { type: "string", enum: [...OPERATION_KINDS] },
       ScheduleRequest: {
-        ...jsonSchema(scheduleBodySchema(60)),
+        ...scheduleRequest,
         description:
           "cron: 5 fields (minute first) or 6 (seconds first), firings at least STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS apart; params are validated against the operation's own schema",
       },
