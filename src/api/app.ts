@@ -2,16 +2,20 @@ import express, { type Express } from "express";
 import type IORedis from "ioredis";
 import { NotFoundError } from "../errors";
 import { operatorRoutes, type OperatorViewDeps } from "../dashboard/operator-routes";
+import { SharedEventReader } from "../operations/event-reader";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
 import type { Logger } from "../service/logger";
 import { authenticate } from "./auth";
 import { errorHandler } from "./error-handler";
+import { methodGuard } from "./method-guard";
 import { openApiDocument } from "./openapi";
+import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from "./rate-limit";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { operationRoutes } from "./routes/operations";
 import { siteRoutes } from "./routes/sites";
+import { StreamSlots } from "./stream-slots";
 import type { TokenEntry } from "./tokens";
 
 export interface AppDeps {
@@ -24,6 +28,10 @@ export interface AppDeps {
   /** Request bodies above this are refused with 413 (operations are small). */
   bodyLimitBytes?: number;
   sseHeartbeatMs?: number;
+  /** Concurrent event streams one token may hold in this process. @defaultValue 10 */
+  streamsPerToken?: number;
+  /** Requests per token per window, across every API process. @defaultValue 600 per 60 s */
+  rateLimit?: RateLimitSettings;
   /** Chatops, schedules, dashboard, metrics (docs/operator-view.md). */
   operatorView?: OperatorViewDeps;
 }
@@ -34,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.use(methodGuard(openApiDocument.paths));
   app.use(healthRoutes(deps.redis));
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApiDocument);
@@ -43,12 +52,22 @@ export function createApp(deps: AppDeps): Express {
   // Parse only JSON, with a small limit; other content types reach the route unparsed and are refused there.
   // Authenticate before parsing: an anonymous caller costs no body parsing.
   app.use("/v1", authenticate(deps.tokens));
+  app.use("/v1", rateLimit(deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT));
   app.use(express.json({ limit, strict: true, type: "application/json" }));
   app.use(operationRoutes(deps.operations));
   app.use(siteRoutes(deps.operations, deps.sites));
-  app.use(eventRoutes(deps.operations, deps.ledger, deps.redis, deps.sseHeartbeatMs));
+  app.use(
+    eventRoutes({
+      operations: deps.operations,
+      reader: new SharedEventReader(deps.redis, deps.ledger),
+      slots: new StreamSlots(deps.streamsPerToken ?? 10),
+      heartbeatMs: deps.sseHeartbeatMs,
+    }),
+  );
   app.use(operator.afterAuth);
-  app.use((req, _res, next) => next(new NotFoundError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`)));
+  app.use((req, _res, next) =>
+    next(new NotFoundError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`)),
+  );
   app.use(errorHandler(deps.logger, limit));
   return app;
 }

@@ -1,25 +1,53 @@
+import { z } from "zod";
+import { operationRequestSchema } from "../operations/registry";
 import { OPERATION_KINDS } from "../operations/types";
+import { SCHEDULE_ID_PATTERN, scheduleBodySchema, scheduleListQuerySchema } from "../schedules/schedule-schema";
+import { idempotencyKeySchema, opIdParamSchema, siteParamSchema } from "./routes/operations";
+import { historyQuerySchema } from "./routes/sites";
+
+// Request parts are generated from the zod schemas the routes parse with (zod's own JSON Schema
+// output, draft 2020-12 = OpenAPI 3.1), so the document cannot drift from what the server accepts.
+type Json = Record<string, unknown>;
+const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "input"): Json => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Json;
+  return rest;
+};
+const paramsOf = (schema: z.ZodObject, where: "path" | "query", io: "input" | "output" = "input") => {
+  const whole = jsonSchema(schema, io) as { properties: Record<string, Json>; required?: string[] };
+  return Object.entries(whole.properties).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === "path" || ((whole.required ?? []).includes(name) && !("default" in s)),
+    schema: s,
+  }));
+};
+const scheduleParamSchema = z.strictObject({
+  site: siteParamSchema.shape.site,
+  scheduleId: z.string().regex(SCHEDULE_ID_PATTERN),
+});
+
+// The route checks `operation` against the registry in a refinement zod cannot express: name the kinds.
+const scheduleBody = jsonSchema(scheduleBodySchema(60)) as { properties: Json };
+const scheduleRequest = {
+  ...scheduleBody,
+  properties: { ...scheduleBody.properties, operation: { $ref: "#/components/schemas/OperationKind" } },
+};
 
 const error = { $ref: "#/components/responses/Error" };
-const siteParam = {
-  name: "site",
-  in: "path",
-  required: true,
-  schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,39}$" },
-};
-const idParam = {
-  name: "id",
-  in: "path",
-  required: true,
-  schema: { type: "string", pattern: "^op-[0-9a-f-]{36}$" },
+const [siteParam] = paramsOf(siteParamSchema, "path");
+const [idParam] = paramsOf(opIdParamSchema, "path");
+const scheduleParams = paramsOf(scheduleParamSchema, "path");
+const historyQuery = paramsOf(historyQuerySchema, "query", "output");
+const scheduleListQuery = paramsOf(scheduleListQuerySchema, "query", "output");
+const idempotencyHeader = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  schema: jsonSchema(idempotencyKeySchema),
 };
 const secured = [{ bearer: [] }];
-const scheduleIdParam = {
-  name: "scheduleId",
-  in: "path",
-  required: true,
-  schema: { type: "string", pattern: "^sch-[0-9a-f]{16}$" },
-};
+/** Every bearer route: a bad or missing token, a scope it lacks, a spent rate budget. */
+const bearerErrors = { "401": error, "403": error, "429": error };
 const signedHook = (summary: string, headers: string[]) => ({
   summary,
   security: [],
@@ -30,6 +58,8 @@ const signedHook = (summary: string, headers: string[]) => ({
     },
     "400": error,
     "401": error,
+    "413": error,
+    "415": error,
   },
 });
 const json = (schema: object) => ({ "application/json": { schema } });
@@ -86,6 +116,12 @@ export const openApiDocument = {
                   "SELF_APPROVAL_FORBIDDEN",
                   "APPROVAL_EXPIRED",
                   "OPERATION_NOT_AWAITING_APPROVAL",
+                  "UNSUPPORTED_CHARSET",
+                  "UNSUPPORTED_ENCODING",
+                  "MALFORMED_BODY",
+                  "RATE_LIMITED",
+                  "TOO_MANY_STREAMS",
+                  "METHOD_NOT_ALLOWED",
                 ],
               },
               message: { type: "string" },
@@ -94,89 +130,12 @@ export const openApiDocument = {
           },
         },
       },
-      OperationRequest: {
-        oneOf: [
-          {
-            type: "object",
-            additionalProperties: false,
-            required: ["operation", "params"],
-            properties: {
-              operation: { const: "scale-sidekiq" },
-              params: {
-                type: "object",
-                additionalProperties: false,
-                required: ["count"],
-                properties: { count: { type: "integer", minimum: 1 }, pool: { type: "string" } },
-              },
-            },
-          },
-          {
-            type: "object",
-            additionalProperties: false,
-            required: ["operation", "params"],
-            properties: {
-              operation: { const: "add-read-replica" },
-              params: {
-                type: "object",
-                additionalProperties: false,
-                required: ["name"],
-                properties: {
-                  name: { type: "string" },
-                  size: { type: "string" },
-                  volumeGb: { type: "integer" },
-                },
-              },
-            },
-          },
-          {
-            type: "object",
-            additionalProperties: false,
-            required: ["operation", "params"],
-            properties: {
-              operation: { const: "remove-read-replica" },
-              params: {
-                type: "object",
-                additionalProperties: false,
-                required: ["name"],
-                properties: { name: { type: "string" }, allowNoStandby: { type: "boolean" } },
-              },
-            },
-          },
-          {
-            type: "object",
-            additionalProperties: false,
-            required: ["operation"],
-            properties: {
-              operation: { const: "failover" },
-              params: {
-                type: "object",
-                additionalProperties: false,
-                properties: {
-                  target: { type: "string" },
-                  acceptDataLoss: { type: "boolean" },
-                  reason: { type: "string" },
-                },
-              },
-            },
-          },
-        ],
-      },
+      OperationRequest: jsonSchema(operationRequestSchema),
       OperationKind: { type: "string", enum: [...OPERATION_KINDS] },
       ScheduleRequest: {
-        type: "object",
-        additionalProperties: false,
-        required: ["cron", "operation"],
-        properties: {
-          cron: {
-            type: "string",
-            description:
-              "5 fields (minute first) or 6 (seconds first); firings at least STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS apart",
-          },
-          timezone: { type: "string", default: "UTC", description: "IANA time zone" },
-          operation: { $ref: "#/components/schemas/OperationKind" },
-          params: { type: "object", description: "Validated against the operation's own schema at creation" },
-          description: { type: "string", maxLength: 200 },
-        },
+        ...scheduleRequest,
+        description:
+          "cron: 5 fields (minute first) or 6 (seconds first), firings at least STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS apart; params are validated against the operation's own schema",
       },
       Accepted: {
         type: "object",
@@ -262,37 +221,38 @@ export const openApiDocument = {
     "/v1/sites": {
       get: {
         summary: "Sites the token may see (scope sites:read)",
-        responses: { "200": { description: "Sites" }, "401": error, "403": error },
+        responses: { "200": { description: "Sites" }, ...bearerErrors, "503": error },
       },
     },
     "/v1/sites/{site}": {
       get: {
         summary: "A site's config revision and last deployed outputs",
         parameters: [siteParam],
-        responses: { "200": { description: "Site" }, "401": error, "403": error, "404": error },
+        responses: {
+          "200": { description: "Site" },
+          "400": error,
+          ...bearerErrors,
+          "404": error,
+          "500": error,
+          "503": error,
+        },
       },
     },
     "/v1/sites/{site}/operations": {
       get: {
         summary: "Operation history, newest first (scope operations:read)",
-        parameters: [
-          siteParam,
-          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200 } },
-        ],
+        parameters: [siteParam, ...historyQuery],
         responses: {
           "200": { description: "History" },
           "400": error,
-          "401": error,
-          "403": error,
+          ...bearerErrors,
           "404": error,
+          "503": error,
         },
       },
       post: {
         summary: "Queue an operation (scope operations:write for the site and operation)",
-        parameters: [
-          siteParam,
-          { name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 200 } },
-        ],
+        parameters: [siteParam, idempotencyHeader],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/OperationRequest" }) },
         responses: {
           "202": { description: "Queued", content: json({ $ref: "#/components/schemas/Accepted" }) },
@@ -301,12 +261,12 @@ export const openApiDocument = {
             content: json({ $ref: "#/components/schemas/Accepted" }),
           },
           "400": error,
-          "401": error,
-          "403": error,
+          ...bearerErrors,
           "404": error,
           "413": error,
           "415": error,
           "422": error,
+          "500": error,
           "503": error,
         },
       },
@@ -317,33 +277,36 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "200": { description: "Operation", content: json({ $ref: "#/components/schemas/Operation" }) },
-          "401": error,
-          "403": error,
+          "400": error,
+          ...bearerErrors,
           "404": error,
+          "503": error,
         },
       },
     },
     "/v1/operations/{id}/events": {
       get: {
-        summary: "Live events as Server-Sent Events (supports Last-Event-ID)",
+        summary:
+          "Live events as Server-Sent Events (supports Last-Event-ID); at most STACKYARD_SSE_STREAMS_PER_TOKEN at once per token (429 TOO_MANY_STREAMS)",
         parameters: [idParam],
-        responses: { "200": { description: "text/event-stream" }, "401": error, "403": error, "404": error },
+        responses: {
+          "200": { description: "text/event-stream" },
+          "400": error,
+          ...bearerErrors,
+          "404": error,
+          "503": error,
+        },
       },
     },
     "/v1/sites/{site}/schedules": {
       get: {
         summary:
           "A page of a site's cron schedules, oldest first, with their next runs and last firing; nextCursor while more follow (scope operations:read)",
-        parameters: [
-          siteParam,
-          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200 } },
-          { name: "cursor", in: "query", schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,200}$" } },
-        ],
+        parameters: [siteParam, ...scheduleListQuery],
         responses: {
           "200": { description: "Schedules" },
           "400": error,
-          "401": error,
-          "403": error,
+          ...bearerErrors,
           "404": error,
           "503": error,
         },
@@ -356,11 +319,12 @@ export const openApiDocument = {
         responses: {
           "201": { description: "Created" },
           "400": error,
-          "401": error,
-          "403": error,
+          ...bearerErrors,
           "404": error,
           "409": error,
+          "413": error,
           "415": error,
+          "422": error,
           "503": error,
         },
       },
@@ -368,12 +332,11 @@ export const openApiDocument = {
     "/v1/sites/{site}/schedules/{scheduleId}": {
       delete: {
         summary: "Delete a schedule (scope operations:write for the site and the schedule's operation)",
-        parameters: [siteParam, scheduleIdParam],
+        parameters: scheduleParams,
         responses: {
           "200": { description: "Deleted" },
           "400": error,
-          "401": error,
-          "403": error,
+          ...bearerErrors,
           "404": error,
           "503": error,
         },
@@ -395,7 +358,12 @@ export const openApiDocument = {
       get: {
         summary:
           "Prometheus metrics (scope metrics:read): queue depth per stack, operation durations, guard refusals",
-        responses: { "200": { description: "text/plain; version=0.0.4" }, "401": error, "403": error },
+        responses: {
+          "200": { description: "text/plain; version=0.0.4" },
+          "401": error,
+          "403": error,
+          "503": error,
+        },
       },
     },
     "/dashboard": {
@@ -412,12 +380,20 @@ export const openApiDocument = {
         security: [],
         responses: {
           "303": { description: "Logged in" },
+          "400": error,
           "401": { description: "Unknown token or no operations:read" },
+          "403": error,
+          "413": error,
+          "415": error,
         },
       },
     },
     "/dashboard/logout": {
-      post: { summary: "End the session", security: [], responses: { "303": { description: "Logged out" } } },
+      post: {
+        summary: "End the session",
+        security: [],
+        responses: { "303": { description: "Logged out" }, "400": error, "403": error },
+      },
     },
     "/v1/operations/{id}/approve": {
       post: {
@@ -426,10 +402,11 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "202": { description: "Approved; the up phase is queued" },
-          "401": error,
-          "403": error,
+          "400": error,
+          ...bearerErrors,
           "404": error,
           "409": error,
+          "503": error,
         },
       },
     },
@@ -439,10 +416,11 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "202": { description: "Cancelled or cancelling" },
-          "401": error,
-          "403": error,
+          "400": error,
+          ...bearerErrors,
           "404": error,
           "409": error,
+          "503": error,
         },
       },
     },

@@ -98,7 +98,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       .flat()
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, 50);
-    html(res, 200, operationsPage(p, ops, !!deps.queueOf && p.sites.includes("*")));
+    html(res, 200, operationsPage(p, ops, !!deps.queueOf && seesEverything(p)));
   });
 
   if (deps.queueOf) {
@@ -116,19 +116,30 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       serverAdapter: adapter,
       options: { uiConfig: { boardTitle: "stackyard queues" } },
     });
-    const everySite = (req: Request, res: Response, next: NextFunction) => {
-      // The board shows every stack's queue, so it is for tokens that may read every site.
-      if (!req.dashboardPrincipal!.sites.includes("*"))
+    const admin = (req: Request, res: Response, next: NextFunction) => {
+      // The board shows every job of every stack, whatever its operation: only for tokens that may see all of them.
+      if (!seesEverything(req.dashboardPrincipal!)) {
+        const message = "the queues view needs a token for every site and every operation";
+        if (req.originalUrl.startsWith("/dashboard/queues/api"))
+          return void res
+            .status(403)
+            .json({ error: { code: "FORBIDDEN", message, details: { sites: ["*"], operations: ["*"] } } });
         return void res
           .status(403)
           .set(PAGE_HEADERS)
           .type("html")
-          .send(page("forbidden", "<p>The queues view needs a token for every site.</p>"));
+          .send(page("forbidden", `<p>${esc(message)}.</p>`));
+      }
       next();
     };
-    r.use("/dashboard/queues", requireSession, everySite, adapter.getRouter());
+    r.use("/dashboard/queues", requireSession, admin, adapter.getRouter());
   }
   return r;
+}
+
+/** Every site and every operation: what the queues view shows at once. */
+function seesEverything(p: Principal): boolean {
+  return p.sites.includes("*") && p.operations.includes("*");
 }
 
 function loginPage(error?: string): string {

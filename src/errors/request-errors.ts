@@ -16,7 +16,11 @@ export class UnauthenticatedError extends AppError {
 
 export class ForbiddenError extends AppError {
   constructor(tokenId: string, needed: { scope: string; site?: string; operation?: string }) {
-    const what = [needed.scope, needed.site && `site ${needed.site}`, needed.operation && `operation ${needed.operation}`]
+    const what = [
+      needed.scope,
+      needed.site && `site ${needed.site}`,
+      needed.operation && `operation ${needed.operation}`,
+    ]
       .filter(Boolean)
       .join(", ");
     super("FORBIDDEN", 403, `token ${tokenId} is not allowed: ${what}`, { tokenId, ...needed });
@@ -24,20 +28,30 @@ export class ForbiddenError extends AppError {
 }
 
 export class NotFoundError extends AppError {
-  constructor(code: "SITE_NOT_FOUND" | "OPERATION_NOT_FOUND" | "ROUTE_NOT_FOUND", message: string, details: Record<string, unknown> = {}) {
+  constructor(
+    code: "SITE_NOT_FOUND" | "OPERATION_NOT_FOUND" | "ROUTE_NOT_FOUND",
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
     super(code, 404, message, details);
   }
 }
 
 export class PayloadTooLargeError extends AppError {
   constructor(limitBytes: number) {
-    super("PAYLOAD_TOO_LARGE", 413, `request body exceeds ${limitBytes} bytes`, { limitBytes, field: "body" });
+    super("PAYLOAD_TOO_LARGE", 413, `request body exceeds ${limitBytes} bytes`, {
+      limitBytes,
+      field: "body",
+    });
   }
 }
 
 export class UnsupportedMediaTypeError extends AppError {
   constructor(got: string | undefined) {
-    super("UNSUPPORTED_MEDIA_TYPE", 415, "send the body as application/json", { got: got ?? null, field: "content-type" });
+    super("UNSUPPORTED_MEDIA_TYPE", 415, "send the body as application/json", {
+      got: got ?? null,
+      field: "content-type",
+    });
   }
 }
 
@@ -47,13 +61,52 @@ export class MalformedJsonError extends AppError {
   }
 }
 
+/** The body's charset is not one the JSON parser reads (it reads utf-8). */
+export class UnsupportedCharsetError extends AppError {
+  constructor(charset: string | undefined) {
+    super(
+      "UNSUPPORTED_CHARSET",
+      415,
+      `unsupported charset ${JSON.stringify(charset ?? "")}; send the body as utf-8`,
+      { got: charset ?? null, field: "content-type" },
+    );
+  }
+}
+
+/** A Content-Encoding other than gzip, deflate, br or identity. */
+export class UnsupportedEncodingError extends AppError {
+  constructor(encoding: string | undefined) {
+    super(
+      "UNSUPPORTED_ENCODING",
+      415,
+      `unsupported Content-Encoding ${JSON.stringify(encoding ?? "")}; use gzip, deflate, br or identity`,
+      {
+        got: encoding ?? null,
+        field: "content-encoding",
+      },
+    );
+  }
+}
+
+/** The body could not be read as sent: a broken compressed stream, a length that does not match, an aborted upload. */
+export class MalformedBodyError extends AppError {
+  constructor(reason: string) {
+    super("MALFORMED_BODY", 400, `the body could not be read: ${reason}`, { field: "body", reason });
+  }
+}
+
 /** The same Idempotency-Key was sent with a different request. */
 export class IdempotencyMismatchError extends AppError {
   constructor(key: string, operationId: string) {
-    super("IDEMPOTENCY_KEY_REUSED", 422, `Idempotency-Key "${key}" was first used for a different request (operation ${operationId})`, {
-      field: "Idempotency-Key",
-      operationId,
-    });
+    super(
+      "IDEMPOTENCY_KEY_REUSED",
+      422,
+      `Idempotency-Key "${key}" was first used for a different request (operation ${operationId})`,
+      {
+        field: "Idempotency-Key",
+        operationId,
+      },
+    );
   }
 }
 
@@ -68,5 +121,48 @@ export class OperationFinishedError extends AppError {
 export class ServiceUnavailableError extends AppError {
   constructor(message = "the queue store is unavailable; nothing was accepted, retry later") {
     super("SERVICE_UNAVAILABLE", 503, message);
+  }
+}
+
+/** A token spent its request budget; `details.retryAfterSeconds` is also sent as `Retry-After`. */
+export class RateLimitedError extends AppError {
+  constructor(
+    tokenId: string,
+    limit: { requests: number; windowSeconds: number },
+    retryAfterSeconds: number,
+  ) {
+    super(
+      "RATE_LIMITED",
+      429,
+      `token ${tokenId} sent more than ${limit.requests} requests in ${limit.windowSeconds} s; retry after ${retryAfterSeconds} s`,
+      { tokenId, limit: limit.requests, windowSeconds: limit.windowSeconds, retryAfterSeconds },
+    );
+  }
+}
+
+/** A token already holds as many event streams as it may; `Retry-After` says when to try again. */
+export class TooManyStreamsError extends AppError {
+  constructor(tokenId: string, limit: number) {
+    super(
+      "TOO_MANY_STREAMS",
+      429,
+      `token ${tokenId} already has ${limit} event streams open (the limit); close one first`,
+      {
+        tokenId,
+        limit,
+        retryAfterSeconds: 5,
+      },
+    );
+  }
+}
+
+/** A known path asked with a method it does not answer; the `Allow` header lists those it does. */
+export class MethodNotAllowedError extends AppError {
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super("METHOD_NOT_ALLOWED", 405, `${path} does not answer ${method}; it answers ${allow.join(", ")}`, {
+      method,
+      allow,
+      field: "method",
+    });
   }
 }

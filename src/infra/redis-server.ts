@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -43,6 +44,57 @@ export function redisServerBinary(): string {
   return found;
 }
 
+/** A Redis URL as it may appear in a message: the password replaced. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, "$1[redacted]@");
+}
+
+/**
+ * The private server's password: generated once, kept beside its data (mode 0600) and reused on
+ * every restart, so a local process that cannot read the state folder cannot talk to it.
+ */
+export function privateRedisPassword(dataDir: string): string {
+  const file = path.join(dataDir, "redis.password");
+  try {
+    const kept = fs.readFileSync(file, "utf8").trim();
+    if (/^[0-9a-f]{64}$/.test(kept)) {
+      fs.chmodSync(file, 0o600);
+      return kept;
+    }
+  } catch {
+    // none yet: make one below
+  }
+  const pw = randomBytes(32).toString("hex");
+  fs.writeFileSync(file, pw + "\n", { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return pw;
+}
+
+/**
+ * The server's settings as a config file (mode 0600) rather than arguments: a password on the
+ * command line would be readable by every local user in /proc/<pid>/cmdline.
+ */
+function writeConfig(dir: string, port: number, password: string, pidFile: string): string {
+  const conf = path.join(dir, "redis.conf");
+  const lines = [
+    "bind 127.0.0.1",
+    `port ${port}`,
+    `dir ${JSON.stringify(dir)}`,
+    "appendonly yes",
+    "appendfsync everysec",
+    "maxmemory-policy noeviction",
+    'save ""',
+    "protected-mode yes",
+    "daemonize no",
+    `logfile ${JSON.stringify(path.join(dir, "redis.log"))}`,
+    `pidfile ${JSON.stringify(pidFile)}`,
+    `requirepass ${password}`,
+  ];
+  fs.writeFileSync(conf, lines.join("\n") + "\n", { mode: 0o600 });
+  fs.chmodSync(conf, 0o600);
+  return conf;
+}
+
 async function waitForPing(url: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
@@ -52,7 +104,10 @@ async function waitForPing(url: string, deadlineMs: number): Promise<void> {
       await client.connect();
       if ((await client.ping()) === "PONG") return;
     } catch {
-      if (Date.now() > until) throw new RedisUnavailableError(`redis at ${url} did not answer within ${deadlineMs} ms`);
+      if (Date.now() > until)
+        throw new RedisUnavailableError(
+          `redis at ${redactRedisUrl(url)} did not answer within ${deadlineMs} ms`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     } finally {
       client.disconnect();
@@ -62,31 +117,21 @@ async function waitForPing(url: string, deadlineMs: number): Promise<void> {
 
 /**
  * Starts a private redis-server on a free loopback port, with its data (AOF on, fsync every
- * second, no eviction: what BullMQ needs to keep accepted jobs) under `dataDir`.
+ * second, no eviction: what BullMQ needs to keep accepted jobs) under `dataDir`, behind a password
+ * kept there (see privateRedisPassword). The handle's URL carries the password.
  */
 export async function startPrivateRedis(dataDir: string, port?: number): Promise<RedisHandle> {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const pidFile = path.join(path.resolve(dataDir), "redis.pid");
+  const dir = path.resolve(dataDir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+  const pidFile = path.join(dir, "redis.pid");
   await stopLeftover(pidFile);
   const chosen = port ?? (await freePort());
-  const child = spawn(
-    redisServerBinary(),
-    [
-      "--bind", "127.0.0.1",
-      "--port", String(chosen),
-      "--dir", path.resolve(dataDir),
-      "--appendonly", "yes",
-      "--appendfsync", "everysec",
-      "--maxmemory-policy", "noeviction",
-      "--save", "",
-      "--protected-mode", "yes",
-      "--daemonize", "no",
-      "--logfile", path.join(path.resolve(dataDir), "redis.log"),
-      "--pidfile", pidFile,
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `redis://127.0.0.1:${chosen}`;
+  const password = privateRedisPassword(dir);
+  const child = spawn(redisServerBinary(), [writeConfig(dir, chosen, password, pidFile)], {
+    stdio: "ignore",
+  });
+  const url = `redis://:${password}@127.0.0.1:${chosen}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await waitForPing(url, 10_000);
   return {

@@ -1,11 +1,7 @@
 import type IORedis from "ioredis";
 import { hasOperationObservers, notifyFinished, notifyRefused } from "./finish-observers";
-import {
-  isTerminal,
-  TERMINAL_STATUSES,
-  type OperationRecord,
-  type OperationStatus,
-} from "./operation-record";
+import { isTerminal, TERMINAL_STATUSES, type OperationRecord, type OperationStatus } from "./operation-record";
+import type { OperationRetention } from "./retention";
 
 /** A line of an operation's live log, as SSE clients see it. */
 export interface LedgerEvent {
@@ -90,7 +86,11 @@ export interface SiteState {
  * a stream of events per operation, and a time index per site. BullMQ is the queue; this is the record.
  */
 export class Ledger {
-  constructor(private readonly redis: IORedis) {}
+  /** @param retention expiry for finished operations (none: kept forever). */
+  constructor(
+    private readonly redis: IORedis,
+    private readonly retention?: Pick<OperationRetention, "finished">,
+  ) {}
 
   async create(rec: OperationRecord): Promise<void> {
     const score = Date.parse(rec.createdAt);
@@ -187,6 +187,7 @@ export class Ledger {
    * observers (metrics) hear of it. Runs after the status is written; never fails the transition.
    */
   private async finished(id: string, to: OperationStatus): Promise<void> {
+    await this.retention?.finished(id).catch(() => undefined);
     try {
       const riders = await this.redis.smembers(ridersKey(id));
       const rec = riders.length > 0 || hasOperationObservers() ? await this.get(id) : undefined;

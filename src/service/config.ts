@@ -39,6 +39,13 @@ const envSchema = z.object({
   STACKYARD_SHUTDOWN_GRACE_MS: ms(600_000),
   STACKYARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   STACKYARD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Requests one token may send per window, counted in Redis across every API process. */
+  STACKYARD_RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  STACKYARD_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Event streams (SSE) one token may hold open at once in an API process. */
+  STACKYARD_SSE_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** Finished operations' records and events are kept this long, then expire (Redis runs noeviction). */
+  STACKYARD_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(90),
   // Chatops (docs/chatops.md): signing secrets, the chat user map, reply hosts.
   ...chatEnvShape,
   /** Cron schedules may not fire more often than this (a typo must not mean an engine run every second). */
@@ -85,6 +92,10 @@ export interface ServiceConfig {
   shutdownGraceMs: number;
   bodyLimitBytes: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Per-token request budget and concurrent event streams. */
+  limits: { rate: { requests: number; windowSeconds: number }; streamsPerToken: number };
+  /** How long a finished operation's record, events and index entry are kept. */
+  retentionSeconds: number;
   chat: ChatConfig;
   schedules: { minIntervalSeconds: number; maxPerSite: number };
   /** Cookies are Secure in live mode (behind https); the sandbox serves http on loopback. */
@@ -198,6 +209,14 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     shutdownGraceMs: e.STACKYARD_SHUTDOWN_GRACE_MS,
     bodyLimitBytes: e.STACKYARD_BODY_LIMIT_BYTES,
     logLevel: e.STACKYARD_LOG_LEVEL,
+    limits: {
+      rate: {
+        requests: e.STACKYARD_RATE_LIMIT_REQUESTS,
+        windowSeconds: e.STACKYARD_RATE_LIMIT_WINDOW_SECONDS,
+      },
+      streamsPerToken: e.STACKYARD_SSE_STREAMS_PER_TOKEN,
+    },
+    retentionSeconds: Math.round(e.STACKYARD_RETENTION_DAYS * 86_400),
     chat,
     schedules: {
       minIntervalSeconds: e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS,

@@ -6,6 +6,8 @@ const SECRET_KEY =
   /(authorization|token|passphrase|password|passwd|secret|private[_-]?key|access[_-]?key|api[_-]?key|cookie|credential|signature)/i;
 const PRINCIPAL_KEY = /token[_-]?ids?$/i;
 const BEARER = /Bearer\s+[A-Za-z0-9._~+/=-]+/g;
+/** The password part of a URL's userinfo (`redis://:<pw>@host`, `rediss://user:<pw>@host`). */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:)[^@/\s]+@/gi;
 
 export const REDACTED = "[redacted]";
 
@@ -36,6 +38,7 @@ export function redact(value: unknown, known: readonly string[] = [], depth = 0)
 
 function maskString(s: string, known: readonly string[]): string {
   let out = s.replace(BEARER, `Bearer ${REDACTED}`);
+  out = out.replace(URL_PASSWORD, `$1${REDACTED}@`);
   for (const k of known) if (k.length >= 4) out = out.split(k).join(REDACTED);
   return out;
 }

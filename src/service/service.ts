@@ -9,6 +9,7 @@ import { provideRedis, type RedisHandle } from "../infra/redis-server";
 import { guardEnvironment } from "../operations/guards/evaluate-guards";
 import { createLiveFacts } from "../operations/live-facts";
 import { Ledger } from "../operations/ledger";
+import { OperationRetention } from "../operations/retention";
 import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
 import { installOperationMetrics } from "../metrics/operation-metrics";
@@ -87,7 +88,7 @@ async function startOn(
   }
   const stackFiles = new StackFileStore(cfg.workspaceDir);
   const sites = cfg.sites.filter((s) => stackFiles.exists(s));
-  const ledger = new Ledger(redis);
+  const ledger = new Ledger(redis, new OperationRetention(redis, cfg.retentionSeconds));
   const queueConn = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
   const queues = new StackQueues(queueConn, redis, sites);
@@ -164,7 +165,7 @@ async function startOn(
     workerRedis.on("error", () => undefined);
     pool = new WorkerPool(
       {
-        ledger: new Ledger(workerRedis),
+        ledger: new Ledger(workerRedis, new OperationRetention(workerRedis, cfg.retentionSeconds)),
         stackFiles,
         stackLock: new StackLock(workerRedis, cfg.stackLockTtlMs),
         engine: engineSettings,
@@ -217,6 +218,8 @@ async function startOn(
       logger,
       bodyLimitBytes: cfg.bodyLimitBytes,
       operatorView,
+      rateLimit: cfg.limits.rate,
+      streamsPerToken: cfg.limits.streamsPerToken,
     });
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));

@@ -50,10 +50,11 @@ export class StackQueues implements OperationQueue {
    */
   async enqueue(site: string, operationId: string, kind: string, phase?: "approved"): Promise<void> {
     const jobId = phase ? `${operationId}-${phase}` : operationId;
+    // No stack traces on jobs: Bull Board shows them, with the paths of the host the worker runs on.
     await this.queue(site).add(
       kind,
       { operationId },
-      { jobId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP },
+      { jobId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP, stackTraceLimit: 0 },
     );
   }
 

@@ -1,13 +1,7 @@
-import {
-  DelayedError,
-  QueueEvents,
-  UnrecoverableError,
-  Worker,
-  type ConnectionOptions,
-  type Job,
-} from "bullmq";
+import { DelayedError, QueueEvents, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type IORedis from "ioredis";
 import type { Logger } from "../service/logger";
+import { jobFailure, unexpectedJobFailure } from "./job-failure";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
 import { CANCEL_CHANNEL, stackQueueName, type OperationJobData } from "./stack-queues";
 
@@ -127,7 +121,13 @@ export class WorkerPool {
     token: string | undefined,
     signal?: AbortSignal,
   ): Promise<{ status: string }> {
-    const outcome = await runOperation(this.deps, job.data.operationId, signal);
+    let outcome: Awaited<ReturnType<typeof runOperation>>;
+    try {
+      outcome = await runOperation(this.deps, job.data.operationId, signal);
+    } catch (err) {
+      // What BullMQ keeps of a failure is shown by Bull Board: never a stack trace with the host's paths.
+      throw unexpectedJobFailure(err);
+    }
     if (outcome.status === "handed-back") {
       // Back to the queue for another worker (BullMQ's documented way to re-queue from a processor).
       await job.moveToDelayed(Date.now() + 100, token);
@@ -138,8 +138,7 @@ export class WorkerPool {
     if (outcome.status === "awaiting-approval" || outcome.status === "superseded" || outcome.alreadyFinished)
       return { status: outcome.status };
     // The ledger is the record; the job fails (without retry) when the operation did not succeed.
-    if (outcome.status !== "succeeded")
-      throw new UnrecoverableError(`${outcome.status}: ${outcome.reason ?? ""}`.slice(0, 500));
+    if (outcome.status !== "succeeded") throw jobFailure(`${outcome.status}: ${outcome.reason ?? ""}`);
     return { status: outcome.status };
   }
 

@@ -2,11 +2,12 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import IORedis from "ioredis";
-import { createApp } from "../../src/api/app";
+import { createApp, type AppDeps } from "../../src/api/app";
 import { hashToken, type TokenEntry } from "../../src/api/tokens";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
 import type { GuardEnvironment } from "../../src/operations/guards/evaluate-guards";
 import { Ledger } from "../../src/operations/ledger";
+import { OperationRetention } from "../../src/operations/retention";
 import { OperationService } from "../../src/operations/operation-service";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { createLogger } from "../../src/service/logger";
@@ -50,6 +51,8 @@ export interface ApiHarness {
   schedules?: ScheduleService;
   logLines: string[];
   workspace: string;
+  /** Another API process's app on the same Redis and tokens (a second `createApp`, its own server). */
+  anotherApi(): Promise<{ client(token?: keyof typeof TOKENS | string): ApiClient }>;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,12 @@ export interface ApiHarnessOptions {
   coalesce?: boolean;
   /** Mount the schedule routes; `fire` also runs the schedule worker (firings submit; no stack workers run). */
   schedules?: { minIntervalSeconds?: number; maxPerSite?: number; fire?: boolean };
+  /** Per-token request budget (default: the service's). */
+  rateLimit?: AppDeps["rateLimit"];
+  /** Concurrent event streams per token (default: the service's). */
+  streamsPerToken?: number;
+  /** Finished operations expire after this (default: never, as a bare Ledger). */
+  retentionSeconds?: number;
 }
 
 export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -72,7 +81,10 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
   await new Promise((r) => conn.once("ready", r));
   const queueConn = new IORedis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
-  const ledger = new Ledger(conn);
+  const ledger = new Ledger(
+    conn,
+    opts.retentionSeconds ? new OperationRetention(conn, opts.retentionSeconds) : undefined,
+  );
   const queues = new StackQueues(queueConn, conn, SITES);
   await queues.ensureGlobalConcurrency();
   const tokens: TokenEntry[] = Object.entries(TOKENS).map(([id, t]) => ({
@@ -108,7 +120,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     schedules: sched.service,
     scheduleMinIntervalSeconds: opts.schedules?.minIntervalSeconds ?? 60,
   };
-  const app = createApp({
+  const deps: AppDeps = {
     operations,
     ledger,
     redis: conn,
@@ -117,17 +129,25 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     logger,
     bodyLimitBytes: 16 * 1024,
     sseHeartbeatMs: 500,
+    rateLimit: opts.rateLimit,
+    streamsPerToken: opts.streamsPerToken,
     operatorView,
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    client: (token) =>
+  };
+  const servers: http.Server[] = [];
+  const serve = async () => {
+    const server = http.createServer(createApp(deps));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return (token?: keyof typeof TOKENS | string) =>
       new ApiClient(
         base,
         token === undefined ? undefined : token in TOKENS ? secretOf(token as keyof typeof TOKENS) : token,
-      ),
+      );
+  };
+  const client = await serve();
+  return {
+    client,
     queues,
     ledger,
     operations,
@@ -136,9 +156,12 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     schedules: sched?.service,
     logLines,
     workspace,
+    anotherApi: async () => ({ client: await serve() }),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      for (const server of servers) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
       await scheduleWorker?.close().catch(() => undefined);
       await sched?.close().catch(() => undefined);
       await queues.close().catch(() => undefined);

@@ -17,7 +17,7 @@ describe("private Redis server", function () {
     const dataDir = path.join(tmp.dir, "redis");
     const redis = await startPrivateRedis(dataDir);
     try {
-      assert.match(redis.url, /^redis:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(redis.url, /^redis:\/\/:[0-9a-f]{64}@127\.0\.0\.1:\d+$/);
       const admin = new IORedis(redis.url, { maxRetriesPerRequest: null });
       assert.deepEqual(await admin.config("GET", "appendonly"), ["appendonly", "yes"]);
       assert.deepEqual(await admin.config("GET", "maxmemory-policy"), ["maxmemory-policy", "noeviction"]);
@@ -69,7 +69,8 @@ describe("private Redis left running by a dead process", function () {
       // Forget the handle, as a process killed with -9 would: the server keeps running.
       const second = await startPrivateRedis(dataDir);
       try {
-        if (first.process!.exitCode === null && first.process!.signalCode === null) await once(first.process!, "exit");
+        if (first.process!.exitCode === null && first.process!.signalCode === null)
+          await once(first.process!, "exit");
         assert.throws(() => process.kill(leftoverPid, 0), /ESRCH/, "the leftover server is gone");
         const client = new IORedis(second.url, { maxRetriesPerRequest: null });
         assert.equal(await client.ping(), "PONG");

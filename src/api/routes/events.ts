@@ -1,57 +1,56 @@
 import { Router } from "express";
-import type IORedis from "ioredis";
-import type { Ledger } from "../../operations/ledger";
+import type { LedgerEvent } from "../../operations/ledger";
 import type { OperationService } from "../../operations/operation-service";
-import { isTerminal, type OperationStatus } from "../../operations/operation-record";
+import type { SharedEventReader } from "../../operations/event-reader";
+import type { StreamSlots } from "../stream-slots";
 import { readable } from "./operations";
+
+export interface EventRouteDeps {
+  operations: OperationService;
+  /** The process's one reader of every followed event stream. */
+  reader: SharedEventReader;
+  /** Concurrent streams per token (over it: 429 TOO_MANY_STREAMS). */
+  slots: StreamSlots;
+  /** @defaultValue 15000 */
+  heartbeatMs?: number;
+}
 
 /**
  * `GET /v1/operations/:id/events`: the operation's event stream as Server-Sent Events. Replays
  * from the start (or after `Last-Event-ID`), then follows live until the operation ends.
  */
-export function eventRoutes(ops: OperationService, ledger: Ledger, redis: IORedis, heartbeatMs = 15_000): Router {
+export function eventRoutes(deps: EventRouteDeps): Router {
   const r = Router();
   r.get("/v1/operations/:id/events", async (req, res) => {
-    const rec = await readable(ops, req);
+    const rec = await readable(deps.operations, req);
+    const release = deps.slots.take(req.principal!.tokenId);
     const lastId = req.header("last-event-id");
-    let cursor = lastId && /^\d+-\d+$/.test(lastId) ? lastId : "0";
-    res.status(200).set({ "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+    const cursor = lastId && /^\d+-\d+$/.test(lastId) ? lastId : "0";
+    res
+      .status(200)
+      .set({
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      });
     res.flushHeaders();
 
-    // Blocking reads need their own connection; it is closed when the client goes away.
-    const conn = redis.duplicate();
-    conn.on("error", () => undefined); // a dropped stream ends the response below; nothing to report
-    let open = true;
-    req.on("close", () => {
-      open = false;
-      conn.disconnect();
-    });
-    const beat = setInterval(() => open && res.write(": keep-alive\n\n"), heartbeatMs);
-    try {
-      let done = false;
-      while (open && !done) {
-        const events = await ledger.readEvents(rec.id, cursor, 2_000, conn).catch(() => [] as never[]);
-        for (const e of events) {
-          res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
-          cursor = e.id;
-          if (e.type === "status" && isTerminal(e.data.status as OperationStatus)) done = true;
-        }
-        if (!done && events.length === 0) {
-          // The terminal event may predate this connection's cursor window: check the record itself.
-          const now = await ledger.get(rec.id);
-          if (now && isTerminal(now.status)) {
-            const rest = await ledger.readEvents(rec.id, cursor, 0);
-            for (const e of rest) res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
-            done = true;
-          }
-        }
-      }
-      if (open) res.write(`event: end\ndata: {}\n\n`);
-    } finally {
+    const write = (e: LedgerEvent) =>
+      res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
+    const beat = setInterval(() => res.write(": keep-alive\n\n"), deps.heartbeatMs ?? 15_000);
+    const finish = (ended: boolean) => {
       clearInterval(beat);
-      conn.disconnect();
-      res.end();
-    }
+      unfollow();
+      release();
+      if (ended && !res.writableEnded) res.end(`event: end\ndata: {}\n\n`);
+      else if (!res.writableEnded) res.end();
+    };
+    const unfollow = deps.reader.follow(rec.id, cursor, {
+      onEvents: (events) => events.forEach(write),
+      onEnd: () => finish(true),
+    });
+    res.on("close", () => finish(false));
   });
   return r;
 }

@@ -16,7 +16,7 @@ export const siteParamSchema = z.strictObject({
 export const opIdParamSchema = z.strictObject({
   id: z.string().regex(OPERATION_ID_PATTERN, "an operation id (op-<uuid>)"),
 });
-const idempotencyKeySchema = z
+export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters")
   .optional();

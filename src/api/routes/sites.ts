@@ -6,7 +6,9 @@ import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
 import { siteParamSchema } from "./operations";
 
-const historyQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const historyQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
 
 export function siteRoutes(ops: OperationService, sites: readonly string[]): Router {
   const r = Router();
@@ -15,7 +17,12 @@ export function siteRoutes(ops: OperationService, sites: readonly string[]): Rou
     authorize(req, "sites:read");
     const p = req.principal!;
     const visible = sites.filter((s) => p.sites.includes("*") || p.sites.includes(s));
-    res.json({ sites: visible.map((s) => ({ site: s, links: { self: `/v1/sites/${s}`, operations: `/v1/sites/${s}/operations` } })) });
+    res.json({
+      sites: visible.map((s) => ({
+        site: s,
+        links: { self: `/v1/sites/${s}`, operations: `/v1/sites/${s}/operations` },
+      })),
+    });
   });
 
   r.get("/v1/sites/:site", async (req, res) => {
