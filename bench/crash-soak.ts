@@ -14,14 +14,34 @@ import { readCalls } from "../src/sandbox/call-log";
 import { sandboxDirFor } from "../src/service/sandbox-facts";
 import { ApiClient } from "../test/workers/support/api-client";
 import { deployBaseline, engineSettings, openSession, siteCloud } from "../test/workers/support/baseline";
-import { createDeployment, descendants, isRunning, projectRoot, spawnService, type Deployment, type ServiceProcess } from "../test/workers/support/service-harness";
+import {
+  createDeployment,
+  descendants,
+  isRunning,
+  projectRoot,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "../test/workers/support/service-harness";
 
 const STACKS = ["theatl", "vulpine", "chitter", "datafruits"] as const;
-const FAST_STALLS = { STACKYARD_LOCK_DURATION_MS: "4000", STACKYARD_STALLED_INTERVAL_MS: "2000", STACKYARD_STACK_LOCK_TTL_MS: "3000" };
+const FAST_STALLS = {
+  STACKYARD_LOCK_DURATION_MS: "4000",
+  STACKYARD_STALLED_INTERVAL_MS: "2000",
+  STACKYARD_STACK_LOCK_TTL_MS: "3000",
+};
 const TERMINAL = ["succeeded", "failed", "cancelled", "expired"];
 
 /** Where a kill lands, as the run makes it observable (phase events, provider calls), or a random delay. */
-const PHASES = ["recover", "preview", "up", "first-create", "first-delete", "record", "random-delay"] as const;
+const PHASES = [
+  "recover",
+  "preview",
+  "up",
+  "first-create",
+  "first-delete",
+  "record",
+  "random-delay",
+] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Kill {
@@ -35,7 +55,7 @@ interface Kill {
 /** A small deterministic generator, so a seed reproduces a run's choices. */
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32;
 }
 
 async function main(): Promise<void> {
@@ -58,13 +78,19 @@ async function main(): Promise<void> {
     apiProc = await spawnService(d, "api", "api");
     const api = new ApiClient(`http://127.0.0.1:${apiProc.port}`, d.adminToken);
     let n = 0;
-    workers = [await spawnService(d, "worker", `worker-${n++}`), await spawnService(d, "worker", `worker-${n++}`)];
+    workers = [
+      await spawnService(d, "worker", `worker-${n++}`),
+      await spawnService(d, "worker", `worker-${n++}`),
+    ];
     // Provider calls take a moment, so engine runs are long enough to be interrupted anywhere.
     for (const s of STACKS) siteCloud(d, s).setFaults({ latencyMs: 400 });
 
     const submit = async (stack: string) => {
       const count = 1 + Math.floor(rand() * 5);
-      const r = await api.post(`/v1/sites/${stack}/operations`, { operation: "scale-sidekiq", params: { count } });
+      const r = await api.post(`/v1/sites/${stack}/operations`, {
+        operation: "scale-sidekiq",
+        params: { count },
+      });
       if (r.status !== 202) return; // a guard may refuse (e.g. the count it already has is fine too): nothing accepted
       submitted.set(r.body.id, stack);
       active.set(stack, r.body.id);
@@ -79,23 +105,37 @@ async function main(): Promise<void> {
       }
       const stack = pick(STACKS.filter((s) => active.has(s)));
       const id = active.get(stack)!;
-      const phase: Phase = stack === "theatl" ? pick(PHASES) : pick(PHASES.filter((p) => p !== "first-create" && p !== "first-delete"));
+      const phase: Phase =
+        stack === "theatl"
+          ? pick(PHASES)
+          : pick(PHASES.filter((p) => p !== "first-create" && p !== "first-delete"));
       const since = Date.now();
       const delayUntil = since + rand() * 6000;
-      const reached = await waitFor(async () => (phase === "random-delay" ? Date.now() >= delayUntil : reachedPhase(d, ledger, stack, id, phase, since)), 60_000);
-      const holder = JSON.parse((await redis.get(`stackyard:stacklock:${stack}`)) ?? "{}") as { pid?: number };
+      const reached = await waitFor(
+        async () =>
+          phase === "random-delay"
+            ? Date.now() >= delayUntil
+            : reachedPhase(d, ledger, stack, id, phase, since),
+        60_000,
+      );
+      const holder = JSON.parse((await redis.get(`stackyard:stacklock:${stack}`)) ?? "{}") as {
+        pid?: number;
+      };
       const victim = workers.find((w) => w.child.pid === holder.pid) ?? pick(workers);
       const operations = await runningIn(redis, ledger, victim.child.pid!);
       const tree = descendants(victim.child.pid!);
       await victim.killGroup();
       killed.push({ phase, stack, reached, operations, tree });
       workers = [...workers.filter((w) => w !== victim), await spawnService(d, "worker", `worker-${n++}`)];
-      process.stdout.write(`kill ${k + 1}/${kills}: ${phase} on ${stack}${reached ? "" : " (phase not reached: killed anyway)"}, ${operations.length} operation(s) in the worker\n`);
+      process.stdout.write(
+        `kill ${k + 1}/${kills}: ${phase} on ${stack}${reached ? "" : " (phase not reached: killed anyway)"}, ${operations.length} operation(s) in the worker\n`,
+      );
     }
 
     // Every accepted operation ends.
     const until = Date.now() + 900_000;
-    for (const id of submitted.keys()) await api.waitFor(id, Math.max(1000, until - Date.now())).catch(() => undefined);
+    for (const id of submitted.keys())
+      await api.waitFor(id, Math.max(1000, until - Date.now())).catch(() => undefined);
     for (const s of STACKS) siteCloud(d, s).clearFaults();
 
     // The crash test's checks, for every operation and every stack.
@@ -103,24 +143,43 @@ async function main(): Promise<void> {
     for (const [id] of submitted) {
       const rec = await ledger.get(id);
       const events = await allEvents(ledger, id);
-      const ends = events.filter((e) => e.type === "status" && TERMINAL.includes(String(e.data.status))).length;
-      opChecks.set(id, { lost: !rec || !TERMINAL.includes(rec.status), twice: ends > 1, status: rec?.status ?? "missing" });
+      const ends = events.filter(
+        (e) => e.type === "status" && TERMINAL.includes(String(e.data.status)),
+      ).length;
+      opChecks.set(id, {
+        lost: !rec || !TERMINAL.includes(rec.status),
+        twice: ends > 1,
+        status: rec?.status ?? "missing",
+      });
     }
-    const stackChecks = new Map<string, { wedged: boolean; locked: boolean; pending: number; duplicates: number; probe: string }>();
+    const stackChecks = new Map<
+      string,
+      { wedged: boolean; locked: boolean; pending: number; duplicates: number; probe: string }
+    >();
     for (const s of STACKS) {
       const session = await openSession(d, s);
       const state = await session.stack.exportStack();
       const deployed = deployedRevisionFromState(state) ?? 0;
       const file = new StackFileStore(d.workspace).load(s).configRevision;
       const pending = ((state.deployment?.pending_operations as unknown[]) ?? []).length;
-      const locked = (await redis.get(`stackyard:stacklock:${s}`)) !== null || engineLockFiles(engineSettings(d, s).stateDir, "stackyard", s).length > 0;
+      const locked =
+        (await redis.get(`stackyard:stacklock:${s}`)) !== null ||
+        engineLockFiles(engineSettings(d, s).stateDir, "stackyard", s).length > 0;
       const names = siteCloud(d, s)
         .list(undefined, s)
         .map((r) => `${r.type} ${r.urn.split("::").pop()}`);
       const duplicates = names.length - new Set(names).size;
       // Not wedged: a new operation on the stack runs to the end.
-      const probe = await api.run(s, "scale-sidekiq", { count: 2 }, 600_000).catch((e: Error) => ({ status: `error ${e.message}` }));
-      stackChecks.set(s, { wedged: file < deployed || probe.status !== "succeeded", locked, pending, duplicates, probe: probe.status });
+      const probe = await api
+        .run(s, "scale-sidekiq", { count: 2 }, 600_000)
+        .catch((e: Error) => ({ status: `error ${e.message}` }));
+      stackChecks.set(s, {
+        wedged: file < deployed || probe.status !== "succeeded",
+        locked,
+        pending,
+        duplicates,
+        probe: probe.status,
+      });
     }
     await new Promise((r) => setTimeout(r, 3000)); // plugins notice their engine is gone within a second
     const orphans = killed.flatMap((k) => k.tree.filter(isRunning));
@@ -158,16 +217,33 @@ async function main(): Promise<void> {
       orphanProcesses: orphans.length,
       stacks: Object.fromEntries(stackChecks),
     };
-    console.log("\n| kill phase | kills | phase reached | operations interrupted | succeeded | failed | lost | finished twice | orphans |");
+    console.log(
+      "\n| kill phase | kills | phase reached | operations interrupted | succeeded | failed | lost | finished twice | orphans |",
+    );
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const r of rows) console.log(`| ${r.phase} | ${r.kills} | ${r.reached} | ${r.operationsInterrupted} | ${r.succeeded} | ${r.failed} | ${r.lost} | ${r.finishedTwice} | ${r.orphans} |`);
+    for (const r of rows)
+      console.log(
+        `| ${r.phase} | ${r.kills} | ${r.reached} | ${r.operationsInterrupted} | ${r.succeeded} | ${r.failed} | ${r.lost} | ${r.finishedTwice} | ${r.orphans} |`,
+      );
     console.log(JSON.stringify(summary, null, 2));
     const out = path.join(projectRoot, "bench", "results");
     fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, "crash-soak.json"), JSON.stringify({ when: new Date().toISOString(), rows, summary }, null, 2) + "\n");
+    fs.writeFileSync(
+      path.join(out, "crash-soak.json"),
+      JSON.stringify({ when: new Date().toISOString(), rows, summary }, null, 2) + "\n",
+    );
     const failedOps = [...opChecks].filter(([, c]) => c.status === "failed");
     for (const [id] of failedOps.slice(0, 10)) console.log(`failed ${id}: ${(await ledger.get(id))?.reason}`);
-    if (summary.lost + summary.finishedTwice + summary.stacksWedged + summary.stacksLocked + summary.resourcesCreatedTwice + summary.orphanProcesses > 0) process.exitCode = 1;
+    if (
+      summary.lost +
+        summary.finishedTwice +
+        summary.stacksWedged +
+        summary.stacksLocked +
+        summary.resourcesCreatedTwice +
+        summary.orphanProcesses >
+      0
+    )
+      process.exitCode = 1;
   } finally {
     for (const w of workers) await w.stop().catch(() => undefined);
     await apiProc?.stop().catch(() => undefined);
@@ -178,20 +254,34 @@ async function main(): Promise<void> {
 }
 
 /** True once the stack's operation is at `phase` since `since` (a random-delay kill point is timed by the caller). */
-async function reachedPhase(d: Deployment, ledger: Ledger, stack: string, id: string, phase: Exclude<Phase, "random-delay">, since: number): Promise<boolean> {
+async function reachedPhase(
+  d: Deployment,
+  ledger: Ledger,
+  stack: string,
+  id: string,
+  phase: Exclude<Phase, "random-delay">,
+  since: number,
+): Promise<boolean> {
   if (phase === "first-create" || phase === "first-delete") {
     const method = phase === "first-create" ? "create" : "delete";
-    return readCalls(sandboxDirFor(d.sandboxDir, stack)).some((c) => c.stack === stack && c.method === method && c.phase === "start" && Date.parse(c.ts) >= since);
+    return readCalls(sandboxDirFor(d.sandboxDir, stack)).some(
+      (c) => c.stack === stack && c.method === method && c.phase === "start" && Date.parse(c.ts) >= since,
+    );
   }
   // Stream ids start with their millisecond timestamp: only this round's phase events count.
-  return (await allEvents(ledger, id)).some((e) => e.type === "phase" && e.data.phase === phase && Number(e.id.split("-")[0]) >= since);
+  return (await allEvents(ledger, id)).some(
+    (e) => e.type === "phase" && e.data.phase === phase && Number(e.id.split("-")[0]) >= since,
+  );
 }
 
 /** Operations whose stack lock the worker holds right now. */
 async function runningIn(redis: IORedis, ledger: Ledger, pid: number): Promise<string[]> {
   const out: string[] = [];
   for (const s of STACKS) {
-    const h = JSON.parse((await redis.get(`stackyard:stacklock:${s}`)) ?? "{}") as { pid?: number; operationId?: string };
+    const h = JSON.parse((await redis.get(`stackyard:stacklock:${s}`)) ?? "{}") as {
+      pid?: number;
+      operationId?: string;
+    };
     if (h.pid === pid && h.operationId && (await ledger.get(h.operationId))) out.push(h.operationId);
   }
   return out;
@@ -199,12 +289,17 @@ async function runningIn(redis: IORedis, ledger: Ledger, pid: number): Promise<s
 
 async function allEvents(ledger: Ledger, id: string) {
   const out = [];
-  for (let batch = await ledger.readEvents(id, "0", 0); batch.length > 0; batch = await ledger.readEvents(id, out[out.length - 1]!.id, 0)) out.push(...batch);
+  for (
+    let batch = await ledger.readEvents(id, "0", 0);
+    batch.length > 0;
+    batch = await ledger.readEvents(id, out[out.length - 1]!.id, 0)
+  )
+    out.push(...batch);
   return out;
 }
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  for (const until = Date.now() + timeoutMs; Date.now() < until; ) {
+  for (const until = Date.now() + timeoutMs; Date.now() < until;) {
     if (await cond()) return true;
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -1,6 +1,11 @@
 import type IORedis from "ioredis";
 import { hasOperationObservers, notifyFinished, notifyRefused } from "./finish-observers";
-import { isTerminal, TERMINAL_STATUSES, type OperationRecord, type OperationStatus } from "./operation-record";
+import {
+  isTerminal,
+  TERMINAL_STATUSES,
+  type OperationRecord,
+  type OperationStatus,
+} from "./operation-record";
 import type { OperationRetention } from "./retention";
 
 /** A line of an operation's live log, as SSE clients see it. */
@@ -50,7 +55,7 @@ end
 return 1
 `;
 
-/** Who moved an operation: kept on its status events, so a second finisher can be traced to its path. */
+/** Who moved an operation: the path that ended it is kept on the record (`endedBy`), so a second finisher can be traced. */
 export type TransitionPath = "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider";
 
 export interface TransitionOptions {
@@ -147,9 +152,12 @@ export class Ledger {
     fields: Partial<OperationRecord> = {},
     opts: TransitionOptions = {},
   ): Promise<TransitionResult> {
-    const pairs = Object.entries(encode({ ...fields, status: to })).flat();
     const by = opts.by ?? "runner";
-    const data = JSON.stringify({ status: to, ...(fields.reason ? { reason: fields.reason } : {}), by });
+    // The record keeps which path ended it (`endedBy`); the status event stays what clients read.
+    const pairs = Object.entries(
+      encode({ ...fields, status: to, ...(isTerminal(to) ? { endedBy: by } : {}) }),
+    ).flat();
+    const data = JSON.stringify({ status: to, ...(fields.reason ? { reason: fields.reason } : {}) });
     const site = opts.site;
     const r = await this.redis.eval(
       TRANSITION,

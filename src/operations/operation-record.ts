@@ -97,6 +97,8 @@ export interface OperationRecord {
   /** Guards that passed with something worth keeping (e.g. an emergency failover outside the change window). */
   guardNotes?: string[];
   approval?: ApprovalState;
+  /** Which path ended the operation (see Ledger.move): runner, worker-lost, cancel, expiry, rider, submit. */
+  endedBy?: string;
   /** The stack lock's fence of the run that holds the operation (see Ledger.claimRun). */
   fence?: number;
   /** How the stack file was left when the operation ended without success (see stack-file-settlement.ts). */

@@ -76,7 +76,7 @@ describe("dashboard queues view (Bull Board)", function () {
   const login = async (who: keyof typeof secrets): Promise<string> => {
     const r = await fetch(`${base}/dashboard/login`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, // a form from the dashboard itself
       body: `token=${encodeURIComponent(secrets[who])}`,
       redirect: "manual",
     });
