@@ -25,10 +25,13 @@ import {
 } from "../test/workers/support/service-harness";
 
 const STACKS = ["theatl", "vulpine", "chitter", "datafruits"] as const;
+// Short stall settings so a dead worker's jobs come back in seconds; an operation may survive more
+// kills than the production maxStalledCount (3) so that most kills exercise recovery, not WORKER_LOST.
 const FAST_STALLS = {
   STACKYARD_LOCK_DURATION_MS: "4000",
   STACKYARD_STALLED_INTERVAL_MS: "2000",
   STACKYARD_STACK_LOCK_TTL_MS: "3000",
+  STACKYARD_MAX_STALLED_COUNT: "10",
 };
 const TERMINAL = ["succeeded", "failed", "cancelled", "expired"];
 
@@ -103,7 +106,10 @@ async function main(): Promise<void> {
         const st = id ? (await ledger.get(id))?.status : undefined;
         if (!id || (st && TERMINAL.includes(st))) await submit(s);
       }
-      const stack = pick(STACKS.filter((s) => active.has(s)));
+      const running: string[] = [];
+      for (const s of STACKS) if (!TERMINAL.includes((await ledger.get(active.get(s) ?? "none"))?.status ?? "failed")) running.push(s);
+      if (running.length === 0) continue;
+      const stack = pick(running);
       const id = active.get(stack)!;
       const phase: Phase =
         stack === "theatl"
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
           phase === "random-delay"
             ? Date.now() >= delayUntil
             : reachedPhase(d, ledger, stack, id, phase, since),
-        60_000,
+        45_000,
       );
       const holder = JSON.parse((await redis.get(`stackyard:stacklock:${stack}`)) ?? "{}") as {
         pid?: number;
