@@ -4,6 +4,7 @@
 // Prints a table per kill phase and writes bench/results/crash-soak.json.
 import { fork, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import IORedis from "ioredis";
 import { deployedRevisionFromState } from "../src/engine/revision-guard";
@@ -67,7 +68,16 @@ async function main(): Promise<void> {
   const rand = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const burner = startBurner();
-  const d = await createDeployment("soak", [...STACKS], FAST_STALLS);
+  // The soak submits far more operations per site than an hour allows in production (20).
+  const guardsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "soak-guards-")), "guards.json");
+  fs.writeFileSync(
+    guardsFile,
+    JSON.stringify(Object.fromEntries(STACKS.map((s) => [s, { maxOperationsPerHour: 100_000 }]))),
+  );
+  const d = await createDeployment("soak", [...STACKS], {
+    ...FAST_STALLS,
+    STACKYARD_GUARDS_FILE: guardsFile,
+  });
   const redis = new IORedis(d.redis.url);
   const ledger = new Ledger(redis);
   const started = Date.now();
@@ -94,7 +104,7 @@ async function main(): Promise<void> {
         operation: "scale-sidekiq",
         params: { count },
       });
-      if (r.status !== 202) return; // a guard may refuse (e.g. the count it already has is fine too): nothing accepted
+      if (r.status !== 202) return; // a refusal accepts nothing: nothing to follow
       submitted.set(r.body.id, stack);
       active.set(stack, r.body.id);
     };
@@ -107,7 +117,9 @@ async function main(): Promise<void> {
         if (!id || (st && TERMINAL.includes(st))) await submit(s);
       }
       const running: string[] = [];
-      for (const s of STACKS) if (!TERMINAL.includes((await ledger.get(active.get(s) ?? "none"))?.status ?? "failed")) running.push(s);
+      for (const s of STACKS)
+        if (!TERMINAL.includes((await ledger.get(active.get(s) ?? "none"))?.status ?? "failed"))
+          running.push(s);
       if (running.length === 0) continue;
       const stack = pick(running);
       const id = active.get(stack)!;
