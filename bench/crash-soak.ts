@@ -17,6 +17,7 @@ import { ApiClient } from "../test/workers/support/api-client";
 import { deployBaseline, engineSettings, openSession, siteCloud } from "../test/workers/support/baseline";
 import {
   createDeployment,
+  FAST_STALLS,
   descendants,
   isRunning,
   projectRoot,
@@ -26,14 +27,9 @@ import {
 } from "../test/workers/support/service-harness";
 
 const STACKS = ["theatl", "vulpine", "chitter", "datafruits"] as const;
-// Short stall settings so a dead worker's jobs come back in seconds; an operation may survive more
-// kills than the production maxStalledCount (3) so that most kills exercise recovery, not WORKER_LOST.
-const FAST_STALLS = {
-  STACKYARD_LOCK_DURATION_MS: "4000",
-  STACKYARD_STALLED_INTERVAL_MS: "2000",
-  STACKYARD_STACK_LOCK_TTL_MS: "3000",
-  STACKYARD_MAX_STALLED_COUNT: "10",
-};
+// An operation may survive more kills than the production maxStalledCount (3), so that most kills
+// exercise recovery rather than end in WORKER_LOST.
+const SOAK_STALLS = { ...FAST_STALLS, STACKYARD_MAX_STALLED_COUNT: "10" };
 const TERMINAL = ["succeeded", "failed", "cancelled", "expired"];
 
 /** Where a kill lands, as the run makes it observable (phase events, provider calls), or a random delay. */
@@ -75,7 +71,7 @@ async function main(): Promise<void> {
     JSON.stringify(Object.fromEntries(STACKS.map((s) => [s, { maxOperationsPerHour: 100_000 }]))),
   );
   const d = await createDeployment("soak", [...STACKS], {
-    ...FAST_STALLS,
+    ...SOAK_STALLS,
     STACKYARD_GUARDS_FILE: guardsFile,
   });
   const redis = new IORedis(d.redis.url);

@@ -1,5 +1,5 @@
 import type IORedis from "ioredis";
-import { ledgerKeys, type Ledger, type LedgerEvent } from "./ledger";
+import { ledgerKeys, parseStreamEntries, type Ledger, type LedgerEvent } from "./ledger";
 import { isTerminal, type OperationStatus } from "./operation-record";
 
 /** What a follower of one operation's events is told. */
@@ -31,18 +31,6 @@ function after(a: string, b: string): boolean {
   const [am, as] = a.split("-").map(Number) as [number, number];
   const [bm, bs] = b.split("-").map(Number) as [number, number];
   return am > bm || (am === bm && (as ?? 0) > (bs ?? 0));
-}
-
-function parseEntries(entries: Array<[string, string[]]>): LedgerEvent[] {
-  return entries.map(([eid, kv]) => {
-    const m: Record<string, string> = {};
-    for (let i = 0; i < kv.length; i += 2) m[kv[i]!] = kv[i + 1]!;
-    return {
-      id: eid,
-      type: m.type ?? "unknown",
-      data: JSON.parse(m.data ?? "{}") as Record<string, unknown>,
-    };
-  });
 }
 
 /**
@@ -139,7 +127,7 @@ export class SharedEventReader {
         for (const [key, entries] of res ?? []) {
           const id = ids[ids.map(ledgerKeys.events).indexOf(key)];
           if (!id) continue;
-          const events = parseEntries(entries);
+          const events = parseStreamEntries(entries);
           for (const f of [...(this.follows.get(id) ?? [])]) this.deliver(f, events);
         }
         if (Date.now() - this.lastRecordCheck >= this.recordCheckMs) await this.checkRecords();

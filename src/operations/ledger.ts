@@ -296,15 +296,7 @@ export class Ledger {
         : await conn.xread("COUNT", 500, "STREAMS", eventsKey(id), afterId)
     ) as Array<[string, Array<[string, string[]]>]> | null;
     if (!res) return [];
-    return res[0]![1].map(([eid, kv]) => {
-      const m: Record<string, string> = {};
-      for (let i = 0; i < kv.length; i += 2) m[kv[i]!] = kv[i + 1]!;
-      return {
-        id: eid,
-        type: m.type ?? "unknown",
-        data: JSON.parse(m.data ?? "{}") as Record<string, unknown>,
-      };
-    });
+    return parseStreamEntries(res[0]![1]);
   }
 
   /** Newest first. */
@@ -352,6 +344,19 @@ export class Ledger {
   async releaseIdempotencyKey(tokenId: string, keyHash: string): Promise<void> {
     await this.redis.del(`${PREFIX}:idem:${tokenId}:${keyHash}`);
   }
+}
+
+/** XREAD's entries (`[id, [field, value, …]]`) as ledger events. */
+export function parseStreamEntries(entries: Array<[string, string[]]>): LedgerEvent[] {
+  return entries.map(([eid, kv]) => {
+    const m: Record<string, string> = {};
+    for (let i = 0; i < kv.length; i += 2) m[kv[i]!] = kv[i + 1]!;
+    return {
+      id: eid,
+      type: m.type ?? "unknown",
+      data: JSON.parse(m.data ?? "{}") as Record<string, unknown>,
+    };
+  });
 }
 
 function encode(fields: object): Record<string, string> {

@@ -22,7 +22,12 @@ describe("blast radius during up (real engine, sandbox)", function () {
     let grown = false;
     const program = async () => {
       const tags = ["site:blast", "role:web"];
-      let prev: pulumi.Resource = new digitalocean.Droplet("web-0", { region: "nyc3", size: "s-1vcpu-1gb", image: "ubuntu-24-04-x64", tags });
+      let prev: pulumi.Resource = new digitalocean.Droplet("web-0", {
+        region: "nyc3",
+        size: "s-1vcpu-1gb",
+        image: "ubuntu-24-04-x64",
+        tags,
+      });
       if (!grown) return;
       prev = new digitalocean.DatabaseCluster(
         "surprise-db",
@@ -30,7 +35,11 @@ describe("blast radius during up (real engine, sandbox)", function () {
         { dependsOn: [prev] },
       );
       for (let i = 1; i <= 3; i++) {
-        prev = new digitalocean.Droplet(`web-${i}`, { region: "nyc3", size: "s-1vcpu-1gb", image: "ubuntu-24-04-x64", tags }, { dependsOn: [prev] });
+        prev = new digitalocean.Droplet(
+          `web-${i}`,
+          { region: "nyc3", size: "s-1vcpu-1gb", image: "ubuntu-24-04-x64", tags },
+          { dependsOn: [prev] },
+        );
       }
     };
     const session = await sbx.open("blast", program);

@@ -9,7 +9,7 @@ import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { ApiClient } from "./support/api-client";
 import { waitForEvent } from "./support/op-events";
-import { deployBaseline, openSession, siteCloud } from "./support/baseline";
+import { deployBaseline, openSession, siteCloud, theatlPoolDroplets } from "./support/baseline";
 import {
   createDeployment,
   spawnService,
@@ -17,10 +17,7 @@ import {
   type ServiceProcess,
 } from "./support/service-harness";
 
-const poolDroplets = (d: Deployment) =>
-  siteCloud(d, "theatl")
-    .list(TYPES.droplet, "theatl")
-    .filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
+const poolDroplets = (d: Deployment) => theatlPoolDroplets(siteCloud(d, "theatl"));
 
 /** Engine lock files left in the file backend (a stopped CLI removes its own). */
 function lockFiles(d: Deployment): string[] {

@@ -4,7 +4,12 @@ import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { readCalls, type CallEntry } from "../../src/sandbox/call-log";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
 const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as const;
 
@@ -82,26 +87,48 @@ describe("two worker processes, 20 concurrent operations over 5 stacks", functio
       for (const [i, r] of recs.entries()) {
         if (!r.coalescedInto) continue;
         const carrier = ids[site]!.indexOf(r.coalescedInto);
-        assert.ok(carrier >= 0 && carrier < i, `${site}: op ${i} rode on ${r.coalescedInto}, not an earlier request of this stack`);
+        assert.ok(
+          carrier >= 0 && carrier < i,
+          `${site}: op ${i} rode on ${r.coalescedInto}, not an earlier request of this stack`,
+        );
       }
       const ran = recs.filter((r) => !r.coalescedInto);
       // FIFO: each engine run started after the previous one finished, in submission order.
       for (let i = 1; i < ran.length; i++) {
-        assert.ok(Date.parse(ran[i]!.startedAt) >= Date.parse(ran[i - 1]!.finishedAt), `${site}: run ${i} started before run ${i - 1} finished`);
+        assert.ok(
+          Date.parse(ran[i]!.startedAt) >= Date.parse(ran[i - 1]!.finishedAt),
+          `${site}: run ${i} started before run ${i - 1} finished`,
+        );
       }
-      assert.deepEqual(ran.map((r) => r.revision.to), ran.map((_, i) => i + 1), `${site}: one revision per engine run, in order`);
+      assert.deepEqual(
+        ran.map((r) => r.revision.to),
+        ran.map((_, i) => i + 1),
+        `${site}: one revision per engine run, in order`,
+      );
       // Order kept: the stack ends where the last request said.
       const last = PLAN[site][PLAN[site].length - 1]!;
-      const spec = files.load(site).spec as { sidekiq?: { pools: Record<string, { count: number }> }; mysql?: { replicas: string[] } };
-      if (last.operation === "scale-sidekiq") assert.equal(spec.sidekiq!.pools.main!.count, last.params.count, `${site}: final sidekiq count`);
+      const spec = files.load(site).spec as {
+        sidekiq?: { pools: Record<string, { count: number }> };
+        mysql?: { replicas: string[] };
+      };
+      if (last.operation === "scale-sidekiq")
+        assert.equal(spec.sidekiq!.pools.main!.count, last.params.count, `${site}: final sidekiq count`);
       else assert.deepEqual(spec.mysql!.replicas, ["db-slave02"], `${site}: replicas after the last removal`);
       // The simulated cloud's own log: no two plugin processes of one package mutated this stack at overlapping times.
-      const windows = runWindows(readCalls(sandboxDirFor(d.sandboxDir, site)).filter((c) => Date.parse(c.ts) >= since), site);
+      const windows = runWindows(
+        readCalls(sandboxDirFor(d.sandboxDir, site)).filter((c) => Date.parse(c.ts) >= since),
+        site,
+      );
       const byPkg = new Map<string, typeof windows>();
-      for (const w of windows) byPkg.set(w.key.split(":")[0]!, [...(byPkg.get(w.key.split(":")[0]!) ?? []), w]);
+      for (const w of windows)
+        byPkg.set(w.key.split(":")[0]!, [...(byPkg.get(w.key.split(":")[0]!) ?? []), w]);
       for (const [pkg, ws] of byPkg) {
         ws.sort((a, b) => a.from - b.from);
-        for (let i = 1; i < ws.length; i++) assert.ok(ws[i]!.from > ws[i - 1]!.to, `${site}/${pkg}: two engine runs overlapped (${ws[i - 1]!.key} and ${ws[i]!.key})`);
+        for (let i = 1; i < ws.length; i++)
+          assert.ok(
+            ws[i]!.from > ws[i - 1]!.to,
+            `${site}/${pkg}: two engine runs overlapped (${ws[i - 1]!.key} and ${ws[i]!.key})`,
+          );
       }
     }
     // Both worker processes took part.

@@ -10,19 +10,13 @@ import { ApiClient } from "./support/api-client";
 import { deployBaseline, engineSettings, openSession, siteCloud } from "./support/baseline";
 import {
   createDeployment,
+  FAST_STALLS,
   descendants,
   isRunning,
   spawnService,
   type Deployment,
   type ServiceProcess,
 } from "./support/service-harness";
-
-// Short stall settings so a dead worker's job comes back in seconds (production defaults: 30 s / 15 s).
-const FAST_STALLS = {
-  STACKYARD_LOCK_DURATION_MS: "4000",
-  STACKYARD_STALLED_INTERVAL_MS: "2000",
-  STACKYARD_STACK_LOCK_TTL_MS: "3000",
-};
 
 /** Where the kill lands: the provider call the fault plan holds, so the worker dies at that exact step. */
 type KillPoint = { name: string; count: number; duringUp: boolean; hold: NonNullable<FaultPlan["hold"]> };

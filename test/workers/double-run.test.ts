@@ -5,26 +5,17 @@ import { readCalls } from "../../src/sandbox/call-log";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline, siteCloud } from "./support/baseline";
+import { deployBaseline, siteCloud, theatlPoolDroplets } from "./support/baseline";
 import { allEvents, waitForEvent } from "./support/op-events";
 import {
   createDeployment,
+  FAST_STALLS,
   spawnService,
   type Deployment,
   type ServiceProcess,
 } from "./support/service-harness";
 
-// Short stall settings so a frozen worker's job lock lapses in seconds (production: 30 s / 15 s).
-const FAST_STALLS = {
-  STACKYARD_LOCK_DURATION_MS: "4000",
-  STACKYARD_STALLED_INTERVAL_MS: "2000",
-  STACKYARD_STACK_LOCK_TTL_MS: "3000",
-};
-
-const poolDroplets = (d: Deployment) =>
-  siteCloud(d, "theatl")
-    .list(TYPES.droplet, "theatl")
-    .filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
+const poolDroplets = (d: Deployment) => theatlPoolDroplets(siteCloud(d, "theatl"));
 
 /**
  * BullMQ is at-least-once: a worker whose event loop is blocked past its job lock keeps running

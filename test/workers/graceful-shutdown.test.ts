@@ -1,13 +1,16 @@
 import * as assert from "node:assert/strict";
 import { readCalls } from "../../src/sandbox/call-log";
-import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import { deployBaseline, siteCloud, theatlPoolDroplets } from "./support/baseline";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
-const poolDroplets = (d: Deployment) =>
-  siteCloud(d, "theatl").list(TYPES.droplet, "theatl").filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
+const poolDroplets = (d: Deployment) => theatlPoolDroplets(siteCloud(d, "theatl"));
 
 /** SIGTERM to a worker in the middle of an engine update: it finishes the update, or hands the job back after its grace. */
 describe("graceful shutdown of a worker during an update", function () {
@@ -20,9 +23,15 @@ describe("graceful shutdown of a worker during an update", function () {
   /** Submits a scale and resolves once the engine's update reached the provider. */
   async function scaleUntilUpdating(count: number): Promise<string> {
     const since = Date.now();
-    const r = await api.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count } });
+    const r = await api.post("/v1/sites/theatl/operations", {
+      operation: "scale-sidekiq",
+      params: { count },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    const creating = () => readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some((c) => ["create", "delete"].includes(c.method) && Date.parse(c.ts) >= since);
+    const creating = () =>
+      readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some(
+        (c) => ["create", "delete"].includes(c.method) && Date.parse(c.ts) >= since,
+      );
     for (let i = 0; i < 600 && !creating(); i++) await new Promise((res) => setTimeout(res, 100));
     assert.ok(creating(), "the update reached the provider");
     return r.body.id;
@@ -54,11 +63,16 @@ describe("graceful shutdown of a worker during an update", function () {
   });
 
   it("hands the job back when the grace runs out, and another worker completes it once", async () => {
-    const worker = await spawnService(d, "worker", "worker-short-grace", { STACKYARD_SHUTDOWN_GRACE_MS: "500" });
+    const worker = await spawnService(d, "worker", "worker-short-grace", {
+      STACKYARD_SHUTDOWN_GRACE_MS: "500",
+    });
     const id = await scaleUntilUpdating(2);
     await worker.stop();
     const meanwhile = await api.get(`/v1/operations/${id}`);
-    assert.ok(["queued", "running"].includes(meanwhile.body.status), `not ended by the shutdown: ${meanwhile.body.status}`);
+    assert.ok(
+      ["queued", "running"].includes(meanwhile.body.status),
+      `not ended by the shutdown: ${meanwhile.body.status}`,
+    );
 
     const next = await spawnService(d, "worker", "worker-next");
     extra.push(next);

@@ -3,7 +3,12 @@ import { StackFileStore } from "../../src/operations/stack-file-store";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
 import { cloudSnapshot as snapshot, dbRoles, deployBaseline, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
 const roles = (cloud: SandboxCloud) => dbRoles(cloud, "theatl");
 const TTL_MS = 15_000;
@@ -89,7 +94,10 @@ describe("policy pack, blast radius and approvals through the service", function
         assert.match(op.reason, /^BLAST_RADIUS_EXCEEDED: /);
         const pg = op.refusals.find((x: any) => x.layer === "blast-radius" && /::pg-a$/.test(x.value));
         assert.ok(pg, JSON.stringify(op.refusals.map((x: any) => x.value)));
-        assert.match(pg.value, /^(replace|create-replacement|delete-replaced) digitalocean:index\/droplet:Droplet /);
+        assert.match(
+          pg.value,
+          /^(replace|create-replacement|delete-replaced) digitalocean:index\/droplet:Droplet /,
+        );
         assert.equal(op.result, undefined, "no up ran");
       },
     );
@@ -99,7 +107,10 @@ describe("policy pack, blast radius and approvals through the service", function
 
   it("lets an unapproved failover expire; approval after expiry is refused (409) and nothing changes", async () => {
     const before = snapshot(cloud);
-    const sub = await api.post("/v1/sites/theatl/operations", { operation: "failover", params: { target: "pg-b" } });
+    const sub = await api.post("/v1/sites/theatl/operations", {
+      operation: "failover",
+      params: { target: "pg-b" },
+    });
     assert.equal(sub.status, 202);
     const waiting = await api.waitFor(sub.body.id, 300_000, ["awaiting-approval"]);
     assert.equal(waiting.status, "awaiting-approval");
@@ -113,7 +124,10 @@ describe("policy pack, blast radius and approvals through the service", function
   });
 
   it("refuses self-approval (403); a second principal's approval completes the failover", async () => {
-    const sub = await api.post("/v1/sites/theatl/operations", { operation: "failover", params: { target: "pg-b" } });
+    const sub = await api.post("/v1/sites/theatl/operations", {
+      operation: "failover",
+      params: { target: "pg-b" },
+    });
     const waiting = await api.waitFor(sub.body.id, 300_000, ["awaiting-approval"]);
     assert.equal(waiting.status, "awaiting-approval");
     assert.deepEqual(waiting.approval.reasons, ["failover is marked risky for theatl"]);

@@ -5,7 +5,12 @@ import type { PolicyOverrides } from "../../src/policy/policy-settings";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
 import { cloudSnapshot, deployBaseline, openSession, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
 /** The service entry with a changed site program (test/workers/support/changed-program-main.ts). */
 const CHANGED_PROGRAM_MAIN = path.join(__dirname, "support", "changed-program-main.js");
@@ -53,7 +58,13 @@ describe("resource policy pack: every policy passed and tripped through the serv
     fs.writeFileSync(policyFile(), JSON.stringify(policy));
     const env: Record<string, string> = { STACKYARD_POLICY_FILE: policyFile() };
     if (programChange) env.STACKYARD_TEST_PROGRAM_CHANGE = programChange;
-    svc = await spawnService(d, "all", programChange ? `changed-${programChange}` : "service", env, programChange ? CHANGED_PROGRAM_MAIN : undefined);
+    svc = await spawnService(
+      d,
+      "all",
+      programChange ? `changed-${programChange}` : "service",
+      env,
+      programChange ? CHANGED_PROGRAM_MAIN : undefined,
+    );
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
   }
 
@@ -84,13 +95,24 @@ describe("resource policy pack: every policy passed and tripped through the serv
     const ok = await api.run("theatl", "scale-sidekiq", { count: 3 });
     assert.equal(ok.status, "succeeded", ok.reason);
     assert.equal(ok.refusals, undefined);
-    assert.deepEqual(poolDroplets(cloud), ["theatl-sidekiq-main-1", "theatl-sidekiq-main-2", "theatl-sidekiq-main-3"]);
+    assert.deepEqual(poolDroplets(cloud), [
+      "theatl-sidekiq-main-1",
+      "theatl-sidekiq-main-2",
+      "theatl-sidekiq-main-3",
+    ]);
 
     // Priced and within the cost ceiling, so only the pack stands in the way.
-    const { op, refusal } = await tripped("add-read-replica", { name: "pg-c", size: "s-2vcpu-4gb-amd" }, "sizes-from-allow-list");
+    const { op, refusal } = await tripped(
+      "add-read-replica",
+      { name: "pg-c", size: "s-2vcpu-4gb-amd" },
+      "sizes-from-allow-list",
+    );
     assert.match(refusal.message, /"pg-c" asks for digitalocean-droplet size s-2vcpu-4gb-amd/);
     assert.equal(refusal.limit, `one of ${THEATL_SIZES.join(", ")}`);
-    assert.ok(op.refusals.every((x: any) => x.rule === "sizes-from-allow-list"), JSON.stringify(op.refusals));
+    assert.ok(
+      op.refusals.every((x: any) => x.rule === "sizes-from-allow-list"),
+      JSON.stringify(op.refusals),
+    );
     assert.equal(cloud.byName(TYPES.droplet, "pg-c", "theatl"), undefined);
   });
 
@@ -110,7 +132,10 @@ describe("resource policy pack: every policy passed and tripped through the serv
   it("site-tags-required: a program change that forgets the site tag on a new droplet is refused", async () => {
     await serve({}, "untag:theatl-sidekiq-main-5");
     const { refusal } = await tripped("scale-sidekiq", { count: 5 }, "site-tags-required");
-    assert.match(refusal.message, /^digitalocean:index\/droplet:Droplet "theatl-sidekiq-main-5" has no site tag/);
+    assert.match(
+      refusal.message,
+      /^digitalocean:index\/droplet:Droplet "theatl-sidekiq-main-5" has no site tag/,
+    );
     assert.equal(refusal.limit, "every taggable resource carries site:<id>");
     assert.equal(poolDroplets(cloud).length, 4);
   });

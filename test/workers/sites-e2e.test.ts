@@ -3,7 +3,12 @@ import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
 const SITES = ["vulpine", "chitter", "insync", "datafruits"] as const;
 
@@ -35,14 +40,19 @@ describe("the other four sites end to end: each supported operation once", funct
       const op = await api.run(site, "scale-sidekiq", { count: 4 });
       assert.equal(op.status, "succeeded", op.reason);
       assert.equal(op.outputs.sidekiqCount, 4);
-      assert.ok(op.preview.steps.length >= 1 && op.preview.steps.every((s: { op: string }) => s.op === "update"), JSON.stringify(op.preview.steps));
+      assert.ok(
+        op.preview.steps.length >= 1 && op.preview.steps.every((s: { op: string }) => s.op === "update"),
+        JSON.stringify(op.preview.steps),
+      );
     });
   }
 
   it("scales datafruits' sidekiq Deployment to 3 replicas", async () => {
     const op = await api.run("datafruits", "scale-sidekiq", { count: 3 });
     assert.equal(op.status, "succeeded", op.reason);
-    const deps = cloud("datafruits").list(TYPES.deployment, "datafruits").filter((r) => /sidekiq-main/.test(r.urn));
+    const deps = cloud("datafruits")
+      .list(TYPES.deployment, "datafruits")
+      .filter((r) => /sidekiq-main/.test(r.urn));
     assert.equal(deps.length, 1);
     assert.equal(deps[0]!.sim.replicas, 3);
   });
@@ -58,7 +68,9 @@ describe("the other four sites end to end: each supported operation once", funct
     const rm = await api.run("datafruits", "remove-read-replica", { name: "datafruits-pg-r2" });
     assert.equal(rm.status, "succeeded", rm.reason);
     assert.deepEqual(
-      cloud("datafruits").list(TYPES.databaseReplica, "datafruits").map((r) => r.inputs.name),
+      cloud("datafruits")
+        .list(TYPES.databaseReplica, "datafruits")
+        .map((r) => r.inputs.name),
       ["datafruits-pg-r1"],
     );
     const fo = await api.runApproved("datafruits", "failover", { target: "datafruits-pg-r1" }, approver);
@@ -76,9 +88,15 @@ describe("the other four sites end to end: each supported operation once", funct
     assert.deepEqual(rm.outputs.replicas, ["db-slave02"]);
     const fo = await api.runApproved("insync", "failover", { target: "db-slave02" }, approver);
     assert.equal(fo.status, "succeeded", fo.reason);
-    const primaries = cloud("insync").dbNodes("insync").filter((n) => n.role === "primary").map((n) => n.name);
+    const primaries = cloud("insync")
+      .dbNodes("insync")
+      .filter((n) => n.role === "primary")
+      .map((n) => n.name);
     assert.deepEqual(primaries, ["db-slave02"], "exactly one writable primary");
     const old = cloud("insync").byName(TYPES.droplet, "db", "insync")!;
-    assert.ok((reveal(old.outputs.tags) as string[]).some((t) => t.includes("fenced")), "the old primary is fenced");
+    assert.ok(
+      (reveal(old.outputs.tags) as string[]).some((t) => t.includes("fenced")),
+      "the old primary is fenced",
+    );
   });
 });

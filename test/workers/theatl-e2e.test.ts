@@ -4,7 +4,12 @@ import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
 import { dbRoles, deployBaseline, siteCloud } from "./support/baseline";
-import { createDeployment, spawnService, type Deployment, type ServiceProcess } from "./support/service-harness";
+import {
+  createDeployment,
+  spawnService,
+  type Deployment,
+  type ServiceProcess,
+} from "./support/service-harness";
 
 /** Sidekiq droplets of theATL in the simulated cloud, the scheduler excluded. */
 function poolDroplets(cloud: SandboxCloud): string[] {
@@ -64,13 +69,25 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
     assert.equal(up.outputs.sidekiqCount, 5);
     assert.deepEqual(up.revision.from, 0);
     assert.equal(up.revision.to, 1);
-    assert.ok(up.preview.steps.every((s: { op: string; type: string }) => s.op === "create" && s.type === TYPES.droplet), JSON.stringify(up.preview.steps));
+    assert.ok(
+      up.preview.steps.every(
+        (s: { op: string; type: string }) => s.op === "create" && s.type === TYPES.droplet,
+      ),
+      JSON.stringify(up.preview.steps),
+    );
 
     const down = await api.run("theatl", "scale-sidekiq", { count: 3 });
     assert.equal(down.status, "succeeded", down.reason);
-    assert.deepEqual(poolDroplets(cloud), ["theatl-sidekiq-main-1", "theatl-sidekiq-main-2", "theatl-sidekiq-main-3"]);
+    assert.deepEqual(poolDroplets(cloud), [
+      "theatl-sidekiq-main-1",
+      "theatl-sidekiq-main-2",
+      "theatl-sidekiq-main-3",
+    ]);
     assert.equal(down.revision.to, 2);
-    const log = execFileSync("git", ["log", "--format=%s", "--", "stacks/Pulumi.theatl.yaml"], { cwd: d.workspace, encoding: "utf8" });
+    const log = execFileSync("git", ["log", "--format=%s", "--", "stacks/Pulumi.theatl.yaml"], {
+      cwd: d.workspace,
+      encoding: "utf8",
+    });
     assert.match(log, /scale theatl sidekiq pool "main" from 5 to 3 process\(es\) \(config revision 2\)/);
     const site = await api.get("/v1/sites/theatl");
     assert.equal(site.body.configRevision, 2);
@@ -81,12 +98,19 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
     const added = await api.run("theatl", "add-read-replica", { name: "pg-c" });
     assert.equal(added.status, "succeeded", added.reason);
     assert.deepEqual(roles(cloud), { "pg-a": "primary", "pg-b": "standby", "pg-c": "standby" });
-    assert.deepEqual(dns(cloud, "db-replica.int"), [privateIp(cloud, "pg-b"), privateIp(cloud, "pg-c")].sort());
+    assert.deepEqual(
+      dns(cloud, "db-replica.int"),
+      [privateIp(cloud, "pg-b"), privateIp(cloud, "pg-c")].sort(),
+    );
     assert.deepEqual(added.outputs.replicas, ["pg-b", "pg-c"]);
 
     const removed = await api.run("theatl", "remove-read-replica", { name: "pg-c" });
     assert.equal(removed.status, "succeeded", removed.reason);
-    assert.deepEqual(roles(cloud), { "pg-a": "primary", "pg-b": "standby" }, "pg-c no longer streams or serves");
+    assert.deepEqual(
+      roles(cloud),
+      { "pg-a": "primary", "pg-b": "standby" },
+      "pg-c no longer streams or serves",
+    );
     assert.deepEqual(dns(cloud, "db-replica.int"), [privateIp(cloud, "pg-b")]);
     assert.deepEqual(removed.outputs.fenced, ["pg-c"]);
   });
@@ -113,9 +137,16 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
       const refused = await api.run("theatl", "failover", { target: "pg-b" });
       assert.equal(refused.status, "failed");
       assert.match(refused.reason, /GUARD_REFUSED: standby pg-b is unhealthy/);
-      assert.deepEqual(refused.refusals.map((r: any) => [r.rule, r.value, r.limit]), [["standby-ready", "unhealthy", "healthy"]]);
+      assert.deepEqual(
+        refused.refusals.map((r: any) => [r.rule, r.value, r.limit]),
+        [["standby-ready", "unhealthy", "healthy"]],
+      );
       assert.deepEqual(roles(cloud), { "pg-a": "primary", "pg-b": "standby" });
-      assert.equal((await api.get("/v1/sites/theatl")).body.configRevision, 4, "the stack file was restored to the deployed revision");
+      assert.equal(
+        (await api.get("/v1/sites/theatl")).body.configRevision,
+        4,
+        "the stack file was restored to the deployed revision",
+      );
     } finally {
       cloud.setDbNode(TYPES.droplet, pgb.id, { healthy: true });
     }
@@ -126,13 +157,23 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
     assert.equal(op.approval.approvedBy, "approver");
     assert.equal(op.status, "succeeded", op.reason);
     const r = roles(cloud);
-    assert.deepEqual(Object.entries(r).filter(([, v]) => v === "primary").map(([k]) => k), ["pg-b"]);
+    assert.deepEqual(
+      Object.entries(r)
+        .filter(([, v]) => v === "primary")
+        .map(([k]) => k),
+      ["pg-b"],
+    );
     assert.equal(r["pg-a"], undefined, "pg-a carries role:pg-fenced: no role, outside the primary firewall");
     const pga = cloud.byName(TYPES.droplet, "pg-a", "theatl")!;
     assert.ok((reveal(pga.outputs.tags) as string[]).includes("role:pg-fenced"));
     assert.deepEqual(dns(cloud, "db-primary.int"), [privateIp(cloud, "pg-b")]);
     assert.equal(op.outputs.primary, "pg-b");
-    assert.ok(!op.preview.steps.some((s: { op: string; type: string }) => s.type === TYPES.droplet && s.op !== "update"), "no database host is replaced");
+    assert.ok(
+      !op.preview.steps.some(
+        (s: { op: string; type: string }) => s.type === TYPES.droplet && s.op !== "update",
+      ),
+      "no database host is replaced",
+    );
   });
 
   it("streams the operation's events as Server-Sent Events, ending with its final status", async () => {

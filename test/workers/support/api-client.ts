@@ -5,7 +5,12 @@ export class ApiClient {
     private readonly token?: string,
   ) {}
 
-  async request(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  async request(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
     const res = await fetch(this.base + p, {
       method,
       headers: {
@@ -34,9 +39,15 @@ export class ApiClient {
   }
 
   /** Submits and waits for the operation to end; returns the final record. */
-  async run(site: string, operation: string, params: Record<string, unknown>, timeoutMs = 300_000): Promise<any> {
+  async run(
+    site: string,
+    operation: string,
+    params: Record<string, unknown>,
+    timeoutMs = 300_000,
+  ): Promise<any> {
     const r = await this.post(`/v1/sites/${site}/operations`, { operation, params });
-    if (r.status !== 202) throw new Error(`submit ${operation} on ${site}: ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 202)
+      throw new Error(`submit ${operation} on ${site}: ${r.status} ${JSON.stringify(r.body)}`);
     return this.waitFor(r.body.id, timeoutMs);
   }
 
@@ -44,9 +55,16 @@ export class ApiClient {
    * Submits an operation that waits for approval (failover by default), approves it as `approver`
    * once its preview is done, and waits for the end. Returns the final record.
    */
-  async runApproved(site: string, operation: string, params: Record<string, unknown>, approver: ApiClient, timeoutMs = 300_000): Promise<any> {
+  async runApproved(
+    site: string,
+    operation: string,
+    params: Record<string, unknown>,
+    approver: ApiClient,
+    timeoutMs = 300_000,
+  ): Promise<any> {
     const r = await this.post(`/v1/sites/${site}/operations`, { operation, params });
-    if (r.status !== 202) throw new Error(`submit ${operation} on ${site}: ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 202)
+      throw new Error(`submit ${operation} on ${site}: ${r.status} ${JSON.stringify(r.body)}`);
     const waiting = await this.waitFor(r.body.id, timeoutMs, ["awaiting-approval"]);
     if (waiting.status !== "awaiting-approval") return waiting;
     const a = await approver.post(`/v1/operations/${r.body.id}/approve`);
@@ -58,8 +76,10 @@ export class ApiClient {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.get(`/v1/operations/${id}`);
-      if (["succeeded", "failed", "cancelled", "expired", ...alsoStopAt].includes(r.body?.status)) return r.body;
-      if (Date.now() > until) throw new Error(`operation ${id} still ${r.body?.status} after ${timeoutMs} ms`);
+      if (["succeeded", "failed", "cancelled", "expired", ...alsoStopAt].includes(r.body?.status))
+        return r.body;
+      if (Date.now() > until)
+        throw new Error(`operation ${id} still ${r.body?.status} after ${timeoutMs} ms`);
       await new Promise((res) => setTimeout(res, 250));
     }
   }

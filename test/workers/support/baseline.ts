@@ -4,7 +4,7 @@ import { programFromStackConfig } from "../../../src/programs/program";
 import { StackFileStore } from "../../../src/operations/stack-file-store";
 import { seedAdoptedResources } from "../../../src/sandbox/adopted-resources";
 import { installSandboxPlugins } from "../../../src/sandbox/install-plugins";
-import { SandboxCloud } from "../../../src/sandbox/sandbox-cloud";
+import { SandboxCloud, TYPES } from "../../../src/sandbox/sandbox-cloud";
 import { sandboxDirFor } from "../../../src/service/sandbox-facts";
 import type { Deployment } from "./service-harness";
 
@@ -20,7 +20,10 @@ export function engineSettings(d: Deployment, site: string) {
 
 export async function openSession(d: Deployment, site: string): Promise<StackSession> {
   await installSandboxPlugins(path.join(d.stateDir, "sandbox-home"));
-  return StackSession.open({ projectName: "stackyard", stackName: site, workDir: d.workspace, program: programFromStackConfig() }, engineSettings(d, site));
+  return StackSession.open(
+    { projectName: "stackyard", stackName: site, workDir: d.workspace, program: programFromStackConfig() },
+    engineSettings(d, site),
+  );
 }
 
 /** The site's first deployment, as an operator does it before the service takes over day-2 operations. */
@@ -52,4 +55,9 @@ export function dbRoles(cloud: SandboxCloud, site: string): Record<string, strin
 /** The simulated cloud account of one site in a deployment. */
 export function siteCloud(d: Deployment, site: string): SandboxCloud {
   return new SandboxCloud(sandboxDirFor(d.sandboxDir, site));
+}
+
+/** theATL's main sidekiq pool droplets in a simulated cloud (the count a scale-sidekiq sets). */
+export function theatlPoolDroplets(cloud: SandboxCloud): number {
+  return cloud.list(TYPES.droplet, "theatl").filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
 }

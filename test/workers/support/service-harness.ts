@@ -9,12 +9,23 @@ import { tempDir } from "../../support/temp-dir";
 /** The repository (found upward from this file, so a build into another outDir still finds stacks/). */
 export const projectRoot = (() => {
   let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, "package.json")) || !fs.existsSync(path.join(dir, "stacks"))) dir = path.dirname(dir);
+  while (!fs.existsSync(path.join(dir, "package.json")) || !fs.existsSync(path.join(dir, "stacks")))
+    dir = path.dirname(dir);
   return dir;
 })();
 
 /** The service entry compiled beside this test build. */
 export const MAIN_JS = path.resolve(__dirname, "..", "..", "..", "src", "service", "main.js");
+
+/**
+ * Stall settings for tests that kill or freeze workers: a dead worker's job comes back in seconds
+ * (production defaults: job lock 30 s, stalled check every 15 s, stack lock 20 s).
+ */
+export const FAST_STALLS = {
+  STACKYARD_LOCK_DURATION_MS: "4000",
+  STACKYARD_STALLED_INTERVAL_MS: "2000",
+  STACKYARD_STACK_LOCK_TTL_MS: "3000",
+};
 
 /** A throwaway deployment: a git workspace copied from the repo's Pulumi.yaml + stacks/, a private Redis, state folders. */
 export interface Deployment {
@@ -34,9 +45,15 @@ export function copyWorkspace(into: string, sites: readonly string[]): string {
   const ws = path.join(into, "workspace");
   fs.mkdirSync(path.join(ws, "stacks"), { recursive: true });
   // `main` must exist for the CLI even on the inline path: point it at the repo's compiled entry.
-  const project = fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8").replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.join(projectRoot, rel.trim())}`);
+  const project = fs
+    .readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")
+    .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.join(projectRoot, rel.trim())}`);
   fs.writeFileSync(path.join(ws, "Pulumi.yaml"), project);
-  for (const s of sites) fs.copyFileSync(path.join(projectRoot, "stacks", `Pulumi.${s}.yaml`), path.join(ws, "stacks", `Pulumi.${s}.yaml`));
+  for (const s of sites)
+    fs.copyFileSync(
+      path.join(projectRoot, "stacks", `Pulumi.${s}.yaml`),
+      path.join(ws, "stacks", `Pulumi.${s}.yaml`),
+    );
   const git = (...args: string[]) => execFileSync("git", args, { cwd: ws, stdio: "ignore" });
   git("init", "-q");
   git("-c", "user.name=test", "-c", "user.email=test@localhost", "add", ".");
@@ -55,10 +72,20 @@ export function adminTokenEntry(token: string): TokenEntry {
 }
 
 export function approverTokenEntry(token: string): TokenEntry {
-  return { id: "approver", sha256: hashToken(token), sites: ["*"], operations: ["*"], scopes: ["operations:read", "operations:approve", "sites:read"] };
+  return {
+    id: "approver",
+    sha256: hashToken(token),
+    sites: ["*"],
+    operations: ["*"],
+    scopes: ["operations:read", "operations:approve", "sites:read"],
+  };
 }
 
-export async function createDeployment(prefix: string, sites: readonly string[], extraEnv: Record<string, string> = {}): Promise<Deployment> {
+export async function createDeployment(
+  prefix: string,
+  sites: readonly string[],
+  extraEnv: Record<string, string> = {},
+): Promise<Deployment> {
   const tmp = tempDir(prefix);
   try {
     const workspace = copyWorkspace(tmp.dir, sites);
