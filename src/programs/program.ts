@@ -2,11 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { assertConfigRevisionCurrent } from "../engine/revision-guard";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
-import { chitterProgram } from "./chitter";
-import { datafruitsProgram } from "./datafruits";
-import { insyncProgram } from "./insync";
-import { theatlProgram } from "./theatl";
-import { vulpineProgram } from "./vulpine";
+import { chitterProgram } from "./chitter/program";
+import { datafruitsProgram } from "./datafruits/program";
+import { insyncProgram } from "./insync/program";
+import { theatlProgram } from "./theatl/program";
+import { vulpineProgram } from "./vulpine/program";
 
 /**
  * Runs the program of `config.site`. A pure function of the validated config: the same config gives

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { chitterSpecSchema, type ChitterSpec } from "./chitter";
+import { chitterSpecSchema, type ChitterSpec } from "../chitter/spec";
 import { configRevisionSchema, SITE_IDS, type SiteId } from "./common";
-import { datafruitsSpecSchema, type DatafruitsSpec } from "./datafruits";
+import { datafruitsSpecSchema, type DatafruitsSpec } from "../datafruits/spec";
 import { SiteConfigError, showValue, toConfigError } from "./errors";
-import { insyncSpecSchema, type InsyncSpec } from "./insync";
-import { theatlSpecSchema, type TheatlSpec } from "./theatl";
-import { vulpineSpecSchema, type VulpineSpec } from "./vulpine";
+import { insyncSpecSchema, type InsyncSpec } from "../insync/spec";
+import { theatlSpecSchema, type TheatlSpec } from "../theatl/spec";
+import { vulpineSpecSchema, type VulpineSpec } from "../vulpine/spec";
 
 export { SITE_IDS, type SiteId } from "./common";
 export { SiteConfigError } from "./errors";

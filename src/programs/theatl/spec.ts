@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "./common";
-import { checkTopology } from "./db-topology";
-import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "../config/common";
+import { checkTopology } from "../config/db-topology";
+import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 const dropletSize = z.string().regex(/^[a-z0-9-]+$/, "a DigitalOcean size slug");
 

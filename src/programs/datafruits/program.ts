@@ -1,11 +1,11 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Workload } from "./components/k8s-workload";
-import { ManagedPostgres } from "./components/managed-postgres";
-import { SpacesCdnBucket } from "./components/spaces-cdn-bucket";
-import { sidekiqOutputs, type DatafruitsConfig } from "./site-config";
-import { SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "./site-context";
+import { Workload } from "../components/k8s-workload";
+import { ManagedPostgres } from "../components/managed-postgres";
+import { SpacesCdnBucket } from "../components/spaces-cdn-bucket";
+import { sidekiqOutputs, type DatafruitsConfig } from "../site-config";
+import { SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "../site-context";
 
 /**
  * datafruits.fm (seed 004): the RFC's DOKS cluster. Data lives outside the cluster (managed

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, ipv4Schema, nameSchema, pinnedImageSchema } from "./common";
-import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, ipv4Schema, nameSchema, pinnedImageSchema } from "../config/common";
+import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 const server = z.strictObject({
   serverType: z.string().min(1),

@@ -1,13 +1,13 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { cloudInit, DO_ROLE_FROM_TAGS } from "./cloud-init";
-import { CloudWatchLogGroups } from "./components/cloudwatch-log-groups";
-import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS, type OutboundRule } from "./components/do-private-network";
-import { ReplicatedDbDroplets } from "./components/replicated-db-droplets";
-import { SidekiqDropletPool } from "./components/sidekiq-droplet-pool";
-import { SpacesCdnBucket } from "./components/spaces-cdn-bucket";
-import { sidekiqOutputs, type TheatlConfig } from "./site-config";
-import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "./site-context";
+import { cloudInit, DO_ROLE_FROM_TAGS } from "../cloud-init";
+import { CloudWatchLogGroups } from "../components/cloudwatch-log-groups";
+import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS, type OutboundRule } from "../components/do-private-network";
+import { ReplicatedDbDroplets } from "../components/replicated-db-droplets";
+import { SidekiqDropletPool } from "../components/sidekiq-droplet-pool";
+import { SpacesCdnBucket } from "../components/spaces-cdn-bucket";
+import { sidekiqOutputs, type TheatlConfig } from "../site-config";
+import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
 
 /** Every role tag a theATL firewall keys on; all exist up front so a failover only moves tags. */
 const ROLES = ["haproxy", "nginx", "web", "sidekiq", "pg-primary", "pg-standby", "pg-fenced", "redis"] as const;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, pinnedImageSchema } from "./common";
-import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, pinnedImageSchema } from "../config/common";
+import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 /**
  * vulpine.club (seed 000): one Linode running docker-compose. Knob: `sidekiq.pools.<pool>.count`

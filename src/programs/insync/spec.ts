@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema } from "./common";
-import { checkTopology } from "./db-topology";
+import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema } from "../config/common";
+import { checkTopology } from "../config/db-topology";
 
 const region = z.enum(["nyc2", "sgp1"]);
 const dropletSize = z.string().regex(/^[a-z0-9-]+$/, "a DigitalOcean size slug");

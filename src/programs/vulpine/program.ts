@@ -1,10 +1,10 @@
 import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
-import { cloudInit } from "./cloud-init";
-import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeService } from "./compose";
-import { S3CdnOrigin } from "./components/s3-cdn-origin";
-import { sidekiqOutputs, type VulpineConfig } from "./site-config";
-import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "./site-context";
+import { cloudInit } from "../cloud-init";
+import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeService } from "../compose";
+import { S3CdnOrigin } from "../components/s3-cdn-origin";
+import { sidekiqOutputs, type VulpineConfig } from "../site-config";
+import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
 
 export const VULPINE_COMPOSE_KEY = "smithwicks/docker-compose.yml";
 

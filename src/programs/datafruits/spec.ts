@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "./common";
-import { sidekiqSchema } from "./sidekiq";
+import { envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "../config/common";
+import { sidekiqSchema } from "../config/sidekiq";
 
 const workload = (replicas: z.ZodType<number>) =>
   z.strictObject({ image: pinnedImageSchema, replicas, host: z.string().min(1) });

@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import { cloudInit } from "./cloud-init";
-import { renderCompose, sidekiqServices, type ComposeService } from "./compose";
-import { HcloudPrivateNetwork } from "./components/hcloud-private-network";
-import { S3PrivateBucket } from "./components/s3-private-bucket";
-import { sidekiqOutputs, type ChitterConfig } from "./site-config";
-import { numericId, SiteRoot, siteLabels, stateful, type SiteContext } from "./site-context";
+import { cloudInit } from "../cloud-init";
+import { renderCompose, sidekiqServices, type ComposeService } from "../compose";
+import { HcloudPrivateNetwork } from "../components/hcloud-private-network";
+import { S3PrivateBucket } from "../components/s3-private-bucket";
+import { sidekiqOutputs, type ChitterConfig } from "../site-config";
+import { numericId, SiteRoot, siteLabels, stateful, type SiteContext } from "../site-context";
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 

@@ -1,11 +1,11 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS } from "./components/do-private-network";
-import { ReplicatedDbDroplets } from "./components/replicated-db-droplets";
-import { S3PrivateBucket } from "./components/s3-private-bucket";
-import { INSYNC_ROLES } from "./config/insync";
-import type { InsyncConfig } from "./site-config";
-import { SiteRoot, siteTags, stateful, type SiteContext } from "./site-context";
+import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS } from "../components/do-private-network";
+import { ReplicatedDbDroplets } from "../components/replicated-db-droplets";
+import { S3PrivateBucket } from "../components/s3-private-bucket";
+import { INSYNC_ROLES } from "./spec";
+import type { InsyncConfig } from "../site-config";
+import { SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
 
 const MYSQL_ROLES = ["mysql-primary", "mysql-standby", "mysql-fenced"];
 /** Hosts that talk to the app's data stores (the mailers run on the beanstalkd host). */
