@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, pinnedImageSchema } from "../config/common";
+import type { SiteConfigOf } from "../site-definition";
+import {
+  adminCidrsSchema,
+  envSchema,
+  externalsSchema,
+  ipv4CidrSchema,
+  pinnedImageSchema,
+} from "../config/common";
 import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 /**
@@ -36,3 +43,5 @@ export const vulpineSpecSchema = z.strictObject({
 });
 
 export type VulpineSpec = z.infer<typeof vulpineSpecSchema>;
+
+export type VulpineConfig = SiteConfigOf<"vulpine", VulpineSpec>;
