@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { readSettingsFile } from "../infra/settings-file";
-import { SITE_IDS } from "../programs/site-config";
+import { SITE_IDS, SITES, type SiteId } from "../programs/sites";
 import { nodeNameSchema } from "./common-schemas";
 
 /** Sites whose database nodes are self-managed PostgreSQL, the one engine live facts can read today. */
-export const POSTGRES_SITES = ["theatl", "vulpine", "chitter"] as const;
+export const POSTGRES_SITES: readonly SiteId[] = SITE_IDS.filter((s) => SITES[s].liveDb === "postgresql");
 
 const nodeSchema = z.strictObject({
   /** The node's private address (the workers must reach it). */
@@ -38,7 +38,8 @@ const POSTGRES_ONLY = (site: string) =>
 /** STACKYARD_LIVE_DB_FILE: `{ "<site>": { engine, user, password, nodes: { "<node>": { host, port } } } }`. A secret file. */
 export const liveDbSettingsSchema = z.partialRecord(z.enum(SITE_IDS), siteSchema).superRefine((v, ctx) => {
   for (const site of Object.keys(v)) {
-    if (!(POSTGRES_SITES as readonly string[]).includes(site)) ctx.addIssue({ code: "custom", path: [site], message: POSTGRES_ONLY(site) });
+    if (!(POSTGRES_SITES as readonly string[]).includes(site))
+      ctx.addIssue({ code: "custom", path: [site], message: POSTGRES_ONLY(site) });
   }
 });
 export type LiveDbSettings = z.infer<typeof liveDbSettingsSchema>;

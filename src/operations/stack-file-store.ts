@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { StackConfigInvalidError } from "../errors";
 import {
+  CONFIG_NAMESPACE,
   parseSiteConfig,
   readStackyardConfig,
   SiteConfigError,
@@ -35,7 +36,13 @@ export class StackFileStore {
       // The CLI rewrites config scalars as strings when it touches the file (e.g. adding encryptionsalt).
       if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision))
         raw.configRevision = Number(raw.configRevision);
-      return parseSiteConfig(raw);
+      const config = parseSiteConfig(raw);
+      // A file copied from another site's would otherwise run that site's program under this stack's name.
+      if (config.site !== site)
+        throw new SiteConfigError(
+          `${CONFIG_NAMESPACE}:site: the stack file of "${site}" declares site "${config.site}"; a stack's stackyard:site must equal its name`,
+        );
+      return config;
     } catch (err) {
       if (err instanceof SiteConfigError)
         throw new StackConfigInvalidError(

@@ -1,3 +1,5 @@
+import { SITE_IDS, SITES } from "../programs/sites";
+
 /**
  * Defaults of the resource policy pack, overridable with policy config. Sizes are the catalogue
  * entries the seeds' sites run or could grow into (research/domain.md §4); anything else is a
@@ -17,20 +19,24 @@ export const DEFAULT_ALLOWED_SIZES: Readonly<Record<string, readonly string[]>> 
     "c-2",
   ],
   "digitalocean-database": ["db-s-1vcpu-1gb", "db-s-1vcpu-2gb", "db-s-2vcpu-4gb", "db-s-4vcpu-8gb"],
-  "linode-instance": ["g6-nanode-1", "g6-standard-1", "g6-standard-2", "g6-standard-4", "g6-standard-6", "g6-dedicated-2"],
+  "linode-instance": [
+    "g6-nanode-1",
+    "g6-standard-1",
+    "g6-standard-2",
+    "g6-standard-4",
+    "g6-standard-6",
+    "g6-dedicated-2",
+  ],
   "hcloud-server": ["cx22", "cx32", "cx33", "cpx21", "cpx31", "cpx41", "ccx13", "ccx23", "ccx33"],
 };
 
 /**
- * Per-site ceilings on resource count: about twice what each site's program registers today, so
- * an operation has room and a runaway loop does not.
+ * Per-site ceilings on resource count, from each site's definition: about twice what each site's
+ * program registers today, so an operation has room and a runaway loop does not.
  */
-export const DEFAULT_RESOURCE_CEILINGS: Readonly<Record<string, number>> = {
-  vulpine: 60,
-  chitter: 80,
-  theatl: 150,
-  insync: 200,
-  datafruits: 150,
-};
+export const DEFAULT_RESOURCE_CEILINGS: Readonly<Record<string, number>> = Object.fromEntries(
+  SITE_IDS.map((s) => [s, SITES[s].policyDefaults.resourceCeiling]),
+);
 
+/** For a stack whose resources name no site (every site has its own ceiling above). */
 export const FALLBACK_RESOURCE_CEILING = 100;

@@ -2,30 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { assertConfigRevisionCurrent } from "../engine/revision-guard";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
-import { chitterProgram } from "./chitter";
-import { datafruitsProgram } from "./datafruits";
-import { insyncProgram } from "./insync";
-import { theatlProgram } from "./theatl";
-import { vulpineProgram } from "./vulpine";
+import { definitionFor } from "./sites";
 
 /**
  * Runs the program of `config.site`. A pure function of the validated config: the same config gives
  * the same resources whether the engine runs it inline (Automation API) or from `pulumi up`.
  * `opts` reaches every resource through the site's root component (tests pass transformations).
  */
-export async function siteProgram(config: SiteConfig, opts?: pulumi.ComponentResourceOptions): Promise<Record<string, unknown>> {
-  switch (config.site) {
-    case "theatl":
-      return theatlProgram(config, opts);
-    case "insync":
-      return insyncProgram(config, opts);
-    case "datafruits":
-      return datafruitsProgram(config, opts);
-    case "vulpine":
-      return vulpineProgram(config, opts);
-    case "chitter":
-      return chitterProgram(config, opts);
-  }
+export async function siteProgram(
+  config: SiteConfig,
+  opts?: pulumi.ComponentResourceOptions,
+): Promise<Record<string, unknown>> {
+  return definitionFor(config).program(config, opts);
 }
 
 /** Number-looking strings become numbers: `pulumi config set stackyard:configRevision 3` stores "3". */
@@ -38,14 +26,18 @@ function scalar(v: string | undefined): unknown {
  * Reads the `stackyard:*` keys of the current stack, unvalidated. Structured values arrive as JSON
  * text; a value that is not JSON is reported against its key.
  */
-export function readStackConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): Record<string, unknown> {
+export function readStackConfig(
+  cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE),
+): Record<string, unknown> {
   const rawSpec = cfg.get("spec");
   let spec: unknown;
   if (rawSpec !== undefined) {
     try {
       spec = JSON.parse(rawSpec);
     } catch {
-      throw new SiteConfigError(`${CONFIG_NAMESPACE}:spec: expected a structured object, got ${JSON.stringify(rawSpec.slice(0, 80))}`);
+      throw new SiteConfigError(
+        `${CONFIG_NAMESPACE}:spec: expected a structured object, got ${JSON.stringify(rawSpec.slice(0, 80))}`,
+      );
     }
   }
   return { site: cfg.get("site"), configRevision: scalar(cfg.get("configRevision")), spec };

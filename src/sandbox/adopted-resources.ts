@@ -1,12 +1,9 @@
 import type { SiteConfig } from "../programs/site-config";
+import type { AdoptedResource } from "../programs/site-definition";
+import { definitionFor } from "../programs/sites";
 import type { SandboxCloud } from "./sandbox-cloud";
 
-/** A resource that exists in a site's account before stackyard manages it. */
-export interface AdoptedResource {
-  type: string;
-  id: string;
-  inputs: Record<string, unknown>;
-}
+export type { AdoptedResource } from "../programs/site-definition";
 
 /**
  * What a site's program adopts with `import` rather than creates: a real run finds these in the
@@ -15,18 +12,7 @@ export interface AdoptedResource {
  * inputs are the ones the program declares, so the import matches.
  */
 export function adoptedResources(config: SiteConfig): AdoptedResource[] {
-  if (config.site !== "insync") return [];
-  const backups = config.spec.mysql.backups;
-  // insync_db_backups predates the program, and its "_" name could not be created anew.
-  return backups.importId
-    ? [
-        {
-          type: "aws:s3/bucket:Bucket",
-          id: backups.importId,
-          inputs: { bucket: backups.importId, region: backups.region },
-        },
-      ]
-    : [];
+  return definitionFor(config).adoptedResources(config.spec);
 }
 
 /** Seeds the adopted resources a sandbox account lacks; returns the ids it added. */

@@ -1,27 +1,24 @@
 import type { SiteConfig } from "../../programs/site-config";
+import type { AppProcesses } from "../../programs/site-definition";
+import { definitionFor } from "../../programs/sites";
 import { sidekiqKnob } from "../knobs/sidekiq-knob";
 import { pass, refuse, type Guard } from "./guard-types";
 
 /** How many web and streaming processes a site's config runs (each holds its own database pool). */
-export function appProcesses(config: SiteConfig): { web: number; streaming: number } {
-  switch (config.site) {
-    case "vulpine":
-    case "chitter":
-      return { web: config.spec.compose.scale.web, streaming: config.spec.compose.scale.streaming };
-    case "theatl":
-      // Each API droplet runs puma and the streaming server ("API + streamer", seed 002).
-      return { web: config.spec.web.count, streaming: config.spec.web.count };
-    case "datafruits":
-      return { web: config.spec.workloads.api.replicas, streaming: 0 };
-    case "insync":
-      return { web: 0, streaming: 0 };
-  }
+export function appProcesses(config: SiteConfig): AppProcesses {
+  return definitionFor(config).appProcesses(config.spec);
 }
 
 /** Database connections the planned layout opens, and the budget it must stay under. */
-export function connectionDemand(config: SiteConfig, c: NonNullable<import("./guard-settings").SiteGuardSettings["connections"]>) {
+export function connectionDemand(
+  config: SiteConfig,
+  c: NonNullable<import("./guard-settings").SiteGuardSettings["connections"]>,
+) {
   const knob = sidekiqKnob(config);
-  const sidekiq = knob.ok ? knob.spec.scheduler.threads + Object.values(knob.spec.pools).reduce((n, p) => n + p.count * p.threads, 0) : 0;
+  const sidekiq = knob.ok
+    ? knob.spec.scheduler.threads +
+      Object.values(knob.spec.pools).reduce((n, p) => n + p.count * p.threads, 0)
+    : 0;
   const apps = appProcesses(config);
   const web = apps.web * c.webConnectionsPerProcess;
   const streaming = apps.streaming * c.streamingPoolPerProcess;

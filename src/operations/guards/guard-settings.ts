@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseSettings, readSettingsFile } from "../../infra/settings-file";
-import { SITE_IDS, type SiteId } from "../../programs/site-config";
+import { SITE_IDS, SITES, type SiteId } from "../../programs/sites";
 import { FAILOVER_MAX_LAG_SECONDS, FAILOVER_MAX_REPLAY_GAP_BYTES } from "../limits";
 import { OPERATION_KINDS } from "../types";
 
@@ -35,7 +35,12 @@ const settingsSchema = z.strictObject({
     })
     .nullable(),
   /** Monthly cost ceiling in the site's billing currency; an operation raising the cost by more than `approvalDelta` needs approval. */
-  cost: z.strictObject({ currency: z.enum(["USD", "EUR"]), monthlyCeiling: z.number().positive(), approvalDelta: z.number().nonnegative(), why: z.string() }),
+  cost: z.strictObject({
+    currency: z.enum(["USD", "EUR"]),
+    monthlyCeiling: z.number().positive(),
+    approvalDelta: z.number().nonnegative(),
+    why: z.string(),
+  }),
   /** Allowed change windows (UTC); empty means any time. */
   changeWindows: z.array(windowSchema),
   /** Operations allowed outside the windows as emergencies (the window is recorded on the operation). */
@@ -62,73 +67,14 @@ const COMMON = {
   approvalKinds: ["failover"] as SiteGuardSettings["approvalKinds"],
 };
 
-// Mastodon defaults (research §2.1): puma WEB_CONCURRENCY 2 × MAX_THREADS 5; streaming DB_POOL 10; 5 admin connections.
-const MASTODON_CONNECTIONS = { webConnectionsPerProcess: 10, streamingPoolPerProcess: 10, adminReserve: 5, headroom: 0.8 };
-
 /**
- * Defaults per site, from the seeds and research/domain.md §3–4. docs/policy.md explains each
- * figure; STACKYARD_GUARDS_FILE overrides any of them per site.
+ * Defaults per site: what every site shares, then each site's own figures from its definition
+ * (seeds and research/domain.md §3–4). docs/policy.md explains each figure; STACKYARD_GUARDS_FILE
+ * overrides any of them per site.
  */
-export const DEFAULT_GUARD_SETTINGS: Readonly<Record<SiteId, SiteGuardSettings>> = {
-  vulpine: {
-    ...COMMON,
-    sidekiq: { min: 1, max: 6, why: "the Linode 8GB also hosts PostgreSQL, Elasticsearch and Redis" },
-    replicas: null,
-    connections: {
-      ...MASTODON_CONNECTIONS,
-      // The seed runs sidekiq ×4 at 25 threads beside web ×2 and streaming ×2: PostgreSQL's default 100 cannot carry that.
-      maxConnections: 300,
-      source: "not in the seed; raised from PostgreSQL's default 100 so the seed's own layout fits (confirm with the operators)",
-    },
-    cost: { currency: "USD", monthlyCeiling: 100, approvalDelta: 50, why: "research §3 starting ceiling for vulpine" },
-  },
-  chitter: {
-    ...COMMON,
-    sidekiq: { min: 1, max: 8, why: "compose replicas on the app server, bounded by tempo's max_connections" },
-    replicas: null,
-    connections: {
-      ...MASTODON_CONNECTIONS,
-      maxConnections: 300,
-      source: "not in the seed; tempo (16 GiB) runs PostgreSQL for web, streaming and sidekiq on parasect (confirm with the operators)",
-    },
-    // Research suggested €80 before the 3 TB media volume was modelled (≈ €172/mo by itself).
-    cost: { currency: "EUR", monthlyCeiling: 300, approvalDelta: 50, why: "tempo (€36.30) + cloud servers + the 3 TB media volume, with room for scaling" },
-  },
-  theatl: {
-    ...COMMON,
-    sidekiq: { min: 1, max: 6, why: "one droplet per process, bounded by the PostgreSQL connection budget" },
-    replicas: { max: 3, why: "a hot standby plus at most two read replicas per primary" },
-    connections: {
-      ...MASTODON_CONNECTIONS,
-      maxConnections: 250,
-      source: "not in the seed; a dedicated s-4vcpu-8gb PostgreSQL host (confirm with the operators)",
-    },
-    cost: { currency: "USD", monthlyCeiling: 400, approvalDelta: 100, why: "research §3 starting ceiling for theATL" },
-  },
-  insync: {
-    ...COMMON,
-    sidekiq: null,
-    replicas: { max: 3, why: "db-slave02 plus at most two more MySQL replicas" },
-    connections: null,
-    // "current + 10%" (research §3) over the modelled fleet, plus one more MySQL node of the primary's size.
-    cost: { currency: "USD", monthlyCeiling: 520, approvalDelta: 100, why: "the modelled fleet + 10%, with room for one more replica" },
-  },
-  datafruits: {
-    ...COMMON,
-    sidekiq: { min: 1, max: 10, why: "worker Deployment replicas on a node pool of at most 5 nodes" },
-    replicas: { max: 2, why: "managed read-only replicas capped at two for cost" },
-    connections: {
-      // The streampusher API runs one puma worker of 5 threads; there is no streaming server.
-      webConnectionsPerProcess: 5,
-      streamingPoolPerProcess: 0,
-      adminReserve: 5,
-      headroom: 0.8,
-      maxConnections: 100,
-      source: "assumed: the apps reach the managed cluster through its PgBouncer pool (transaction mode); db-s-1vcpu-1gb alone allows 22",
-    },
-    cost: { currency: "USD", monthlyCeiling: 150, approvalDelta: 50, why: "research §3 starting ceiling for datafruits" },
-  },
-};
+export const DEFAULT_GUARD_SETTINGS: Readonly<Record<SiteId, SiteGuardSettings>> = Object.fromEntries(
+  SITE_IDS.map((s): [SiteId, SiteGuardSettings] => [s, { ...COMMON, ...SITES[s].guardDefaults }]),
+) as Record<SiteId, SiteGuardSettings>;
 
 /** STACKYARD_GUARDS_FILE: `{ "<site>": { <any top-level setting>: <value> } }`; each named setting replaces the default whole. */
 export const guardOverridesSchema = z.partialRecord(z.enum(SITE_IDS), settingsSchema.partial());

@@ -16,10 +16,14 @@ export const schedulerSingleton: Guard = {
     const knob = sidekiqKnob(plannedConfig);
     if (!knob.ok) return pass(this.rule, `${site} has no sidekiq`);
     const scheduler = knob.spec.scheduler.queues.includes(SINGLETON_QUEUE) ? 1 : 0;
-    const inPools = Object.values(knob.spec.pools).reduce((n, p) => n + (p.queues.includes(SINGLETON_QUEUE) ? p.count : 0), 0);
+    const inPools = Object.values(knob.spec.pools).reduce(
+      (n, p) => n + (p.queues.includes(SINGLETON_QUEUE) ? p.count : 0),
+      0,
+    );
     const runs = scheduler + inPools;
-    // datafruits' streampusher schedules with sidekiq-scheduler in its own process; no queue of that name.
-    if (runs === 0 && plannedConfig.site === "datafruits") return pass(this.rule, "the scheduler is the dedicated sidekiq-scheduler process");
+    // A site whose schedule runs in its own sidekiq-scheduler process (streampusher) has no queue of that name.
+    if (runs === 0 && knob.singletonQueue === null)
+      return pass(this.rule, "the scheduler is the dedicated sidekiq-scheduler process");
     if (runs === 1) return pass(this.rule, `"${SINGLETON_QUEUE}" runs in exactly one process`);
     return refuse({
       rule: this.rule,

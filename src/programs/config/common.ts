@@ -1,9 +1,5 @@
 import { z } from "zod";
 
-/** The five sites stackyard runs. The stack name equals the site id. */
-export const SITE_IDS = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as const;
-export type SiteId = (typeof SITE_IDS)[number];
-
 export const envSchema = z.enum(["prod", "staging", "dev"]);
 export type Env = z.infer<typeof envSchema>;
 
@@ -70,13 +66,17 @@ export const externalSchema = z.strictObject({
 });
 export type External = z.infer<typeof externalSchema>;
 
-export const externalsSchema = z.array(externalSchema).default([]).superRefine((list, ctx) => {
-  const seen = new Set<string>();
-  list.forEach((e, i) => {
-    if (seen.has(e.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate external "${e.name}"` });
-    seen.add(e.name);
+export const externalsSchema = z
+  .array(externalSchema)
+  .default([])
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((e, i) => {
+      if (seen.has(e.name))
+        ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate external "${e.name}"` });
+      seen.add(e.name);
+    });
   });
-});
 
 /** Admin networks allowed to SSH in. Never the whole Internet. */
 export const adminCidrsSchema = z
@@ -85,7 +85,11 @@ export const adminCidrsSchema = z
   .superRefine((list, ctx) => {
     list.forEach((c, i) => {
       if (c === "0.0.0.0/0" || c === "::/0") {
-        ctx.addIssue({ code: "custom", path: [i], message: "admin access must not be open to the whole Internet" });
+        ctx.addIssue({
+          code: "custom",
+          path: [i],
+          message: "admin access must not be open to the whole Internet",
+        });
       }
     });
   });

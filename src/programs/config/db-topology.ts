@@ -8,7 +8,11 @@ import type { z } from "zod";
  */
 export type NodeRole = "primary" | "standby" | "fenced";
 
-export function nodeRoles(nodes: readonly string[], primary: string, replicas: readonly string[]): Record<string, NodeRole> {
+export function nodeRoles(
+  nodes: readonly string[],
+  primary: string,
+  replicas: readonly string[],
+): Record<string, NodeRole> {
   const out: Record<string, NodeRole> = {};
   for (const n of nodes) out[n] = n === primary ? "primary" : replicas.includes(n) ? "standby" : "fenced";
   return out;
@@ -32,10 +36,36 @@ export function checkTopology(
   }
   replicas.forEach((r, i) => {
     if (!nodes.includes(r)) {
-      ctx.addIssue({ code: "custom", path: [...at, "replicas", i], message: `replica "${r}" is not a declared node (nodes: ${known})` });
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "replicas", i],
+        message: `replica "${r}" is not a declared node (nodes: ${known})`,
+      });
     }
   });
   if (new Set(replicas).size !== replicas.length) {
     ctx.addIssue({ code: "custom", path: [...at, "replicas"], message: "a node is listed twice" });
   }
+}
+
+/**
+ * Removing a replica and promoting a standby read the same on every self-managed topology (the
+ * `primary` + `replicas` knobs under one spec key): the node stays declared either way, and a node
+ * in neither knob is fenced by the program.
+ */
+export function selfManagedMoves<S, K extends keyof S>(spec: S, key: K & string) {
+  const topo = (s: S) => s[key] as unknown as { primary: string; replicas: string[] };
+  return {
+    withoutReplica(name: string): S {
+      const next = structuredClone(spec);
+      topo(next).replicas = topo(next).replicas.filter((r) => r !== name);
+      return next;
+    },
+    withPrimary(target: string): S {
+      const next = structuredClone(spec);
+      topo(next).primary = target;
+      topo(next).replicas = topo(next).replicas.filter((r) => r !== target);
+      return next;
+    },
+  };
 }

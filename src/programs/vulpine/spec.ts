@@ -1,6 +1,13 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, pinnedImageSchema } from "./common";
-import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+import type { SiteConfigOf } from "../site-definition";
+import {
+  adminCidrsSchema,
+  envSchema,
+  externalsSchema,
+  ipv4CidrSchema,
+  pinnedImageSchema,
+} from "../config/common";
+import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 /**
  * vulpine.club (seed 000): one Linode running docker-compose. Knob: `sidekiq.pools.<pool>.count`
@@ -36,3 +43,5 @@ export const vulpineSpecSchema = z.strictObject({
 });
 
 export type VulpineSpec = z.infer<typeof vulpineSpecSchema>;
+
+export type VulpineConfig = SiteConfigOf<"vulpine", VulpineSpec>;

@@ -1,10 +1,11 @@
 import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
-import { cloudInit } from "./cloud-init";
-import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeService } from "./compose";
-import { S3CdnOrigin } from "./components/s3-cdn-origin";
-import { sidekiqOutputs, type VulpineConfig } from "./site-config";
-import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "./site-context";
+import { cloudInit } from "../cloud-init";
+import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeService } from "../compose";
+import { S3CdnOrigin } from "../components/s3-cdn-origin";
+import { sidekiqOutputs } from "../config/sidekiq";
+import type { VulpineConfig } from "./spec";
+import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
 
 export const VULPINE_COMPOSE_KEY = "smithwicks/docker-compose.yml";
 
@@ -12,7 +13,10 @@ export const VULPINE_COMPOSE_KEY = "smithwicks/docker-compose.yml";
  * The seed's per-service networks: each container joins only the networks it needs, and only
  * external_network reaches the Internet.
  */
-export function vulpineCompose(cfg: VulpineConfig): { services: Record<string, ComposeService>; networks: Record<string, ComposeNetwork> } {
+export function vulpineCompose(cfg: VulpineConfig): {
+  services: Record<string, ComposeService>;
+  networks: Record<string, ComposeNetwork>;
+} {
   const s = cfg.spec;
   const img = s.compose.mastodonImage;
   const networks: Record<string, ComposeNetwork> = {
@@ -23,24 +27,66 @@ export function vulpineCompose(cfg: VulpineConfig): { services: Record<string, C
     redis_network: { internal: true },
   };
   const services: Record<string, ComposeService> = {
-    nginx: { image: "nginx:1.26", replicas: 1, networks: ["external_network", "internal_network"], ports: ["80:80", "443:443"], volumes: ["/etc/nginx:/etc/nginx:ro"] },
+    nginx: {
+      image: "nginx:1.26",
+      replicas: 1,
+      networks: ["external_network", "internal_network"],
+      ports: ["80:80", "443:443"],
+      volumes: ["/etc/nginx:/etc/nginx:ro"],
+    },
     web: {
       image: img,
       command: "bundle exec puma -C config/puma.rb",
       replicas: s.compose.scale.web,
-      networks: ["external_network", "db_network", "es_network", "redis_network", { name: "internal_network", aliases: ["fe_web"] }],
+      networks: [
+        "external_network",
+        "db_network",
+        "es_network",
+        "redis_network",
+        { name: "internal_network", aliases: ["fe_web"] },
+      ],
     },
     streaming: {
       image: img.replace("/mastodon:", "/mastodon-streaming:"),
       replicas: s.compose.scale.streaming,
-      networks: ["external_network", "db_network", "redis_network", { name: "internal_network", aliases: ["fe_streaming"] }],
+      networks: [
+        "external_network",
+        "db_network",
+        "redis_network",
+        { name: "internal_network", aliases: ["fe_streaming"] },
+      ],
     },
     ...sidekiqServices(img, s.sidekiq, ["external_network", "db_network", "es_network", "redis_network"]),
-    es: { image: "docker.elastic.co/elasticsearch/elasticsearch:7.17.25", replicas: 1, networks: ["es_network"], volumes: ["./elasticsearch:/usr/share/elasticsearch/data"] },
-    redis: { image: "redis:7.2-alpine", replicas: 1, networks: ["redis_network"], volumes: ["./redis:/data"] },
-    db: { image: "postgres:14-alpine", replicas: 1, networks: ["db_network"], volumes: ["./postgres14:/var/lib/postgresql/data"] },
-    ambassador: { image: "ghcr.io/vulpineclub/ambassador:v1", replicas: 1, networks: ["external_network", "db_network"] },
-    dbbackup: { image: "postgres:14-alpine", command: "/backup/run-backups", replicas: 1, networks: ["db_network"], volumes: ["./backups:/backup"] },
+    es: {
+      image: "docker.elastic.co/elasticsearch/elasticsearch:7.17.25",
+      replicas: 1,
+      networks: ["es_network"],
+      volumes: ["./elasticsearch:/usr/share/elasticsearch/data"],
+    },
+    redis: {
+      image: "redis:7.2-alpine",
+      replicas: 1,
+      networks: ["redis_network"],
+      volumes: ["./redis:/data"],
+    },
+    db: {
+      image: "postgres:14-alpine",
+      replicas: 1,
+      networks: ["db_network"],
+      volumes: ["./postgres14:/var/lib/postgresql/data"],
+    },
+    ambassador: {
+      image: "ghcr.io/vulpineclub/ambassador:v1",
+      replicas: 1,
+      networks: ["external_network", "db_network"],
+    },
+    dbbackup: {
+      image: "postgres:14-alpine",
+      command: "/backup/run-backups",
+      replicas: 1,
+      networks: ["db_network"],
+      volumes: ["./backups:/backup"],
+    },
   };
   return { services, networks };
 }
@@ -49,7 +95,10 @@ export function vulpineCompose(cfg: VulpineConfig): { services: Record<string, C
  * vulpine.club (seed 000): one Linode 8GB ("smithwicks") running docker-compose, media on S3 +
  * CloudFront, Linode backups plus an hourly rsync elsewhere.
  */
-export async function vulpineProgram(cfg: VulpineConfig, opts?: pulumi.ComponentResourceOptions): Promise<Record<string, unknown>> {
+export async function vulpineProgram(
+  cfg: VulpineConfig,
+  opts?: pulumi.ComponentResourceOptions,
+): Promise<Record<string, unknown>> {
   const s = cfg.spec;
   const ctx: SiteContext = { site: "vulpine", env: s.env };
   const root = new SiteRoot("vulpine", opts);
@@ -89,7 +138,14 @@ export async function vulpineProgram(cfg: VulpineConfig, opts?: pulumi.Component
       label: "vulpine-edge",
       inboundPolicy: "DROP",
       inbounds: [
-        { label: "https", action: "ACCEPT", protocol: "TCP", ports: "80,443", ipv4s: ["0.0.0.0/0"], ipv6s: ["::/0"] },
+        {
+          label: "https",
+          action: "ACCEPT",
+          protocol: "TCP",
+          ports: "80,443",
+          ipv4s: ["0.0.0.0/0"],
+          ipv6s: ["::/0"],
+        },
         {
           label: "admin-ssh",
           action: "ACCEPT",
@@ -117,11 +173,22 @@ export async function vulpineProgram(cfg: VulpineConfig, opts?: pulumi.Component
   );
   new linode.ObjectStorageObject(
     "vulpine-compose",
-    { bucket: deployBucket.label, region: s.deployBucket.region, key: VULPINE_COMPOSE_KEY, content: renderCompose(compose.services, compose.networks), contentType: "application/yaml", acl: "private" },
+    {
+      bucket: deployBucket.label,
+      region: s.deployBucket.region,
+      key: VULPINE_COMPOSE_KEY,
+      content: renderCompose(compose.services, compose.networks),
+      contentType: "application/yaml",
+      acl: "private",
+    },
     parent,
   );
 
-  const media = new S3CdnOrigin("vulpine-media", { ctx, bucketName: s.media.bucket, region: s.media.region, accountOwner: s.media.accountOwner }, parent);
+  const media = new S3CdnOrigin(
+    "vulpine-media",
+    { ctx, bucketName: s.media.bucket, region: s.media.region, accountOwner: s.media.accountOwner },
+    parent,
+  );
 
   return root.finish({
     site: cfg.site,
@@ -131,7 +198,10 @@ export async function vulpineProgram(cfg: VulpineConfig, opts?: pulumi.Component
     ...sidekiqOutputs(s.sidekiq, { service: "sidekiq-scheduler" }),
     serviceScales: Object.fromEntries(Object.entries(compose.services).map(([n, svc]) => [n, svc.replicas])),
     serviceNetworks: Object.fromEntries(
-      Object.entries(compose.services).map(([n, svc]) => [n, svc.networks.map((x) => (typeof x === "string" ? x : x.name))]),
+      Object.entries(compose.services).map(([n, svc]) => [
+        n,
+        svc.networks.map((x) => (typeof x === "string" ? x : x.name)),
+      ]),
     ),
     endpoints: {
       host: s.instance.label,

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema } from "./common";
-import { checkTopology } from "./db-topology";
+import type { SiteConfigOf } from "../site-definition";
+import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema } from "../config/common";
+import { checkTopology } from "../config/db-topology";
 
 const region = z.enum(["nyc2", "sgp1"]);
 const dropletSize = z.string().regex(/^[a-z0-9-]+$/, "a DigitalOcean size slug");
@@ -73,17 +74,36 @@ export const insyncSpecSchema = z
     checkTopology(ctx, ["mysql"], Object.keys(s.mysql.nodes), s.mysql.primary, s.mysql.replicas);
     const b = s.droplets[s.bastion.host];
     if (!b) {
-      ctx.addIssue({ code: "custom", path: ["bastion", "host"], message: `bastion "${s.bastion.host}" is not a declared droplet` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["bastion", "host"],
+        message: `bastion "${s.bastion.host}" is not a declared droplet`,
+      });
     } else if (!b.roles.includes("bastion")) {
-      ctx.addIssue({ code: "custom", path: ["droplets", s.bastion.host, "roles"], message: `the bastion must carry role "bastion"` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["droplets", s.bastion.host, "roles"],
+        message: `the bastion must carry role "bastion"`,
+      });
     }
     const bastions = Object.entries(s.droplets).filter(([, d]) => d.roles.includes("bastion"));
     if (bastions.length > 1) {
-      ctx.addIssue({ code: "custom", path: ["droplets"], message: `only one droplet may be the SSH bastion, found ${bastions.map(([n]) => n).join(", ")}` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["droplets"],
+        message: `only one droplet may be the SSH bastion, found ${bastions.map(([n]) => n).join(", ")}`,
+      });
     }
     for (const n of Object.keys(s.mysql.nodes)) {
-      if (s.droplets[n]) ctx.addIssue({ code: "custom", path: ["mysql", "nodes", n], message: `"${n}" is also declared under droplets` });
+      if (s.droplets[n])
+        ctx.addIssue({
+          code: "custom",
+          path: ["mysql", "nodes", n],
+          message: `"${n}" is also declared under droplets`,
+        });
     }
   });
 
 export type InsyncSpec = z.infer<typeof insyncSpecSchema>;
+
+export type InsyncConfig = SiteConfigOf<"insync", InsyncSpec>;

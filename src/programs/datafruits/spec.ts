@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "./common";
-import { sidekiqSchema } from "./sidekiq";
+import type { SiteConfigOf } from "../site-definition";
+import { envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "../config/common";
+import { sidekiqSchema } from "../config/sidekiq";
 
 const workload = (replicas: z.ZodType<number>) =>
   z.strictObject({ image: pinnedImageSchema, replicas, host: z.string().min(1) });
@@ -57,7 +58,10 @@ export const datafruitsSpecSchema = z
       size: z.string().min(1),
       nodeCount: z.int().min(1).max(3),
       primary: nameSchema,
-      replicas: z.array(z.strictObject({ name: nameSchema, size: z.string().min(1) })).max(5).default([]),
+      replicas: z
+        .array(z.strictObject({ name: nameSchema, size: z.string().min(1) }))
+        .max(5)
+        .default([]),
     }),
     redis: z.strictObject({ name: nameSchema, version: z.string().min(1), size: z.string().min(1) }),
     spaces: z.strictObject({
@@ -77,8 +81,14 @@ export const datafruitsSpecSchema = z
       });
     }
     if (new Set(names).size !== names.length) {
-      ctx.addIssue({ code: "custom", path: ["database", "replicas"], message: "replica names must be unique and differ from the cluster" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["database", "replicas"],
+        message: "replica names must be unique and differ from the cluster",
+      });
     }
   });
 
 export type DatafruitsSpec = z.infer<typeof datafruitsSpecSchema>;
+
+export type DatafruitsConfig = SiteConfigOf<"datafruits", DatafruitsSpec>;

@@ -1,6 +1,15 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, ipv4Schema, nameSchema, pinnedImageSchema } from "./common";
-import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+import type { SiteConfigOf } from "../site-definition";
+import {
+  adminCidrsSchema,
+  envSchema,
+  externalsSchema,
+  ipv4CidrSchema,
+  ipv4Schema,
+  nameSchema,
+  pinnedImageSchema,
+} from "../config/common";
+import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 const server = z.strictObject({
   serverType: z.string().min(1),
@@ -35,19 +44,39 @@ export const chitterSpecSchema = z
     media: z.strictObject({
       canonicalHost: z.string().min(1),
       /** Origins nginx on the data host tries, newest first. */
-      origins: z.array(z.strictObject({ name: nameSchema, url: z.string().url(), managedBy: z.enum(["stackyard", "external"]) })).min(1),
+      origins: z
+        .array(
+          z.strictObject({
+            name: nameSchema,
+            url: z.string().url(),
+            managedBy: z.enum(["stackyard", "external"]),
+          }),
+        )
+        .min(1),
       /** URLs remote servers cached; each must keep serving or redirecting. */
-      historicalHostnames: z.array(z.strictObject({ url: z.string().url(), behaviour: z.string().min(1) })).min(1),
+      historicalHostnames: z
+        .array(z.strictObject({ url: z.string().url(), behaviour: z.string().min(1) }))
+        .min(1),
     }),
-    aws: z.strictObject({ region: z.string().min(1), deployBucket: z.string().min(3), outagesBucket: z.string().min(3) }),
+    aws: z.strictObject({
+      region: z.string().min(1),
+      deployBucket: z.string().min(3),
+      outagesBucket: z.string().min(3),
+    }),
     externals: externalsSchema,
   })
   .superRefine((s, ctx) => {
     for (const key of ["dataHost", "appHost"] as const) {
       if (!s.servers[s[key]]) {
-        ctx.addIssue({ code: "custom", path: [key], message: `"${s[key]}" is not a declared server (servers: ${Object.keys(s.servers).join(", ")})` });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `"${s[key]}" is not a declared server (servers: ${Object.keys(s.servers).join(", ")})`,
+        });
       }
     }
   });
 
 export type ChitterSpec = z.infer<typeof chitterSpecSchema>;
+
+export type ChitterConfig = SiteConfigOf<"chitter", ChitterSpec>;

@@ -1,7 +1,15 @@
 import { z } from "zod";
-import { adminCidrsSchema, envSchema, externalsSchema, ipv4CidrSchema, nameSchema, pinnedImageSchema } from "./common";
-import { checkTopology } from "./db-topology";
-import { MASTODON_QUEUES, sidekiqSchema } from "./sidekiq";
+import type { SiteConfigOf } from "../site-definition";
+import {
+  adminCidrsSchema,
+  envSchema,
+  externalsSchema,
+  ipv4CidrSchema,
+  nameSchema,
+  pinnedImageSchema,
+} from "../config/common";
+import { checkTopology } from "../config/db-topology";
+import { MASTODON_QUEUES, sidekiqSchema } from "../config/sidekiq";
 
 const dropletSize = z.string().regex(/^[a-z0-9-]+$/, "a DigitalOcean size slug");
 
@@ -28,17 +36,28 @@ export const theatlSpecSchema = z
       version: z.string().min(1),
       primary: nameSchema,
       replicas: z.array(nameSchema).max(5).default([]),
-      nodes: z.record(nameSchema, z.strictObject({ size: dropletSize, volumeGb: z.int().min(10).max(16000) })),
+      nodes: z.record(
+        nameSchema,
+        z.strictObject({ size: dropletSize, volumeGb: z.int().min(10).max(16000) }),
+      ),
       /**
        * Networks outside the VPC that may reach the primary's PostgreSQL port (e.g. a reporting host).
        * The program takes what it is given; the policy pack refuses anything public.
        */
       clientCidrs: z.array(ipv4CidrSchema).default([]),
       /** seed: automated pg_dump every 30 minutes, kept in a private Spaces bucket. */
-      dumps: z.strictObject({ everyMinutes: z.int().min(5).max(1440), bucket: z.string().min(3), retentionDays: z.int().min(1) }),
+      dumps: z.strictObject({
+        everyMinutes: z.int().min(5).max(1440),
+        bucket: z.string().min(3),
+        retentionDays: z.int().min(1),
+      }),
     }),
     redis: z.strictObject({ size: dropletSize }),
-    spaces: z.strictObject({ region: z.string().min(1), mediaBucket: z.string().min(3), cdnTtlSeconds: z.int().min(60).default(3600) }),
+    spaces: z.strictObject({
+      region: z.string().min(1),
+      mediaBucket: z.string().min(3),
+      cdnTtlSeconds: z.int().min(60).default(3600),
+    }),
     cloudwatch: z.strictObject({
       region: z.string().min(1),
       retentionDays: z.int().min(1),
@@ -51,3 +70,5 @@ export const theatlSpecSchema = z
   });
 
 export type TheatlSpec = z.infer<typeof theatlSpecSchema>;
+
+export type TheatlConfig = SiteConfigOf<"theatl", TheatlSpec>;

@@ -1,0 +1,77 @@
+import { selfManagedMoves } from "../config/db-topology";
+import type { SiteDefinition } from "../site-definition";
+import { insyncProgram } from "./program";
+import { insyncSpecSchema, type InsyncSpec } from "./spec";
+
+/** Insync (seed 003): 21 DigitalOcean droplets in two regions, self-managed MySQL with replicas. */
+export const insyncSite: SiteDefinition<"insync", InsyncSpec> = {
+  id: "insync",
+  specSchema: insyncSpecSchema,
+  program: insyncProgram,
+  knobs: {
+    sidekiq: () => ({
+      ok: false,
+      reason:
+        "Insync runs no sidekiq; its beanstalkd mailers are processes on one droplet configured through ct1's conf server, not infrastructure",
+    }),
+    db(spec) {
+      const my = spec.mysql;
+      return {
+        ok: true,
+        knob: {
+          path: "mysql",
+          engine: "mysql",
+          primary: my.primary,
+          replicas: [...my.replicas],
+          nodes: Object.keys(my.nodes),
+          withReplica(name, opts) {
+            const next = structuredClone(spec);
+            const primaryNode = my.nodes[my.primary]!;
+            // A new replica lives beside the primary (same region, so same VPC); an imported node keeps its id.
+            next.mysql.nodes[name] = next.mysql.nodes[name] ?? {
+              region: primaryNode.region,
+              size: opts.size ?? primaryNode.size,
+            };
+            if (!next.mysql.replicas.includes(name)) next.mysql.replicas.push(name);
+            return next;
+          },
+          ...selfManagedMoves(spec, "mysql"),
+        },
+      };
+    },
+  },
+  // No Rails app: the PHP fleet's connections are not modelled (its guard settings have no budget).
+  appProcesses: () => ({ web: 0, streaming: 0 }),
+  monthlyCost(s, bill) {
+    for (const [name, d] of Object.entries(s.droplets)) bill.sized("digitalocean-droplet", name, d.size);
+    for (const [name, n] of Object.entries(s.mysql.nodes)) bill.sized("digitalocean-droplet", name, n.size);
+    bill.externals(s.externals);
+  },
+  guardDefaults: {
+    sidekiq: null,
+    replicas: { max: 3, why: "db-slave02 plus at most two more MySQL replicas" },
+    connections: null,
+    // "current + 10%" (research §3) over the modelled fleet, plus one more MySQL node of the primary's size.
+    cost: {
+      currency: "USD",
+      monthlyCeiling: 520,
+      approvalDelta: 100,
+      why: "the modelled fleet + 10%, with room for one more replica",
+    },
+  },
+  policyDefaults: { resourceCeiling: 200 },
+  liveDb: "not-implemented",
+  adoptedResources(spec) {
+    const backups = spec.mysql.backups;
+    // insync_db_backups predates the program, and its "_" name could not be created anew.
+    return backups.importId
+      ? [
+          {
+            type: "aws:s3/bucket:Bucket",
+            id: backups.importId,
+            inputs: { bucket: backups.importId, region: backups.region },
+          },
+        ]
+      : [];
+  },
+};

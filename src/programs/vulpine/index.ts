@@ -1,0 +1,44 @@
+import { MASTODON_CONNECTIONS } from "../config/mastodon";
+import type { SiteDefinition } from "../site-definition";
+import { vulpineProgram } from "./program";
+import { vulpineSpecSchema, type VulpineSpec } from "./spec";
+
+/** vulpine.club (seed 000): one Linode running docker-compose, PostgreSQL in a container beside the app. */
+export const vulpineSite: SiteDefinition<"vulpine", VulpineSpec> = {
+  id: "vulpine",
+  specSchema: vulpineSpecSchema,
+  program: vulpineProgram,
+  knobs: {
+    sidekiq: (spec) => ({ ok: true, path: "sidekiq", spec: spec.sidekiq, singletonQueue: "scheduler" }),
+    db: () => ({
+      ok: false,
+      reason: "vulpine runs PostgreSQL in a container on its single Linode; there is no second database host",
+    }),
+  },
+  appProcesses: (spec) => ({ web: spec.compose.scale.web, streaming: spec.compose.scale.streaming }),
+  monthlyCost(s, bill) {
+    bill.sized("linode-instance", s.instance.label, s.instance.type);
+    if (s.instance.backups) bill.addOn("linode-backups", `${s.instance.label} backups`, s.instance.type);
+    bill.externals(s.externals);
+  },
+  guardDefaults: {
+    sidekiq: { min: 1, max: 6, why: "the Linode 8GB also hosts PostgreSQL, Elasticsearch and Redis" },
+    replicas: null,
+    connections: {
+      ...MASTODON_CONNECTIONS,
+      // The seed runs sidekiq ×4 at 25 threads beside web ×2 and streaming ×2: PostgreSQL's default 100 cannot carry that.
+      maxConnections: 300,
+      source:
+        "not in the seed; raised from PostgreSQL's default 100 so the seed's own layout fits (confirm with the operators)",
+    },
+    cost: {
+      currency: "USD",
+      monthlyCeiling: 100,
+      approvalDelta: 50,
+      why: "research §3 starting ceiling for vulpine",
+    },
+  },
+  policyDefaults: { resourceCeiling: 60 },
+  liveDb: "postgresql",
+  adoptedResources: () => [],
+};
