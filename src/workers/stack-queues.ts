@@ -46,9 +46,15 @@ export class StackQueues implements OperationQueue {
 
   /**
    * The job id is the operation id, so a duplicate add is a no-op; an approved operation's second
-   * run is its own job (`<id>-approved`), since the first one is kept as completed.
+   * run is its own job (`<id>-approved`), since the first one is kept as completed, and so is a run
+   * that continues an operation whose jobs all ended without ending it (`<id>-resume-<n>`).
    */
-  async enqueue(site: string, operationId: string, kind: string, phase?: "approved"): Promise<void> {
+  async enqueue(
+    site: string,
+    operationId: string,
+    kind: string,
+    phase?: "approved" | `resume-${number}`,
+  ): Promise<void> {
     const jobId = phase ? `${operationId}-${phase}` : operationId;
     // No stack traces on jobs: Bull Board shows them, with the paths of the host the worker runs on.
     await this.queue(site).add(

@@ -3,7 +3,16 @@ import type IORedis from "ioredis";
 import type { Logger } from "../service/logger";
 import { jobFailure, unexpectedJobFailure } from "./job-failure";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
-import { CANCEL_CHANNEL, stackQueueName, type OperationJobData } from "./stack-queues";
+import { LostOperations } from "./lost-operations";
+import { CANCEL_CHANNEL, StackQueues, stackQueueName, type OperationJobData } from "./stack-queues";
+
+/** A queued operation younger than this is left alone by the sweep: its submit may still be queuing its job. */
+const SWEEP_QUEUED_GRACE_MS = 120_000;
+
+/** The operation a job runs: `<id>`, `<id>-approved` or `<id>-resume-<n>`. */
+function operationIdOf(jobId: string): string {
+  return jobId.replace(/-(approved|resume-\d+)$/, "");
+}
 
 /**
  * Stalled-job settings. A job's lock is renewed every lockDuration/2 while the processor runs (the
@@ -28,6 +37,11 @@ export class WorkerPool {
   private readonly workers = new Map<string, Worker<OperationJobData>>();
   private readonly events: QueueEvents[] = [];
   private subscriber?: IORedis;
+  private sweeper?: NodeJS.Timeout;
+  /** Operation id → the job of it this process runs (its first, approved or resumed run). */
+  private readonly running = new Map<string, string>();
+  private readonly queues: StackQueues;
+  private readonly lost: LostOperations;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -36,7 +50,16 @@ export class WorkerPool {
     private readonly sites: readonly string[],
     private readonly stall: StallSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.queues = new StackQueues(connection, redis, sites);
+    this.lost = new LostOperations({
+      ledger: deps.ledger,
+      stackLock: deps.stackLock,
+      queue: (site) => this.queues.queue(site),
+      resume: (site, rec) => this.queues.enqueue(site, rec.id, rec.kind, `resume-${rec.attempts}`),
+      logger,
+    });
+  }
 
   async start(): Promise<void> {
     for (const site of this.sites) {
@@ -64,7 +87,8 @@ export class WorkerPool {
       const qe = new QueueEvents(stackQueueName(site), { connection: this.connection });
       qe.on(
         "failed",
-        ({ jobId, failedReason }) => void this.recordLost(site, jobId, failedReason).catch(() => undefined),
+        ({ jobId, failedReason }) =>
+          void this.lost.check(site, operationIdOf(jobId), failedReason).catch(() => undefined),
       );
       this.events.push(qe);
     }
@@ -75,12 +99,10 @@ export class WorkerPool {
     this.subscriber = this.redis.duplicate();
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     this.subscriber.on("message", (_ch, operationId: string) => {
+      const jobId = this.running.get(operationId);
+      if (!jobId) return;
       for (const w of this.workers.values()) {
-        if (
-          !w.cancelJob(operationId, "cancel requested") &&
-          !w.cancelJob(`${operationId}-approved`, "cancel requested")
-        )
-          continue;
+        if (!w.cancelJob(jobId, "cancel requested")) continue;
         this.logger.info("cancelling", { operationId });
         // The engine has been told (SIGINT): from here it stops at its next safe point.
         void this.deps.ledger
@@ -88,32 +110,13 @@ export class WorkerPool {
           .catch(() => undefined);
       }
     });
-  }
-
-  /**
-   * A job BullMQ failed on its own (stalled more often than maxStalledCount) never reached an end
-   * in the processor: the operation ends WORKER_LOST, unless it already ended or a live run still
-   * holds its stack (a run whose job lock lapsed while it kept working; that run ends it).
-   */
-  private async recordLost(site: string, jobId: string, failedReason: string): Promise<void> {
-    const operationId = jobId.replace(/-approved$/, "");
-    const rec = await this.deps.ledger.get(operationId);
-    if (!rec || (rec.status !== "queued" && rec.status !== "running")) return;
-    const holder = await this.deps.stackLock.holder(site);
-    if (holder?.operationId === operationId) {
-      this.logger.warn(
-        "BullMQ failed the job while a run still holds its stack; that run ends the operation",
-        { operationId, stack: site, failedReason },
-      );
-      return;
-    }
-    await this.deps.ledger.transition(
-      operationId,
-      ["queued", "running"],
-      "failed",
-      { reason: `WORKER_LOST: ${failedReason}`, finishedAt: new Date().toISOString() },
-      { by: "worker-lost" },
+    // Operations nothing would end any more (a failed event no one heard, a run that stopped
+    // without ending its operation) are found here, whichever worker process is alive.
+    this.sweeper = setInterval(
+      () => void this.lost.sweep(this.sites, SWEEP_QUEUED_GRACE_MS).catch(() => undefined),
+      Math.max(1000, this.stall.lockDurationMs + this.stall.stalledIntervalMs),
     );
+    this.sweeper.unref();
   }
 
   private async process(
@@ -122,11 +125,14 @@ export class WorkerPool {
     signal?: AbortSignal,
   ): Promise<{ status: string }> {
     let outcome: Awaited<ReturnType<typeof runOperation>>;
+    this.running.set(job.data.operationId, job.id!);
     try {
       outcome = await runOperation(this.deps, job.data.operationId, signal);
     } catch (err) {
       // What BullMQ keeps of a failure is shown by Bull Board: never a stack trace with the host's paths.
       throw unexpectedJobFailure(err);
+    } finally {
+      this.running.delete(job.data.operationId);
     }
     if (outcome.status === "handed-back") {
       // Back to the queue for another worker (BullMQ's documented way to re-queue from a processor).
@@ -155,7 +161,9 @@ export class WorkerPool {
     } finally {
       clearTimeout(timer);
     }
+    clearInterval(this.sweeper);
     await Promise.all(this.events.map((e) => e.close()));
+    await this.queues.close();
     this.subscriber?.disconnect();
   }
 }
