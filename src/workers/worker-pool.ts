@@ -17,12 +17,6 @@ export interface StallSettings {
   maxStalledCount: number;
 }
 
-export const DEFAULT_STALL_SETTINGS: StallSettings = {
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 15_000,
-  maxStalledCount: 3,
-};
-
 /** One Worker per stack queue in this process: stacks in parallel, each stack one job at a time. */
 export class WorkerPool {
   private readonly workers = new Map<string, Worker<OperationJobData>>();

@@ -54,8 +54,6 @@ export interface Guard {
   rule: string;
   /** Which operations the guard applies to. */
   appliesTo: readonly OperationKind[] | "all";
-  /** True when the guard reads live facts (it runs at run time, not at submit). */
-  live?: boolean;
   check(input: GuardInput): GuardOutcome;
 }
 
