@@ -5,7 +5,7 @@ import { operatorRoutes, type OperatorViewDeps } from "../dashboard/operator-rou
 import { SharedEventReader } from "../operations/event-reader";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { authenticate } from "./auth";
 import { errorHandler } from "./error-handler";
 import { methodGuard } from "./method-guard";
@@ -16,7 +16,7 @@ import { healthRoutes } from "./routes/health";
 import { operationRoutes } from "./routes/operations";
 import { siteRoutes } from "./routes/sites";
 import { StreamSlots } from "./stream-slots";
-import type { TokenEntry } from "./tokens";
+import type { TokenEntry } from "../auth/tokens";
 
 export interface AppDeps {
   operations: OperationService;

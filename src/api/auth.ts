@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
-import { allows, findToken, type Principal, type Scope, type TokenEntry } from "./tokens";
+import { allows, findToken, type Principal, type Scope, type TokenEntry } from "../auth/tokens";
 
 declare module "express-serve-static-core" {
   interface Request {

@@ -1,6 +1,6 @@
 import type { Ledger, LedgerEvent } from "../operations/ledger";
 import { isTerminal, type OperationRecord, type OperationStatus } from "../operations/operation-record";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import type { ChatMessage } from "./reply-poster";
 
 export interface OutcomeWatcherOptions {

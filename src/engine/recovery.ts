@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RecoveryRefusedError } from "../errors";
-import { pidAlive } from "./stack-lock";
+import { pidAlive } from "../infra/pid-alive";
 import type { StackSession } from "./stack-session";
 
 /** The DIY backend's lock file: `{pid, username, hostname, timestamp}` (pkg/backend/diy/lock.go). */

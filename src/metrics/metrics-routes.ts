@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { Gauge, Registry } from "prom-client";
 import { authenticate, authorize } from "../api/auth";
-import type { TokenEntry } from "../api/tokens";
+import type { TokenEntry } from "../auth/tokens";
 import { installOperationMetrics, operationRegistry } from "./operation-metrics";
 
 /** The queues as metrics need them: BullMQ's counts per stack. */

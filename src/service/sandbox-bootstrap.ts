@@ -1,7 +1,7 @@
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { EngineSettings } from "../engine/engine-env";
 import { StackSession } from "../engine/stack-session";
-import type { Logger } from "./logger";
+import type { Logger } from "../infra/observability/logger";
 
 export interface SandboxBootstrapDeps {
   sites: string[];

@@ -1,14 +1,14 @@
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { EngineSettings } from "../engine/engine-env";
 import type { PendingCreateVerdict } from "../engine/recovery";
-import type { StackLock } from "../engine/stack-lock";
+import type { StackLock } from "../coordination/stack-lock";
 import type { GuardEnvironment } from "../operations/guards/evaluate-guards";
 import type { LiveFacts } from "../operations/checks";
 import type { Ledger } from "../operations/ledger";
 import { isTerminal, type OperationRecord } from "../operations/operation-record";
 import type { StackFileStore } from "../operations/stack-file-store";
 import type { PolicyOverrides } from "../policy/policy-settings";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { OperationRun } from "./operation-run";
 
 export interface RunnerDeps {

@@ -1,6 +1,6 @@
 import { DelayedError, QueueEvents, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type IORedis from "ioredis";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { jobFailure, unexpectedJobFailure } from "./job-failure";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
 import { CANCEL_CHANNEL, stackQueueName, type OperationJobData } from "./stack-queues";

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { ModeGuardError } from "../../src/sandbox/mode-guard";
 import { loadServiceConfig } from "../../src/service/config";
-import { createLogger } from "../../src/service/logger";
+import { createLogger } from "../../src/infra/observability/logger";
 import { startService } from "../../src/service/service";
 import { tempDir } from "../support/temp-dir";
 

@@ -7,7 +7,7 @@ import { programFromStackConfig } from "../../src/programs/program";
 import { loadStackFile } from "../../src/programs/site-config";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
-import { createLogger } from "../../src/service/logger";
+import { createLogger } from "../../src/infra/observability/logger";
 import { bootstrapSandboxSites } from "../../src/service/sandbox-bootstrap";
 import { prepareSandboxWorkspace } from "../../src/service/sandbox-workspace";
 import { tempDir } from "../support/temp-dir";

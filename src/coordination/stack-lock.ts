@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as os from "node:os";
 import type IORedis from "ioredis";
+import { pidAlive } from "../infra/pid-alive";
 
 /** Who holds a stack: the operation, and the process on which host (so a dead holder can be told apart). */
 export interface StackLockHolder {
@@ -118,14 +119,5 @@ export class StackLock {
         return { busy: h ?? { operationId: "unknown", host: "unknown", pid: 0, token: "", fence: 0 } };
       await new Promise((r) => setTimeout(r, 250));
     }
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
