@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import type { LiveFacts } from "./checks";
+import type { LiveFacts } from "./live-db-node";
 import { POSTGRES_SITES, type LiveDbSettings } from "./live-db-settings";
 import { observePostgresNode } from "./postgres-node-facts";
 

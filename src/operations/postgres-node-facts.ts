@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { Client, type ClientConfig } from "pg";
-import type { LiveDbNode } from "./checks";
+import type { LiveDbNode } from "./live-db-node";
 import type { PostgresSiteSettings } from "./live-db-settings";
 
 /**

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { PendingCreateVerdict } from "../engine/recovery";
-import type { LiveFacts } from "../operations/checks";
+import type { LiveFacts } from "../operations/live-db-node";
 import { SandboxCloud } from "../sandbox/sandbox-cloud";
 
 /**

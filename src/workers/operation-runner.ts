@@ -3,7 +3,7 @@ import type { EngineSettings } from "../engine/engine-env";
 import type { PendingCreateVerdict } from "../engine/recovery";
 import type { StackLock } from "../coordination/stack-lock";
 import type { GuardEnvironment } from "../operations/guards/evaluate-guards";
-import type { LiveFacts } from "../operations/checks";
+import type { LiveFacts } from "../operations/live-db-node";
 import type { Ledger } from "../operations/ledger";
 import { isTerminal, type OperationRecord } from "../operations/operation-record";
 import type { StackFileStore } from "../operations/stack-file-store";

@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
-import { evaluateLiveChecks, outsideBlastRadius, type LiveFacts } from "../../src/operations/checks";
+import { outsideBlastRadius } from "../../src/operations/blast-radius";
+import { evaluateLiveChecks } from "../../src/operations/guards/live-checks";
+import type { LiveFacts } from "../../src/operations/live-db-node";
 import { DB_TOPOLOGY_TOUCHES } from "../../src/operations/db-touches";
 import * as path from "node:path";
 import { projectRoot } from "../workers/support/service-harness";

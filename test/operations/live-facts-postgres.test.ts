@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluateLiveChecks, type LiveDbNode } from "../../src/operations/checks";
+import { evaluateLiveChecks } from "../../src/operations/guards/live-checks";
+import type { LiveDbNode } from "../../src/operations/live-db-node";
 import { liveDbSettingsSchema, type LiveDbSettings } from "../../src/operations/live-db-settings";
 import { createLiveFacts } from "../../src/operations/live-facts";
 import { FAILOVER_MAX_REPLAY_GAP_BYTES } from "../../src/operations/limits";

@@ -1,5 +1,5 @@
 import type { SiteConfig, SiteId } from "../../programs/site-config";
-import type { LiveDbNode } from "../checks";
+import type { LiveDbNode } from "../live-db-node";
 import type { OperationKind, OperationPlan } from "../types";
 import type { SiteGuardSettings } from "./guard-settings";
 

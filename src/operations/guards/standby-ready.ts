@@ -1,4 +1,4 @@
-import type { LiveDbNode } from "../checks";
+import type { LiveDbNode } from "../live-db-node";
 import type { LiveCheck } from "../types";
 import { pass, refuse, type GuardOutcome } from "./guard-types";
 
