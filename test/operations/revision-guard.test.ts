@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { assertRevisionNotStale, assertConfigRevisionCurrent, deployedRevisionFromState } from "../../src/engine/revision-guard";
+import { assertRevisionNotStale, assertConfigRevisionCurrent, deployedRevisionFromState } from "../../src/programs/revision-guard";
 import { StackSession } from "../../src/engine/stack-session";
 import { tempDir } from "../support/temp-dir";
 
