@@ -171,6 +171,12 @@ export const openApiDocument = {
           recovery: { type: "array" },
           timings: { type: "object" },
           reason: { type: "string" },
+          failure: {
+            type: "object",
+            description: "Why the operation did not succeed, typed: `reason` is `<code>: <message>`.",
+            required: ["code", "message"],
+            properties: { code: { type: "string" }, message: { type: "string" } },
+          },
           createdAt: { type: "string" },
           startedAt: { type: "string" },
           finishedAt: { type: "string" },

@@ -27,6 +27,9 @@ const AWAITING_KEY = redisKeys.awaitingApproval;
 
 // The move itself is src/infra/lua/ledger-transition-3.lua (one terminal transition per operation).
 
+/** Failure codes that mean a rule said no at run time (counted as refusals by the observers). */
+const RULE_REFUSALS = new Set(["GUARD_REFUSED", "BLAST_RADIUS_EXCEEDED", "POLICY_VIOLATION"]);
+
 /** Who moved an operation: the path that ended it is kept on the record (`endedBy`), so a second finisher can be traced. */
 export type TransitionPath = "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider";
 
@@ -175,7 +178,12 @@ export class Ledger {
           rider,
           ["queued"],
           to,
-          { reason, finishedAt: rec?.finishedAt ?? new Date().toISOString(), revision: rec?.revision },
+          {
+            reason,
+            ...(rec?.failure ? { failure: rec.failure } : {}),
+            finishedAt: rec?.finishedAt ?? new Date().toISOString(),
+            revision: rec?.revision,
+          },
           { by: "rider" },
         );
       }
@@ -197,7 +205,7 @@ export class Ledger {
       if (
         to === "failed" &&
         !r.coalescedInto &&
-        /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED|POLICY_VIOLATION):/.test(r.reason ?? "")
+        RULE_REFUSALS.has(r.failure?.code ?? "")
       ) {
         notifyRefused({
           site: r.site,

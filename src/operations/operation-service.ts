@@ -15,7 +15,7 @@ import { guardEnvironment, type GuardEnvironment } from "./guards/evaluate-guard
 import { newOperationId } from "./ids";
 import { operationNotFound } from "./operation-access";
 import type { Ledger, SiteState } from "./ledger";
-import { isTerminal, type OperationRecord } from "./operation-record";
+import { failureFields, isTerminal, type OperationRecord } from "./operation-record";
 import { planAndGuard } from "./planner";
 import type { OperationRequest } from "./registry";
 import type { StackFileStore } from "./stack-file-store";
@@ -223,8 +223,8 @@ export class OperationService {
   }
 
   private async expire(rec: OperationRecord): Promise<OperationRecord | undefined> {
-    const reason = `APPROVAL_EXPIRED: nobody approved it by ${rec.approval?.expiresAt}`;
-    const ok = await this.deps.ledger.transition(rec.id, ["awaiting-approval"], "expired", { reason, finishedAt: this.guards.now().toISOString() }, { by: "expiry" });
+    const failure = failureFields("APPROVAL_EXPIRED", `nobody approved it by ${rec.approval?.expiresAt}`);
+    const ok = await this.deps.ledger.transition(rec.id, ["awaiting-approval"], "expired", { ...failure, finishedAt: this.guards.now().toISOString() }, { by: "expiry" });
     await this.deps.ledger.removeAwaiting(rec.id);
     return ok ? this.deps.ledger.get(rec.id) : undefined;
   }

@@ -12,11 +12,12 @@ import { evaluateLiveChecks } from "../operations/guards/live-checks";
 import { commitStackFile } from "../operations/git-commit";
 import type { RecordedRefusal } from "../operations/guards/guard-types";
 import type { TransitionResult } from "../operations/ledger";
-import type {
-  OperationRecord,
-  OperationStatus,
-  RecoveryStep,
-  StackFileSettlement,
+import {
+  failureFields,
+  type OperationRecord,
+  type OperationStatus,
+  type RecoveryStep,
+  type StackFileSettlement,
 } from "../operations/operation-record";
 import { planAndGuard } from "../operations/planner";
 import type { OperationPlan } from "../operations/types";
@@ -498,7 +499,7 @@ export class OperationRun {
       ["queued", "running"],
       status,
       {
-        reason: `${code}: ${reason}`,
+        ...failureFields(code, reason),
         finishedAt: new Date().toISOString(),
         timings: this.timings,
         ...(settlement ? { settlement } : {}),

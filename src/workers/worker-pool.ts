@@ -1,6 +1,7 @@
 import { DelayedError, QueueEvents, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type IORedis from "ioredis";
 import type { Logger } from "../infra/observability/logger";
+import { failureFields } from "../operations/operation-record";
 import { jobFailure, unexpectedJobFailure } from "./job-failure";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
 import { CANCEL_CHANNEL, stackQueueName, type OperationJobData } from "./stack-queues";
@@ -105,7 +106,7 @@ export class WorkerPool {
       operationId,
       ["queued", "running"],
       "failed",
-      { reason: `WORKER_LOST: ${failedReason}`, finishedAt: new Date().toISOString() },
+      { ...failureFields("WORKER_LOST", failedReason), finishedAt: new Date().toISOString() },
       { by: "worker-lost" },
     );
   }
