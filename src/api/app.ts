@@ -91,10 +91,24 @@ export function createApp(deps: AppDeps): Express {
  * Routes with their own authentication (chat signatures, dashboard sessions, the metrics scope) go
  * before the API's bearer middleware and body parser; schedules are ordinary `/v1` JSON routes.
  */
-function operatorRoutes(core: AppDeps, view: OperatorViewDeps = {}): { beforeAuth: Router; afterAuth: Router } {
+function operatorRoutes(
+  core: AppDeps,
+  view: OperatorViewDeps = {},
+): { beforeAuth: Router; afterAuth: Router } {
   const beforeAuth = Router();
-  beforeAuth.use(chatRoutes({ config: view.chat, operations: core.operations, ledger: core.ledger, redis: core.redis, logger: core.logger }));
-  const queueCounts = view.queueOf && { queueCounts: (site: string) => view.queueOf!(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed") };
+  beforeAuth.use(
+    chatRoutes({
+      config: view.chat,
+      operations: core.operations,
+      ledger: core.ledger,
+      redis: core.redis,
+      logger: core.logger,
+    }),
+  );
+  const queueCounts = view.queueOf && {
+    queueCounts: (site: string) =>
+      view.queueOf!(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
+  };
   beforeAuth.use(metricsRoutes(core.tokens, core.sites, queueCounts));
   beforeAuth.use(
     dashboardRoutes({

@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { operationRequestSchema } from "../operations/registry";
 import { OPERATION_KINDS } from "../operations/types";
-import { SCHEDULE_ID_PATTERN, scheduleBodySchema, scheduleListQuerySchema } from "../schedules/schedule-schema";
+import {
+  SCHEDULE_ID_PATTERN,
+  scheduleBodySchema,
+  scheduleListQuerySchema,
+} from "../schedules/schedule-schema";
 import { idempotencyKeySchema, opIdParamSchema, siteParamSchema } from "./routes/operations";
 import { historyQuerySchema } from "./routes/sites";
 

@@ -65,10 +65,12 @@ export class StackLock {
     let lost = false;
     const timer = setInterval(
       () => {
-        redisCommands(this.redis).stackLockRenew(this.key(stack), value, this.ttlMs).then(
-          (r) => (lost = lost || r === 0),
-          () => undefined, // a Redis blip: the next renewal decides
-        );
+        redisCommands(this.redis)
+          .stackLockRenew(this.key(stack), value, this.ttlMs)
+          .then(
+            (r) => (lost = lost || r === 0),
+            () => undefined, // a Redis blip: the next renewal decides
+          );
       },
       Math.max(250, Math.floor(this.ttlMs / 3)),
     );
@@ -79,7 +81,9 @@ export class StackLock {
       verify: async () => !lost && (await this.redis.get(this.key(stack))) === value,
       release: async () => {
         clearInterval(timer);
-        await redisCommands(this.redis).stackLockRelease(this.key(stack), value).catch(() => undefined);
+        await redisCommands(this.redis)
+          .stackLockRelease(this.key(stack), value)
+          .catch(() => undefined);
       },
     };
   }

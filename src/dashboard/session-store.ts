@@ -43,5 +43,12 @@ export function sessionIdFrom(cookieHeader: string | undefined): string | undefi
 }
 
 export function sessionCookie(sid: string, maxAgeSeconds: number, secure: boolean): string {
-  return [`${SESSION_COOKIE}=${sid}`, "Path=/dashboard", "HttpOnly", "SameSite=Strict", `Max-Age=${maxAgeSeconds}`, ...(secure ? ["Secure"] : [])].join("; ");
+  return [
+    `${SESSION_COOKIE}=${sid}`,
+    "Path=/dashboard",
+    "HttpOnly",
+    "SameSite=Strict",
+    `Max-Age=${maxAgeSeconds}`,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
 }

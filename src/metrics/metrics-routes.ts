@@ -16,7 +16,11 @@ const STATES = ["waiting", "active", "delayed", "prioritized", "failed"] as cons
  * sends one with `authorization.credentials`). Queue depth is read from BullMQ at scrape time, so
  * it is right in every API process whatever process runs the workers.
  */
-export function metricsRoutes(tokens: readonly TokenEntry[], sites: readonly string[], queues?: QueueCounts): Router {
+export function metricsRoutes(
+  tokens: readonly TokenEntry[],
+  sites: readonly string[],
+  queues?: QueueCounts,
+): Router {
   installOperationMetrics();
   const perApp = new Registry();
   new Gauge({

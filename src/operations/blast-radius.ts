@@ -12,7 +12,12 @@ function matches(pattern: string, type: string): boolean {
 }
 
 /** Steps of the preview that fall outside what the operation declared (empty = inside). */
-export function outsideBlastRadius(steps: PreviewSummary["steps"], touches: readonly TouchRule[]): PreviewSummary["steps"] {
+export function outsideBlastRadius(
+  steps: PreviewSummary["steps"],
+  touches: readonly TouchRule[],
+): PreviewSummary["steps"] {
   const rules = [...ALWAYS, ...touches];
-  return steps.filter((s) => !rules.some((r) => r.ops.includes(s.op as never) && r.types.some((t) => matches(t, s.type))));
+  return steps.filter(
+    (s) => !rules.some((r) => r.ops.includes(s.op as never) && r.types.some((t) => matches(t, s.type))),
+  );
 }

@@ -202,11 +202,7 @@ export class Ledger {
         coalescedInto: r.coalescedInto,
       });
       // A refusal at run time: the failed check names the rule (blast radius, live checks); a plan refusal has none.
-      if (
-        to === "failed" &&
-        !r.coalescedInto &&
-        RULE_REFUSALS.has(r.failure?.code ?? "")
-      ) {
+      if (to === "failed" && !r.coalescedInto && RULE_REFUSALS.has(r.failure?.code ?? "")) {
         notifyRefused({
           site: r.site,
           kind: r.kind,

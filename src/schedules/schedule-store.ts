@@ -5,7 +5,6 @@ import type { Schedule, ScheduleCursor } from "./schedule-schema";
 
 const key = redisKeys.schedules;
 
-
 /** Schedules per site in a Redis hash (id → JSON); BullMQ holds only when each fires. */
 export class ScheduleStore {
   constructor(private readonly redis: IORedis) {}
@@ -16,7 +15,14 @@ export class ScheduleStore {
 
   /** False when the site already holds `cap` schedules (nothing written; one step: src/infra/lua/schedule-put-under-cap-1.lua). */
   async putUnderCap(s: Schedule, cap: number): Promise<boolean> {
-    return (await redisCommands(this.redis).schedulePutUnderCap(key(s.site), s.id, JSON.stringify(s), String(cap))) === 1;
+    return (
+      (await redisCommands(this.redis).schedulePutUnderCap(
+        key(s.site),
+        s.id,
+        JSON.stringify(s),
+        String(cap),
+      )) === 1
+    );
   }
 
   async get(site: string, id: string): Promise<Schedule | undefined> {
