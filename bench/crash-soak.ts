@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import IORedis from "ioredis";
-import { deployedRevisionFromState } from "../src/engine/revision-guard";
+import { deployedRevisionFromState } from "../src/programs/revision-guard";
 import { engineLockFiles } from "../src/engine/recovery";
 import { Ledger } from "../src/operations/ledger";
 import { StackFileStore } from "../src/operations/stack-file-store";

@@ -1,11 +1,17 @@
-import express, { type Express } from "express";
+import type { Queue } from "bullmq";
+import express, { Router, type Express } from "express";
 import type IORedis from "ioredis";
+import type { ChatConfig } from "../chatops/chat-config";
+import { chatRoutes } from "../chatops/chat-routes";
+import { dashboardRoutes } from "../dashboard/dashboard-routes";
 import { NotFoundError } from "../errors";
-import { operatorRoutes, type OperatorViewDeps } from "../dashboard/operator-routes";
+import { metricsRoutes } from "../metrics/metrics-routes";
+import { scheduleRoutes } from "../schedules/schedule-routes";
+import type { ScheduleService } from "../schedules/schedule-service";
 import { SharedEventReader } from "../operations/event-reader";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { authenticate } from "./auth";
 import { errorHandler } from "./error-handler";
 import { methodGuard } from "./method-guard";
@@ -16,7 +22,16 @@ import { healthRoutes } from "./routes/health";
 import { operationRoutes } from "./routes/operations";
 import { siteRoutes } from "./routes/sites";
 import { StreamSlots } from "./stream-slots";
-import type { TokenEntry } from "./tokens";
+import type { TokenEntry } from "../auth/tokens";
+
+/** What the operator's view needs beyond the core API; every part still answers (401/503) when its piece is absent. */
+export interface OperatorViewDeps {
+  chat?: ChatConfig;
+  schedules?: ScheduleService;
+  scheduleMinIntervalSeconds?: number;
+  queueOf?: (site: string) => Queue;
+  dashboard?: { sessionTtlSeconds: number; secureCookie: boolean };
+}
 
 export interface AppDeps {
   operations: OperationService;
@@ -70,4 +85,44 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(errorHandler(deps.logger, limit));
   return app;
+}
+
+/**
+ * Routes with their own authentication (chat signatures, dashboard sessions, the metrics scope) go
+ * before the API's bearer middleware and body parser; schedules are ordinary `/v1` JSON routes.
+ */
+function operatorRoutes(
+  core: AppDeps,
+  view: OperatorViewDeps = {},
+): { beforeAuth: Router; afterAuth: Router } {
+  const beforeAuth = Router();
+  beforeAuth.use(
+    chatRoutes({
+      config: view.chat,
+      operations: core.operations,
+      ledger: core.ledger,
+      redis: core.redis,
+      logger: core.logger,
+    }),
+  );
+  const queueCounts = view.queueOf && {
+    queueCounts: (site: string) =>
+      view.queueOf!(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
+  };
+  beforeAuth.use(metricsRoutes(core.tokens, core.sites, queueCounts));
+  beforeAuth.use(
+    dashboardRoutes({
+      tokens: core.tokens,
+      sites: core.sites,
+      ledger: core.ledger,
+      redis: core.redis,
+      logger: core.logger,
+      queueOf: view.queueOf,
+      sessionTtlSeconds: view.dashboard?.sessionTtlSeconds,
+      secureCookie: view.dashboard?.secureCookie,
+    }),
+  );
+  const afterAuth = Router();
+  afterAuth.use(scheduleRoutes(view.schedules, view.scheduleMinIntervalSeconds ?? 60));
+  return { beforeAuth, afterAuth };
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
-import { allows, findToken, type Principal, type Scope, type TokenEntry } from "./tokens";
+import { allows, findToken, type Principal, type Scope, type TokenEntry } from "../auth/tokens";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -13,7 +13,12 @@ export function authenticate(tokens: readonly TokenEntry[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     const header = req.headers.authorization;
     const m = header ? /^Bearer ([A-Za-z0-9._~+/=-]{8,512})$/.exec(header) : null;
-    if (!m) return next(new UnauthenticatedError(header ? "malformed Authorization header; expected `Bearer <token>`" : undefined));
+    if (!m)
+      return next(
+        new UnauthenticatedError(
+          header ? "malformed Authorization header; expected `Bearer <token>`" : undefined,
+        ),
+      );
     const principal = findToken(tokens, m[1]!);
     if (!principal) return next(new UnauthenticatedError("unknown token"));
     req.principal = principal;

@@ -8,7 +8,7 @@ import {
   UnsupportedCharsetError,
   UnsupportedEncodingError,
 } from "../errors";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 
 /** Errors from ioredis when Redis is down or refuses writes: the API answers 503 and keeps nothing. */
 function isRedisDown(err: unknown): boolean {

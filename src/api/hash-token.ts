@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { hashToken } from "./tokens";
+import { hashToken } from "../auth/tokens";
 
 // `node dist/src/api/hash-token.js [token]`: prints a token (new when none is given) and the SHA-256
 // to put in STACKYARD_TOKENS. The token itself is shown once and stored nowhere.

@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { operationRequestSchema } from "../operations/registry";
 import { OPERATION_KINDS } from "../operations/types";
-import { SCHEDULE_ID_PATTERN, scheduleBodySchema, scheduleListQuerySchema } from "../schedules/schedule-schema";
+import {
+  SCHEDULE_ID_PATTERN,
+  scheduleBodySchema,
+  scheduleListQuerySchema,
+} from "../schedules/schedule-schema";
 import { idempotencyKeySchema, opIdParamSchema, siteParamSchema } from "./routes/operations";
 import { historyQuerySchema } from "./routes/sites";
 
@@ -171,6 +175,12 @@ export const openApiDocument = {
           recovery: { type: "array" },
           timings: { type: "object" },
           reason: { type: "string" },
+          failure: {
+            type: "object",
+            description: "Why the operation did not succeed, typed: `reason` is `<code>: <message>`.",
+            required: ["code", "message"],
+            properties: { code: { type: "string" }, message: { type: "string" } },
+          },
           createdAt: { type: "string" },
           startedAt: { type: "string" },
           finishedAt: { type: "string" },

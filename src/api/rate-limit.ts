@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import type IORedis from "ioredis";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitedError } from "../errors";
+import { redisKeys } from "../infra/redis-keys";
 
 /** Requests per token per window, counted in Redis so every API process draws on one budget. */
 export interface RateLimitSettings {
@@ -21,7 +22,7 @@ export const DEFAULT_RATE_LIMIT: RateLimitSettings = { requests: 600, windowSeco
 export function rateLimit(redis: IORedis, settings: RateLimitSettings = DEFAULT_RATE_LIMIT) {
   const limiter = new RateLimiterRedis({
     storeClient: redis,
-    keyPrefix: "stackyard:ratelimit",
+    keyPrefix: redisKeys.rateLimitPrefix,
     points: settings.requests,
     duration: settings.windowSeconds,
   });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SCOPES } from "../api/tokens";
+import { SCOPES } from "../auth/tokens";
 import { OPERATION_KINDS } from "../operations/types";
 
 /**

@@ -1,10 +1,10 @@
-import { allows, type Principal } from "../api/tokens";
+import { allows, type Principal } from "../auth/tokens";
 import { AppError } from "../errors";
 import { assertMayAct } from "../operations/operation-access";
 import type { OperationRecord } from "../operations/operation-record";
 import type { OperationService } from "../operations/operation-service";
 import { operationRequestSchema } from "../operations/registry";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import type { ChatUser } from "./chat-config";
 import { CHAT_USAGE, ChatCommandError, parseChatCommand } from "./chat-command";
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { UnauthenticatedError } from "../errors";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { parseOr400 } from "../api/validation";
 import type { ChatConfig } from "./chat-config";
 import { ChatDispatcher, type ChatAnswer } from "./chat-dispatcher";

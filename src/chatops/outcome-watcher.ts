@@ -1,6 +1,6 @@
 import type { Ledger, LedgerEvent } from "../operations/ledger";
 import { isTerminal, type OperationRecord, type OperationStatus } from "../operations/operation-record";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import type { ChatMessage } from "./reply-poster";
 
 export interface OutcomeWatcherOptions {
@@ -30,7 +30,9 @@ export class OutcomeWatcher {
   }
 
   follow(operationId: string, post: (m: ChatMessage) => Promise<unknown>): void {
-    void this.run(operationId, post).catch((err) => this.logger.warn("chat follow stopped", { operationId, err }));
+    void this.run(operationId, post).catch((err) =>
+      this.logger.warn("chat follow stopped", { operationId, err }),
+    );
   }
 
   stop(): void {
@@ -54,15 +56,22 @@ export class OutcomeWatcher {
         cursor = e.id;
         if (e.type === "checks") {
           const rec = await this.ledger.get(operationId);
-          if (rec) await post({ response_type: "ephemeral", replace_original: false, text: previewText(rec) });
+          if (rec)
+            await post({ response_type: "ephemeral", replace_original: false, text: previewText(rec) });
         }
         if (e.type === "status" && e.data.status === "awaiting-approval") {
           const rec = await this.ledger.get(operationId);
-          if (rec) await post({ response_type: "in_channel", replace_original: false, text: approvalRequestText(rec) });
+          if (rec)
+            await post({
+              response_type: "in_channel",
+              replace_original: false,
+              text: approvalRequestText(rec),
+            });
         }
         if (e.type === "status" && isTerminal(e.data.status as OperationStatus)) {
           const rec = await this.ledger.get(operationId);
-          if (rec) await post({ response_type: "in_channel", replace_original: false, text: resultText(rec) });
+          if (rec)
+            await post({ response_type: "in_channel", replace_original: false, text: resultText(rec) });
           return;
         }
       }
@@ -84,14 +93,20 @@ export function previewText(rec: OperationRecord): string {
     .map(([op, n]) => `${op} ${n}`)
     .join(", ");
   const failed = (rec.checks ?? []).filter((c) => !c.ok);
-  const checks = failed.length === 0 ? "checks passed" : `refused by ${failed.map((c) => `${c.rule} (${c.message})`).join("; ")}`;
+  const checks =
+    failed.length === 0
+      ? "checks passed"
+      : `refused by ${failed.map((c) => `${c.rule} (${c.message})`).join("; ")}`;
   return `preview of ${rec.id} on ${rec.site}: ${changes || "no changes"}; ${checks}`;
 }
 
 export function resultText(rec: OperationRecord & { coalescedInto?: string }): string {
   const head = `${rec.id} ${rec.status}: ${rec.plan?.summary ?? rec.kind}`;
   const carried = rec.coalescedInto ? ` (carried by ${rec.coalescedInto})` : "";
-  const rev = rec.revision?.to !== undefined && rec.status === "succeeded" ? `, config revision ${rec.revision.to}` : "";
+  const rev =
+    rec.revision?.to !== undefined && rec.status === "succeeded"
+      ? `, config revision ${rec.revision.to}`
+      : "";
   const why = rec.status !== "succeeded" && rec.reason ? ` — ${rec.reason.slice(0, 300)}` : "";
   return `${head}${carried}${rev}${why}`;
 }

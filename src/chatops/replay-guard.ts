@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type IORedis from "ioredis";
+import { redisKeys } from "../infra/redis-keys";
 import { MAX_SKEW_SECONDS } from "./slack-signature";
 
 const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
@@ -23,7 +24,7 @@ export class ReplayGuard {
   /** True the first time this signature is seen. */
   async firstUse(channel: "slack" | "hook", signature: string): Promise<boolean> {
     const ok = await this.redis.set(
-      `stackyard:chat:nonce:${channel}:${sha256(signature)}`,
+      redisKeys.chatNonce(channel, sha256(signature)),
       "1",
       "EX",
       NONCE_TTL_SECONDS,
@@ -38,7 +39,7 @@ export class ReplayGuard {
    * command twice. True when this body was not handled before.
    */
   async firstDelivery(rawBody: Buffer): Promise<boolean> {
-    const ok = await this.redis.set(`stackyard:chat:body:${sha256(rawBody)}`, "1", "EX", 3600, "NX");
+    const ok = await this.redis.set(redisKeys.chatBody(sha256(rawBody)), "1", "EX", 3600, "NX");
     return ok === "OK";
   }
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { LOOPBACK_HOSTS, type ChatConfig } from "./chat-config";
 
 /** Why a reply URL was refused; the URL itself is never echoed back or logged (it is a bearer capability). */

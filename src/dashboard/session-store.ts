@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type IORedis from "ioredis";
+import { redisKeys } from "../infra/redis-keys";
 
 export const SESSION_COOKIE = "stackyard_session";
-const key = (sid: string) => `stackyard:dash:session:${createHash("sha256").update(sid).digest("hex")}`;
+const key = redisKeys.dashboardSession;
 
 /**
  * Dashboard sessions. A browser cannot send a bearer header on navigation, so logging in trades a
@@ -42,5 +43,12 @@ export function sessionIdFrom(cookieHeader: string | undefined): string | undefi
 }
 
 export function sessionCookie(sid: string, maxAgeSeconds: number, secure: boolean): string {
-  return [`${SESSION_COOKIE}=${sid}`, "Path=/dashboard", "HttpOnly", "SameSite=Strict", `Max-Age=${maxAgeSeconds}`, ...(secure ? ["Secure"] : [])].join("; ");
+  return [
+    `${SESSION_COOKIE}=${sid}`,
+    "Path=/dashboard",
+    "HttpOnly",
+    "SameSite=Strict",
+    `Max-Age=${maxAgeSeconds}`,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
 }

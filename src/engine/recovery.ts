@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RecoveryRefusedError } from "../errors";
-import { pidAlive } from "./stack-lock";
+import { pidAlive } from "../infra/pid-alive";
 import type { StackSession } from "./stack-session";
 
 /** The DIY backend's lock file: `{pid, username, hostname, timestamp}` (pkg/backend/diy/lock.go). */
@@ -14,7 +14,8 @@ interface EngineLockFile {
 }
 
 /** What the cloud says about a resource the engine was creating when it died. */
-export type PendingCreateVerdict = { state: "absent" } | { state: "present"; id: string } | { state: "unknown" };
+export type PendingCreateVerdict =
+  { state: "absent" } | { state: "present"; id: string } | { state: "unknown" };
 
 export interface RecoveryOptions {
   session: StackSession;
@@ -30,7 +31,12 @@ export interface RecoveryOptions {
   inspectPendingCreate?: (urn: string, type: string) => PendingCreateVerdict;
   /** Every recovery step is recorded on the operation. */
   record: (
-    step: "stale-engine-lock-cleared" | "pending-operations-refreshed" | "pending-creates-cleared" | "pending-creates-adopted" | "waited-for-engine",
+    step:
+      | "stale-engine-lock-cleared"
+      | "pending-operations-refreshed"
+      | "pending-creates-cleared"
+      | "pending-creates-adopted"
+      | "waited-for-engine",
     detail: string,
   ) => Promise<void>;
 }
@@ -43,9 +49,17 @@ export function engineLockFiles(stateDir: string, projectName: string, stackName
     for (const e of safeReaddir(dir)) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".json") && path.basename(dir) === stackName && path.basename(path.dirname(dir)) === projectName) {
+      else if (
+        e.name.endsWith(".json") &&
+        path.basename(dir) === stackName &&
+        path.basename(path.dirname(dir)) === projectName
+      ) {
         try {
-          const j = JSON.parse(fs.readFileSync(p, "utf8")) as { pid?: number; hostname?: string; timestamp?: string };
+          const j = JSON.parse(fs.readFileSync(p, "utf8")) as {
+            pid?: number;
+            hostname?: string;
+            timestamp?: string;
+          };
           out.push({ file: p, pid: j.pid ?? 0, hostname: j.hostname ?? "", timestamp: j.timestamp ?? "" });
         } catch {
           out.push({ file: p, pid: 0, hostname: "", timestamp: "" });
@@ -70,29 +84,52 @@ export async function recoverStack(o: RecoveryOptions): Promise<void> {
   if (pending.length === 0) return;
   const creates = pending.filter((p) => p.type === "creating");
   if (creates.length > 0) {
-    const verdicts = creates.map((p) => ({ urn: p.resource.urn, verdict: o.inspectPendingCreate?.(p.resource.urn, p.resource.type) ?? { state: "unknown" as const } }));
+    const verdicts = creates.map((p) => ({
+      urn: p.resource.urn,
+      verdict: o.inspectPendingCreate?.(p.resource.urn, p.resource.type) ?? { state: "unknown" as const },
+    }));
     const adopted = await adoptConfirmedCreates(o, verdicts);
     if (adopted.length > 0) {
       await o.session.refresh();
-      await o.record("pending-creates-adopted", `the cloud confirmed ${adopted.map((a) => `${a.urn} as ${a.id}`).join(", ")}; adopted into the state and refreshed`);
+      await o.record(
+        "pending-creates-adopted",
+        `the cloud confirmed ${adopted.map((a) => `${a.urn} as ${a.id}`).join(", ")}; adopted into the state and refreshed`,
+      );
     }
-    const unsafe = verdicts.filter((v) => v.verdict.state !== "absent" && !adopted.some((a) => a.urn === v.urn));
+    const unsafe = verdicts.filter(
+      (v) => v.verdict.state !== "absent" && !adopted.some((a) => a.urn === v.urn),
+    );
     if (unsafe.length > 0) {
       // Created in the cloud but never recorded (or unknowable): adopting or deleting it is an operator's call.
-      const list = unsafe.map((u) => (u.verdict.state === "present" ? `${u.urn} (exists in the cloud as ${u.verdict.id})` : `${u.urn} (unknown)`));
+      const list = unsafe.map((u) =>
+        u.verdict.state === "present"
+          ? `${u.urn} (exists in the cloud as ${u.verdict.id})`
+          : `${u.urn} (unknown)`,
+      );
       throw new RecoveryRefusedError(
         `stack ${o.stackName} has ${unsafe.length} interrupted create(s) that may exist in the cloud: ${list.join(", ")}. ` +
           "Adopt each with `pulumi refresh --import-pending-creates <urn> <id>` or delete it in the provider and `pulumi refresh --clear-pending-creates`, then retry.",
-        { pendingCreates: unsafe.map((u) => ({ urn: u.urn, ...(u.verdict.state === "present" ? { id: u.verdict.id } : {}) })) },
+        {
+          pendingCreates: unsafe.map((u) => ({
+            urn: u.urn,
+            ...(u.verdict.state === "present" ? { id: u.verdict.id } : {}),
+          })),
+        },
       );
     }
     if (verdicts.every((v) => v.verdict.state !== "absent")) return;
     await o.session.refresh({ clearPendingCreates: true });
-    await o.record("pending-creates-cleared", `refreshed with clearPendingCreates; the cloud holds none of: ${creates.map((c) => c.resource.urn).join(", ")}`);
+    await o.record(
+      "pending-creates-cleared",
+      `refreshed with clearPendingCreates; the cloud holds none of: ${creates.map((c) => c.resource.urn).join(", ")}`,
+    );
     return;
   }
   await o.session.refresh();
-  await o.record("pending-operations-refreshed", `refresh cleared ${pending.map((p) => `${p.type} ${p.resource.urn}`).join(", ")}`);
+  await o.record(
+    "pending-operations-refreshed",
+    `refresh cleared ${pending.map((p) => `${p.type} ${p.resource.urn}`).join(", ")}`,
+  );
 }
 
 /**
@@ -110,7 +147,10 @@ async function adoptConfirmedCreates(
   for (const v of verdicts) if (v.verdict.state === "present") confirmed.set(v.urn, v.verdict.id);
   if (confirmed.size === 0) return [];
   const state = await o.session.stack.exportStack();
-  const deployment = state.deployment as { resources?: Array<Record<string, unknown>>; pending_operations?: Array<{ type: string; resource: Record<string, unknown> }> };
+  const deployment = state.deployment as {
+    resources?: Array<Record<string, unknown>>;
+    pending_operations?: Array<{ type: string; resource: Record<string, unknown> }>;
+  };
   const resources = deployment.resources ?? [];
   const known = new Set(resources.map((r) => r.urn as string));
   const adopted: Array<{ urn: string; id: string }> = [];
@@ -139,7 +179,8 @@ async function clearStaleEngineLocks(o: RecoveryOptions): Promise<void> {
   for (;;) {
     const locks = engineLockFiles(o.stateDir, o.projectName, o.stackName);
     if (locks.length === 0) {
-      if (waited) await o.record("waited-for-engine", "a previous engine process finished and released the stack");
+      if (waited)
+        await o.record("waited-for-engine", "a previous engine process finished and released the stack");
       return;
     }
     let live: EngineLockFile | undefined;
@@ -150,7 +191,9 @@ async function clearStaleEngineLocks(o: RecoveryOptions): Promise<void> {
         fs.rmSync(l.file, { force: true });
         await o.record(
           "stale-engine-lock-cleared",
-          local ? `engine lock of dead pid ${l.pid} removed (${path.basename(l.file)})` : `engine lock from ${l.hostname} older than ${o.foreignLockStaleMs} ms removed`,
+          local
+            ? `engine lock of dead pid ${l.pid} removed (${path.basename(l.file)})`
+            : `engine lock from ${l.hostname} older than ${o.foreignLockStaleMs} ms removed`,
         );
       } else {
         live = l;
@@ -176,4 +219,3 @@ function safeReaddir(dir: string): fs.Dirent[] {
     return [];
   }
 }
-

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { Gauge, Registry } from "prom-client";
 import { authenticate, authorize } from "../api/auth";
-import type { TokenEntry } from "../api/tokens";
+import type { TokenEntry } from "../auth/tokens";
 import { installOperationMetrics, operationRegistry } from "./operation-metrics";
 
 /** The queues as metrics need them: BullMQ's counts per stack. */
@@ -16,7 +16,11 @@ const STATES = ["waiting", "active", "delayed", "prioritized", "failed"] as cons
  * sends one with `authorization.credentials`). Queue depth is read from BullMQ at scrape time, so
  * it is right in every API process whatever process runs the workers.
  */
-export function metricsRoutes(tokens: readonly TokenEntry[], sites: readonly string[], queues?: QueueCounts): Router {
+export function metricsRoutes(
+  tokens: readonly TokenEntry[],
+  sites: readonly string[],
+  queues?: QueueCounts,
+): Router {
   installOperationMetrics();
   const perApp = new Registry();
   new Gauge({

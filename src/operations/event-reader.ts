@@ -1,5 +1,6 @@
 import type IORedis from "ioredis";
-import { ledgerKeys, parseStreamEntries, type Ledger, type LedgerEvent } from "./ledger";
+import { redisKeys } from "../infra/redis-keys";
+import { parseStreamEntries, type Ledger, type LedgerEvent } from "./ledger";
 import { isTerminal, type OperationStatus } from "./operation-record";
 
 /** What a follower of one operation's events is told. */
@@ -119,13 +120,13 @@ export class SharedEventReader {
           return fs.reduce((min, f) => (after(min, f.cursor) ? f.cursor : min), fs[0]!.cursor);
         });
         const res = (await conn
-          .xread("COUNT", BATCH, "BLOCK", this.blockMs, "STREAMS", ...ids.map(ledgerKeys.events), ...cursors)
+          .xread("COUNT", BATCH, "BLOCK", this.blockMs, "STREAMS", ...ids.map(redisKeys.events), ...cursors)
           .catch(async () => {
             await new Promise((r) => setTimeout(r, 200)); // Redis away: followers keep waiting, nothing is lost
             return null;
           })) as Array<[string, Array<[string, string[]]>]> | null;
         for (const [key, entries] of res ?? []) {
-          const id = ids[ids.map(ledgerKeys.events).indexOf(key)];
+          const id = ids[ids.map(redisKeys.events).indexOf(key)];
           if (!id) continue;
           const events = parseStreamEntries(entries);
           for (const f of [...(this.follows.get(id) ?? [])]) this.deliver(f, events);

@@ -1,4 +1,6 @@
 import type IORedis from "ioredis";
+import { redisCommands } from "../infra/redis-commands";
+import { redisKeys } from "../infra/redis-keys";
 import { hasOperationObservers, notifyFinished, notifyRefused } from "./finish-observers";
 import {
   isTerminal,
@@ -15,45 +17,18 @@ export interface LedgerEvent {
   data: Record<string, unknown>;
 }
 
-const PREFIX = "stackyard";
-const opKey = (id: string) => `${PREFIX}:op:${id}`;
-const eventsKey = (id: string) => `${PREFIX}:op:${id}:events`;
-const siteOpsKey = (site: string) => `${PREFIX}:site:${site}:ops`;
-const siteKey = (site: string) => `${PREFIX}:site:${site}`;
-/** Operations that rode on this one (coalesced requests, see src/schedules/scale-coalescer.ts). */
-const ridersKey = (id: string) => `${PREFIX}:op:${id}:riders`;
-/** Engine runs per site, scored by start time (the rate guard counts them). */
-const siteRunsKey = (site: string) => `${PREFIX}:site:${site}:runs`;
-/** Operations waiting for approval, scored by their expiry. */
-const AWAITING_KEY = `${PREFIX}:awaiting-approval`;
-/** For stores that write operation records atomically with their own keys (the scale coalescer). */
-export const ledgerKeys = { op: opKey, events: eventsKey, siteOps: siteOpsKey, riders: ridersKey };
+const opKey = redisKeys.op;
+const eventsKey = redisKeys.events;
+const siteOpsKey = redisKeys.siteOps;
+const siteKey = redisKeys.site;
+const ridersKey = redisKeys.riders;
+const siteRunsKey = redisKeys.siteRuns;
+const AWAITING_KEY = redisKeys.awaitingApproval;
 
-// Moves an operation between statuses, atomically with its status event (and, when asked, the
-// site's deployed-state fields): only from an allowed status, never out of a terminal one, and,
-// when a fence is given, only while the record still carries that run's fence. A cancel, a
-// stalled job's second run and a worker racing on one operation cannot all win, and an operation
-// ends exactly once. Returns 1 done, 0 not from an allowed status, 2 already ended, 3 fenced out,
-// -1 no such record.
-// KEYS: op, events, site (unused unless ARGV[5] == '1').
-// ARGV: allowed statuses, terminal statuses, expected fence or '', status event data, site update
-// flag, site fields JSON, clear pendingWrite flag, then field/value pairs.
-const TRANSITION = `
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return -1 end
-for _, s in ipairs(cjson.decode(ARGV[2])) do if cjson.encode(s) == cur then return 2 end end
-local ok = false
-for _, s in ipairs(cjson.decode(ARGV[1])) do if cjson.encode(s) == cur then ok = true end end
-if not ok then return 0 end
-if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'fence') ~= ARGV[3] then return 3 end
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', '5000', '*', 'type', 'status', 'data', ARGV[4])
-if ARGV[5] == '1' then
-  for k, v in pairs(cjson.decode(ARGV[6])) do redis.call('HSET', KEYS[3], k, v) end
-  if ARGV[7] == '1' then redis.call('HDEL', KEYS[3], 'pendingWrite') end
-end
-return 1
-`;
+// The move itself is src/infra/lua/ledger-transition-3.lua (one terminal transition per operation).
+
+/** Failure codes that mean a rule said no at run time (counted as refusals by the observers). */
+const RULE_REFUSALS = new Set(["GUARD_REFUSED", "BLAST_RADIUS_EXCEEDED", "POLICY_VIOLATION"]);
 
 /** Who moved an operation: the path that ended it is kept on the record (`endedBy`), so a second finisher can be traced. */
 export type TransitionPath = "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider";
@@ -159,9 +134,7 @@ export class Ledger {
     ).flat();
     const data = JSON.stringify({ status: to, ...(fields.reason ? { reason: fields.reason } : {}) });
     const site = opts.site;
-    const r = await this.redis.eval(
-      TRANSITION,
-      3,
+    const r = await redisCommands(this.redis).ledgerTransition(
       opKey(id),
       eventsKey(id),
       siteKey(site?.site ?? ""),
@@ -205,7 +178,12 @@ export class Ledger {
           rider,
           ["queued"],
           to,
-          { reason, finishedAt: rec?.finishedAt ?? new Date().toISOString(), revision: rec?.revision },
+          {
+            reason,
+            ...(rec?.failure ? { failure: rec.failure } : {}),
+            finishedAt: rec?.finishedAt ?? new Date().toISOString(),
+            revision: rec?.revision,
+          },
           { by: "rider" },
         );
       }
@@ -224,11 +202,7 @@ export class Ledger {
         coalescedInto: r.coalescedInto,
       });
       // A refusal at run time: the failed check names the rule (blast radius, live checks); a plan refusal has none.
-      if (
-        to === "failed" &&
-        !r.coalescedInto &&
-        /^(GUARD_REFUSED|BLAST_RADIUS_EXCEEDED|POLICY_VIOLATION):/.test(r.reason ?? "")
-      ) {
+      if (to === "failed" && !r.coalescedInto && RULE_REFUSALS.has(r.failure?.code ?? "")) {
         notifyRefused({
           site: r.site,
           kind: r.kind,
@@ -331,7 +305,7 @@ export class Ledger {
     claim: { operationId: string; requestHash: string },
     ttlSeconds: number,
   ): Promise<{ claimed: true } | { claimed: false; operationId: string; requestHash: string }> {
-    const k = `${PREFIX}:idem:${tokenId}:${keyHash}`;
+    const k = redisKeys.idempotency(tokenId, keyHash);
     const ok = await this.redis.set(k, JSON.stringify(claim), "EX", ttlSeconds, "NX");
     if (ok === "OK") return { claimed: true };
     const prev = JSON.parse((await this.redis.get(k)) ?? "{}") as {
@@ -342,7 +316,7 @@ export class Ledger {
   }
 
   async releaseIdempotencyKey(tokenId: string, keyHash: string): Promise<void> {
-    await this.redis.del(`${PREFIX}:idem:${tokenId}:${keyHash}`);
+    await this.redis.del(redisKeys.idempotency(tokenId, keyHash));
   }
 }
 

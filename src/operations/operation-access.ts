@@ -1,4 +1,4 @@
-import { allows, type Principal, type Scope } from "../api/tokens";
+import { allows, type Principal, type Scope } from "../auth/tokens";
 import { ForbiddenError, NotFoundError } from "../errors";
 import type { OperationRecord } from "./operation-record";
 

@@ -89,7 +89,10 @@ export interface OperationRecord {
   revision?: { from: number; to: number; commit?: string };
   recovery: RecoveryStep[];
   timings: { queuedMs?: number; recoveryMs?: number; previewMs?: number; upMs?: number; totalMs?: number };
+  /** The human text clients read: for a failure, `"<code>: <message>"` (see `failure`). */
   reason?: string;
+  /** Why the operation did not succeed, typed: the code of the rule or layer that said no. */
+  failure?: OperationFailure;
   cancelRequested?: boolean;
   eventsSummary?: Record<string, number>;
   /** Every refusal, from any layer, with the rule, the value and the limit. */
@@ -103,6 +106,17 @@ export interface OperationRecord {
   fence?: number;
   /** How the stack file was left when the operation ended without success (see stack-file-settlement.ts). */
   settlement?: StackFileSettlement;
+}
+
+/** A failure as the record keeps it: a stable code (GUARD_REFUSED, WORKER_LOST, …) and its text. */
+export interface OperationFailure {
+  code: string;
+  message: string;
+}
+
+/** The record fields of a failure: the typed `failure` and the `reason` text clients already read. */
+export function failureFields(code: string, message: string): { failure: OperationFailure; reason: string } {
+  return { failure: { code, message }, reason: `${code}: ${message}` };
 }
 
 /**

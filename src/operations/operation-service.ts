@@ -15,7 +15,7 @@ import { guardEnvironment, type GuardEnvironment } from "./guards/evaluate-guard
 import { newOperationId } from "./ids";
 import { operationNotFound } from "./operation-access";
 import type { Ledger, SiteState } from "./ledger";
-import { isTerminal, type OperationRecord } from "./operation-record";
+import { failureFields, isTerminal, type OperationRecord } from "./operation-record";
 import { planAndGuard } from "./planner";
 import type { OperationRequest } from "./registry";
 import type { StackFileStore } from "./stack-file-store";
@@ -162,7 +162,13 @@ export class OperationService {
     } catch (err) {
       if (idem) await this.deps.ledger.releaseIdempotencyKey(idemScope, idem.keyHash).catch(() => undefined);
       await this.deps.ledger
-        .transition(id, ["queued"], "failed", { reason: "not enqueued: the queue store refused it" }, { by: "submit" })
+        .transition(
+          id,
+          ["queued"],
+          "failed",
+          { reason: "not enqueued: the queue store refused it" },
+          { by: "submit" },
+        )
         .catch(() => undefined);
       throw err;
     }
@@ -193,7 +199,15 @@ export class OperationService {
     if (rec.status !== "awaiting-approval") throw new NotAwaitingApprovalError(id, rec.status);
     if (rec.requester.tokenId === tokenId) throw new SelfApprovalError(id, tokenId);
     const approval = { ...rec.approval!, approvedBy: tokenId, approvedAt: this.guards.now().toISOString() };
-    if (!(await this.deps.ledger.transition(id, ["awaiting-approval"], "queued", { approval }, { by: "approval" }))) {
+    if (
+      !(await this.deps.ledger.transition(
+        id,
+        ["awaiting-approval"],
+        "queued",
+        { approval },
+        { by: "approval" },
+      ))
+    ) {
       const now = await this.get(id);
       if (now.status === "expired") throw new ApprovalExpiredError(id, rec.approval?.expiresAt ?? "unknown");
       throw new NotAwaitingApprovalError(id, now.status);
@@ -223,8 +237,14 @@ export class OperationService {
   }
 
   private async expire(rec: OperationRecord): Promise<OperationRecord | undefined> {
-    const reason = `APPROVAL_EXPIRED: nobody approved it by ${rec.approval?.expiresAt}`;
-    const ok = await this.deps.ledger.transition(rec.id, ["awaiting-approval"], "expired", { reason, finishedAt: this.guards.now().toISOString() }, { by: "expiry" });
+    const failure = failureFields("APPROVAL_EXPIRED", `nobody approved it by ${rec.approval?.expiresAt}`);
+    const ok = await this.deps.ledger.transition(
+      rec.id,
+      ["awaiting-approval"],
+      "expired",
+      { ...failure, finishedAt: this.guards.now().toISOString() },
+      { by: "expiry" },
+    );
     await this.deps.ledger.removeAwaiting(rec.id);
     return ok ? this.deps.ledger.get(rec.id) : undefined;
   }
@@ -235,7 +255,15 @@ export class OperationService {
     if (isTerminal(rec.status)) throw new OperationFinishedError(id, rec.status);
     if (rec.status === "awaiting-approval") {
       const reason = `cancelled by ${tokenId} while awaiting approval`;
-      if (await this.deps.ledger.transition(id, ["awaiting-approval"], "cancelled", { reason, finishedAt: new Date().toISOString() }, { by: "cancel" })) {
+      if (
+        await this.deps.ledger.transition(
+          id,
+          ["awaiting-approval"],
+          "cancelled",
+          { reason, finishedAt: new Date().toISOString() },
+          { by: "cancel" },
+        )
+      ) {
         await this.deps.ledger.removeAwaiting(id);
         return this.get(id);
       }
@@ -243,7 +271,16 @@ export class OperationService {
     if (rec.status === "queued" && (await this.deps.queue.removeQueued(rec.site, id))) {
       const reason = `cancelled by ${tokenId} before it started`;
       const finishedAt = new Date().toISOString();
-      if (await this.deps.ledger.transition(id, ["queued"], "cancelled", { reason, finishedAt }, { by: "cancel" })) return this.get(id);
+      if (
+        await this.deps.ledger.transition(
+          id,
+          ["queued"],
+          "cancelled",
+          { reason, finishedAt },
+          { by: "cancel" },
+        )
+      )
+        return this.get(id);
     }
     await this.deps.ledger.patch(id, { cancelRequested: true });
     await this.deps.ledger.event(id, "cancel-requested", { by: tokenId });

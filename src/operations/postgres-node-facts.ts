@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { Client, type ClientConfig } from "pg";
-import type { LiveDbNode } from "./checks";
+import type { LiveDbNode } from "./live-db-node";
 import type { PostgresSiteSettings } from "./live-db-settings";
 
 /**
@@ -42,15 +42,29 @@ function tlsOption(s: PostgresSiteSettings): ClientConfig["ssl"] {
 export function nodeFromRow(name: string, row: FactsRow, maxReceiverSilenceSeconds: number): LiveDbNode {
   if (!row.in_recovery) return { name, role: "primary", replicationLagSeconds: 0, healthy: true };
   const lag = row.lag_s === null ? Number.POSITIVE_INFINITY : Math.round(row.lag_s * 10) / 10;
-  const base = { name, role: "standby" as const, replicationLagSeconds: lag, replayGapBytes: Math.max(0, Math.round(row.gap_bytes)) };
+  const base = {
+    name,
+    role: "standby" as const,
+    replicationLagSeconds: lag,
+    replayGapBytes: Math.max(0, Math.round(row.gap_bytes)),
+  };
   if (row.receiver_status !== "streaming") {
-    return { ...base, healthy: false, detail: `WAL receiver is ${row.receiver_status ?? "not running"} (limit: streaming)` };
+    return {
+      ...base,
+      healthy: false,
+      detail: `WAL receiver is ${row.receiver_status ?? "not running"} (limit: streaming)`,
+    };
   }
   if (row.receiver_silence_s !== null && row.receiver_silence_s > maxReceiverSilenceSeconds) {
     const heard = Math.round(row.receiver_silence_s);
-    return { ...base, healthy: false, detail: `last message from the primary ${heard} s ago (limit: ${maxReceiverSilenceSeconds} s)` };
+    return {
+      ...base,
+      healthy: false,
+      detail: `last message from the primary ${heard} s ago (limit: ${maxReceiverSilenceSeconds} s)`,
+    };
   }
-  if (!Number.isFinite(lag)) return { ...base, healthy: false, detail: "WAL received but no transaction replayed yet" };
+  if (!Number.isFinite(lag))
+    return { ...base, healthy: false, detail: "WAL received but no transaction replayed yet" };
   return { ...base, healthy: true };
 }
 

@@ -3,7 +3,7 @@ import { addReadReplica } from "./add-read-replica";
 import { failover } from "./failover";
 import { removeReadReplica } from "./remove-read-replica";
 import { scaleSidekiq } from "./scale-sidekiq";
-import { OPERATION_KINDS, type OperationDefinition, type OperationKind } from "./types";
+import type { OperationDefinition, OperationKind } from "./types";
 
 /** Every operation the service knows, by kind. Adding one = one file + one line here. */
 export const OPERATIONS: { [K in OperationKind]: OperationDefinition<any> } = {
@@ -14,17 +14,13 @@ export const OPERATIONS: { [K in OperationKind]: OperationDefinition<any> } = {
 };
 
 /** The body of `POST /v1/sites/:site/operations`, discriminated on `operation`. */
-export const operationRequestSchema = z.discriminatedUnion(
-  "operation",
-  [
-    z.strictObject({ operation: z.literal("scale-sidekiq"), params: scaleSidekiq.paramsSchema }),
-    z.strictObject({ operation: z.literal("add-read-replica"), params: addReadReplica.paramsSchema }),
-    z.strictObject({ operation: z.literal("remove-read-replica"), params: removeReadReplica.paramsSchema }),
-    z.strictObject({ operation: z.literal("failover"), params: failover.paramsSchema.default({ acceptDataLoss: false }) }),
-  ],
-);
+export const operationRequestSchema = z.discriminatedUnion("operation", [
+  z.strictObject({ operation: z.literal("scale-sidekiq"), params: scaleSidekiq.paramsSchema }),
+  z.strictObject({ operation: z.literal("add-read-replica"), params: addReadReplica.paramsSchema }),
+  z.strictObject({ operation: z.literal("remove-read-replica"), params: removeReadReplica.paramsSchema }),
+  z.strictObject({
+    operation: z.literal("failover"),
+    params: failover.paramsSchema.default({ acceptDataLoss: false }),
+  }),
+]);
 export type OperationRequest = z.infer<typeof operationRequestSchema>;
-
-export function isOperationKind(v: string): v is OperationKind {
-  return (OPERATION_KINDS as readonly string[]).includes(v);
-}

@@ -1,5 +1,5 @@
 import type IORedis from "ioredis";
-import { ledgerKeys } from "./ledger";
+import { redisKeys } from "../infra/redis-keys";
 
 /** The default: finished operations are kept 90 days. */
 export const DEFAULT_RETENTION_SECONDS = 90 * 86_400;
@@ -19,15 +19,15 @@ export class OperationRetention {
 
   /** Called once an operation reached a terminal status. */
   async finished(id: string): Promise<void> {
-    const site = await this.redis.hget(ledgerKeys.op(id), "site");
+    const site = await this.redis.hget(redisKeys.op(id), "site");
     const m = this.redis
       .multi()
-      .expire(ledgerKeys.op(id), this.seconds)
-      .expire(ledgerKeys.events(id), this.seconds)
-      .expire(ledgerKeys.riders(id), this.seconds);
+      .expire(redisKeys.op(id), this.seconds)
+      .expire(redisKeys.events(id), this.seconds)
+      .expire(redisKeys.riders(id), this.seconds);
     if (site)
       m.zremrangebyscore(
-        ledgerKeys.siteOps(JSON.parse(site) as string),
+        redisKeys.siteOps(JSON.parse(site) as string),
         "-inf",
         Date.now() - this.seconds * 1000,
       );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import { assertConfigRevisionCurrent } from "../engine/revision-guard";
+import { assertConfigRevisionCurrent } from "./revision-guard";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
 import { definitionFor } from "./sites";
 

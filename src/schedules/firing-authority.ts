@@ -1,4 +1,4 @@
-import { allows, type TokenEntry } from "../api/tokens";
+import { allows, type TokenEntry } from "../auth/tokens";
 import type { Schedule } from "./schedule-schema";
 
 export type FiringAuthority = { ok: true } | { ok: false; reason: string };

@@ -3,8 +3,8 @@ import type { Job, Queue } from "bullmq";
 import { AppError } from "../errors";
 import type { OperationService } from "../operations/operation-service";
 import { operationRequestSchema } from "../operations/registry";
-import type { Logger } from "../service/logger";
-import type { TokenEntry } from "../api/tokens";
+import type { Logger } from "../infra/observability/logger";
+import type { TokenEntry } from "../auth/tokens";
 import { firingAuthority } from "./firing-authority";
 import {
   ScheduleCreatorUnauthorizedError,

@@ -1,14 +1,9 @@
 import type IORedis from "ioredis";
+import { redisCommands } from "../infra/redis-commands";
+import { redisKeys } from "../infra/redis-keys";
 import type { Schedule, ScheduleCursor } from "./schedule-schema";
 
-const key = (site: string) => `stackyard:schedules:${site}`;
-
-// Adds a schedule unless the site already holds the cap: one step, so concurrent creates cannot overshoot it.
-const PUT_UNDER_CAP = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-`;
+const key = redisKeys.schedules;
 
 /** Schedules per site in a Redis hash (id → JSON); BullMQ holds only when each fires. */
 export class ScheduleStore {
@@ -18,9 +13,16 @@ export class ScheduleStore {
     await this.redis.hset(key(s.site), s.id, JSON.stringify(s));
   }
 
-  /** False when the site already holds `cap` schedules (nothing written). */
+  /** False when the site already holds `cap` schedules (nothing written; one step: src/infra/lua/schedule-put-under-cap-1.lua). */
   async putUnderCap(s: Schedule, cap: number): Promise<boolean> {
-    return (await this.redis.eval(PUT_UNDER_CAP, 1, key(s.site), s.id, JSON.stringify(s), String(cap))) === 1;
+    return (
+      (await redisCommands(this.redis).schedulePutUnderCap(
+        key(s.site),
+        s.id,
+        JSON.stringify(s),
+        String(cap),
+      )) === 1
+    );
   }
 
   async get(site: string, id: string): Promise<Schedule | undefined> {

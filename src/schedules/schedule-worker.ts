@@ -1,7 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from "bullmq";
 import type IORedis from "ioredis";
 import type { OperationService } from "../operations/operation-service";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import {
   SCHEDULES_QUEUE,
   ScheduleService,

@@ -1,7 +1,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
-import { tokenListSchema, type TokenEntry } from "../api/tokens";
+import { tokenListSchema, type TokenEntry } from "../auth/tokens";
 import { chatConfigFromEnv, chatEnvShape, chatSecrets, type ChatConfig } from "../chatops/chat-config";
 import { localStateDir, projectRoot } from "../infra/paths";
 import { SITE_IDS } from "../programs/site-config";

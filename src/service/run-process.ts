@@ -1,5 +1,5 @@
 import { loadServiceConfig, serviceSecrets } from "./config";
-import { createLogger } from "./logger";
+import { createLogger } from "../infra/observability/logger";
 import { startService, type Role, type ServiceParts } from "./service";
 
 /**

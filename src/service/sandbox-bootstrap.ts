@@ -1,7 +1,7 @@
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { EngineSettings } from "../engine/engine-env";
 import { StackSession } from "../engine/stack-session";
-import type { Logger } from "./logger";
+import type { Logger } from "../infra/observability/logger";
 
 export interface SandboxBootstrapDeps {
   sites: string[];
@@ -28,8 +28,13 @@ export async function bootstrapSandboxSites(deps: SandboxBootstrapDeps): Promise
     if (Object.keys(await session.outputs()).length > 0) continue;
     const started = Date.now();
     const result = await session.up();
-    if (result.summary.result !== "succeeded") throw new Error(`sandbox bootstrap of ${site}: ${result.summary.result}`);
-    deps.logger.info("sandbox site brought up from its stack file", { stack: site, ms: Date.now() - started, resources: result.summary.resourceChanges?.create ?? 0 });
+    if (result.summary.result !== "succeeded")
+      throw new Error(`sandbox bootstrap of ${site}: ${result.summary.result}`);
+    deps.logger.info("sandbox site brought up from its stack file", {
+      stack: site,
+      ms: Date.now() - started,
+      resources: result.summary.resourceChanges?.create ?? 0,
+    });
     deployed.push(site);
   }
   return deployed;

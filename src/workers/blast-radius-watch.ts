@@ -1,5 +1,5 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { outsideBlastRadius } from "../operations/checks";
+import { outsideBlastRadius } from "../operations/blast-radius";
 import type { PreviewSummary } from "../operations/operation-record";
 import type { TouchRule } from "../operations/types";
 

@@ -1,7 +1,7 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { Ledger } from "../operations/ledger";
 import type { PreviewSummary } from "../operations/operation-record";
-import { redact } from "../service/redact";
+import { redact } from "../infra/observability/redact";
 import { stepValueHash } from "./preview-digest";
 
 /**

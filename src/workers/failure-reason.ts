@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { redact } from "../service/redact";
+import { redact } from "../infra/observability/redact";
 
 /**
  * A short, secret-free reason for the ledger. Engine failures (CommandError) carry the CLI's whole

@@ -1,9 +1,10 @@
 import * as os from "node:os";
 import type { Job, Queue } from "bullmq";
-import { pidAlive, type StackLock } from "../engine/stack-lock";
+import type { StackLock } from "../coordination/stack-lock";
+import { pidAlive } from "../infra/pid-alive";
 import type { Ledger } from "../operations/ledger";
-import type { OperationRecord } from "../operations/operation-record";
-import type { Logger } from "../service/logger";
+import { failureFields, type OperationRecord } from "../operations/operation-record";
+import type { Logger } from "../infra/observability/logger";
 import type { OperationJobData } from "./stack-queues";
 
 /** Job states from which BullMQ will still run the job. */
@@ -47,7 +48,7 @@ export class LostOperations {
         operationId,
         ["queued", "running"],
         "failed",
-        { reason: `WORKER_LOST: ${reason}`, finishedAt: new Date().toISOString() },
+        { ...failureFields("WORKER_LOST", reason), finishedAt: new Date().toISOString() },
         { by: "worker-lost" },
       );
       if (ended)

@@ -3,30 +3,32 @@ import { StackSession } from "../engine/stack-session";
 import { releaseForDeletion } from "../engine/release-for-deletion";
 import { repairTruncatedSidecars } from "../engine/blob-sidecars";
 import { recoverStack } from "../engine/recovery";
-import type { HeldStackLock } from "../engine/stack-lock";
-import { assertRevisionNotStale, deployedRevisionFromState } from "../engine/revision-guard";
+import type { HeldStackLock } from "../coordination/stack-lock";
+import { assertRevisionNotStale, deployedRevisionFromState } from "../programs/revision-guard";
 import { BlastRadiusError, GuardRefusedError, PolicyViolationError } from "../errors";
 import { approvalNeed } from "../operations/approval-policy";
-import { evaluateLiveChecks, outsideBlastRadius } from "../operations/checks";
+import { outsideBlastRadius } from "../operations/blast-radius";
+import { evaluateLiveChecks } from "../operations/guards/live-checks";
 import { commitStackFile } from "../operations/git-commit";
 import type { RecordedRefusal } from "../operations/guards/guard-types";
 import type { TransitionResult } from "../operations/ledger";
-import type {
-  OperationRecord,
-  OperationStatus,
-  RecoveryStep,
-  StackFileSettlement,
+import {
+  failureFields,
+  type OperationRecord,
+  type OperationStatus,
+  type RecoveryStep,
+  type StackFileSettlement,
 } from "../operations/operation-record";
 import { planAndGuard } from "../operations/planner";
 import type { OperationPlan } from "../operations/types";
 import { packConfigFor } from "../policy/policy-settings";
-import type { Logger } from "../service/logger";
-import { redactOutputs } from "../service/redact";
+import type { Logger } from "../infra/observability/logger";
+import { redactOutputs } from "../infra/observability/redact";
 import { blastRefusal, duringUpRefusal } from "./blast-radius-refusals";
 import { BlastRadiusWatch } from "./blast-radius-watch";
 import { EngineEventRecorder } from "./engine-events";
 import { failureReason } from "./failure-reason";
-import { SHUTDOWN_REASON, type RunnerDeps, type RunOutcome } from "./operation-runner";
+import { SHUTDOWN_REASON, type RunnerDeps, type RunOutcome } from "./runner-deps";
 import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
 import { previewDigest } from "./preview-digest";
 import { settleStackFile } from "./stack-file-settlement";
@@ -497,7 +499,7 @@ export class OperationRun {
       ["queued", "running"],
       status,
       {
-        reason: `${code}: ${reason}`,
+        ...failureFields(code, reason),
         finishedAt: new Date().toISOString(),
         timings: this.timings,
         ...(settlement ? { settlement } : {}),

@@ -1,56 +1,8 @@
-import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { EngineSettings } from "../engine/engine-env";
-import type { PendingCreateVerdict } from "../engine/recovery";
-import type { StackLock } from "../engine/stack-lock";
-import type { GuardEnvironment } from "../operations/guards/evaluate-guards";
-import type { LiveFacts } from "../operations/checks";
-import type { Ledger } from "../operations/ledger";
-import { isTerminal, type OperationRecord } from "../operations/operation-record";
-import type { StackFileStore } from "../operations/stack-file-store";
-import type { PolicyOverrides } from "../policy/policy-settings";
-import type { Logger } from "../service/logger";
+import { isTerminal } from "../operations/operation-record";
 import { OperationRun } from "./operation-run";
+import type { RunnerDeps, RunOutcome } from "./runner-deps";
 
-export interface RunnerDeps {
-  ledger: Ledger;
-  stackFiles: StackFileStore;
-  stackLock: StackLock;
-  /** Engine settings per stack (in the sandbox each site is its own simulated cloud account). */
-  engine: (site: string) => EngineSettings;
-  projectName: string;
-  program: () => PulumiFn;
-  facts: LiveFacts;
-  inspectPendingCreate?: (site: string, urn: string) => PendingCreateVerdict;
-  git: { enabled: boolean; author: { name: string; email: string } };
-  logger: Logger;
-  /** Strings that must never reach the ledger (the passphrase). */
-  secrets: readonly string[];
-  stackLockWaitMs: number;
-  liveEngineLockWaitMs: number;
-  foreignEngineLockStaleMs: number;
-  /** Guard settings, clock and run history (src/operations/guards/). */
-  guards: GuardEnvironment;
-  /** Policy pack folders run on every preview and up (the repo's policy-pack/ in the service). */
-  policyPacks: string[];
-  /** Per-site sizes and resource ceiling for the pack (STACKYARD_POLICY_FILE); defaults where absent. */
-  policyOverrides?: PolicyOverrides;
-  /** How long a risky operation waits for approval after its preview. */
-  approvalTtlMs: number;
-}
-
-/**
- * How a run ended. `handed-back`: queued again for another worker (shutdown); `superseded`: another
- * run of the same operation holds it now (this one lost the stack, or the operation had ended), so
- * this one stopped without touching the stack, the file or the record.
- */
-export type RunOutcome = {
-  status: OperationRecord["status"] | "handed-back" | "superseded";
-  reason?: string;
-  alreadyFinished?: boolean;
-};
-
-/** The abort reason a shutting-down worker uses: the operation goes back to the queue instead of ending. */
-export const SHUTDOWN_REASON = "stackyard:worker-shutdown";
+export { SHUTDOWN_REASON, type RunnerDeps, type RunOutcome } from "./runner-deps";
 
 /**
  * One operation, start to end, under the stack lock (see OperationRun for the phases). Safe to run

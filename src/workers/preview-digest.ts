@@ -1,7 +1,7 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { createHash } from "node:crypto";
 import type { PreviewSummary } from "../operations/operation-record";
-import { redact } from "../service/redact";
+import { redact } from "../infra/observability/redact";
 
 type StepMetadata = NonNullable<EngineEvent["resourcePreEvent"]>["metadata"];
 

@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import type IORedis from "ioredis";
+import { redisKeys } from "../infra/redis-keys";
 import type { OperationQueue } from "../operations/operation-service";
 
 /** One BullMQ queue per stack: `stack-<site>` (no `:`, which BullMQ reserves). */
@@ -12,7 +13,7 @@ export interface OperationJobData {
   operationId: string;
 }
 
-export const CANCEL_CHANNEL = "stackyard:cancel";
+export const CANCEL_CHANNEL = redisKeys.cancelChannel;
 
 /** Finished jobs are kept for a week so a duplicate add with the same job id stays a no-op. */
 const KEEP = { age: 7 * 24 * 3600 };

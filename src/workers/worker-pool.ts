@@ -1,6 +1,6 @@
 import { DelayedError, QueueEvents, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type IORedis from "ioredis";
-import type { Logger } from "../service/logger";
+import type { Logger } from "../infra/observability/logger";
 import { jobFailure, unexpectedJobFailure } from "./job-failure";
 import { runOperation, SHUTDOWN_REASON, type RunnerDeps } from "./operation-runner";
 import { LostOperations } from "./lost-operations";
@@ -25,12 +25,6 @@ export interface StallSettings {
   stalledIntervalMs: number;
   maxStalledCount: number;
 }
-
-export const DEFAULT_STALL_SETTINGS: StallSettings = {
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 15_000,
-  maxStalledCount: 3,
-};
 
 /** One Worker per stack queue in this process: stacks in parallel, each stack one job at a time. */
 export class WorkerPool {

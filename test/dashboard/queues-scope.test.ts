@@ -4,11 +4,11 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import express from "express";
 import IORedis from "ioredis";
-import { hashToken, type TokenEntry } from "../../src/api/tokens";
+import { hashToken, type TokenEntry } from "../../src/auth/tokens";
 import { dashboardRoutes } from "../../src/dashboard/dashboard-routes";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
 import { Ledger } from "../../src/operations/ledger";
-import { silentLogger } from "../../src/service/logger";
+import { silentLogger } from "../../src/infra/observability/logger";
 import { StackQueues } from "../../src/workers/stack-queues";
 import { tempDir } from "../support/temp-dir";
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import IORedis from "ioredis";
 import { provideRedis, redactRedisUrl } from "../../src/infra/redis-server";
-import { createLogger } from "../../src/service/logger";
+import { createLogger } from "../../src/infra/observability/logger";
 import { tempDir } from "../support/temp-dir";
 
 /** A client that connects with exactly the URL given and reports the first command's answer. */

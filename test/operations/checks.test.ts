@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
-import { evaluateLiveChecks, outsideBlastRadius, type LiveFacts } from "../../src/operations/checks";
+import { outsideBlastRadius } from "../../src/operations/blast-radius";
+import { evaluateLiveChecks } from "../../src/operations/guards/live-checks";
+import type { LiveFacts } from "../../src/operations/live-db-node";
 import { DB_TOPOLOGY_TOUCHES } from "../../src/operations/db-touches";
 import * as path from "node:path";
 import { projectRoot } from "../workers/support/service-harness";
@@ -8,7 +10,14 @@ import { StackFileStore } from "../../src/operations/stack-file-store";
 
 const theatl = new StackFileStore(path.resolve(projectRoot)).load("theatl");
 
-const facts = (nodes: Array<{ name: string; role: "primary" | "standby"; replicationLagSeconds: number; healthy: boolean }>): LiveFacts => ({ dbNodes: async () => nodes });
+const facts = (
+  nodes: Array<{
+    name: string;
+    role: "primary" | "standby";
+    replicationLagSeconds: number;
+    healthy: boolean;
+  }>,
+): LiveFacts => ({ dbNodes: async () => nodes });
 
 describe("checks before up", () => {
   it("finds a preview step outside what the operation declared (blast radius)", () => {
@@ -27,22 +36,73 @@ describe("checks before up", () => {
       { op: "replace", type: "digitalocean:index/droplet:Droplet", urn: "pg-b" },
       { op: "delete", type: "digitalocean:index/volume:Volume", urn: "pg-b-data" },
     ];
-    assert.deepEqual(outsideBlastRadius(steps, DB_TOPOLOGY_TOUCHES).map((s) => s.urn), ["pg-b", "pg-b-data"]);
+    assert.deepEqual(
+      outsideBlastRadius(steps, DB_TOPOLOGY_TOUCHES).map((s) => s.urn),
+      ["pg-b", "pg-b-data"],
+    );
   });
 
   it("refuses failover when standby lag exceeds 30 s, and allows it with acceptDataLoss", async () => {
     const f = facts([{ name: "pg-b", role: "standby", replicationLagSeconds: 45, healthy: true }]);
-    const [r] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false }], f);
+    const [r] = await evaluateLiveChecks(
+      "theatl",
+      [
+        {
+          kind: "standby-ready",
+          node: "pg-b",
+          maxLagSeconds: 30,
+          maxReplayGapBytes: 16777216,
+          acceptDataLoss: false,
+        },
+      ],
+      f,
+    );
     assert.equal(r!.ok, false);
     assert.match(r!.message, /lags 45 s; the limit is 30 s/);
-    const [ok] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: true }], f);
+    const [ok] = await evaluateLiveChecks(
+      "theatl",
+      [
+        {
+          kind: "standby-ready",
+          node: "pg-b",
+          maxLagSeconds: 30,
+          maxReplayGapBytes: 16777216,
+          acceptDataLoss: true,
+        },
+      ],
+      f,
+    );
     assert.equal(ok!.ok, true);
   });
 
   it("refuses to promote an unhealthy standby, or one it cannot observe", async () => {
-    const [sick] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false }], facts([{ name: "pg-b", role: "standby", replicationLagSeconds: 0, healthy: false }]));
+    const [sick] = await evaluateLiveChecks(
+      "theatl",
+      [
+        {
+          kind: "standby-ready",
+          node: "pg-b",
+          maxLagSeconds: 30,
+          maxReplayGapBytes: 16777216,
+          acceptDataLoss: false,
+        },
+      ],
+      facts([{ name: "pg-b", role: "standby", replicationLagSeconds: 0, healthy: false }]),
+    );
     assert.equal(sick!.ok, false);
-    const [blind] = await evaluateLiveChecks("theatl", [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false }], { dbNodes: async () => undefined });
+    const [blind] = await evaluateLiveChecks(
+      "theatl",
+      [
+        {
+          kind: "standby-ready",
+          node: "pg-b",
+          maxLagSeconds: 30,
+          maxReplayGapBytes: 16777216,
+          acceptDataLoss: false,
+        },
+      ],
+      { dbNodes: async () => undefined },
+    );
     assert.equal(blind!.ok, false);
   });
 });

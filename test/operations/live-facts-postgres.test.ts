@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluateLiveChecks, type LiveDbNode } from "../../src/operations/checks";
+import { evaluateLiveChecks } from "../../src/operations/guards/live-checks";
+import type { LiveDbNode } from "../../src/operations/live-db-node";
 import { liveDbSettingsSchema, type LiveDbSettings } from "../../src/operations/live-db-settings";
 import { createLiveFacts } from "../../src/operations/live-facts";
 import { FAILOVER_MAX_REPLAY_GAP_BYTES } from "../../src/operations/limits";
@@ -11,7 +12,15 @@ import { startPostgresPair, type PostgresPair } from "../support/postgres-pair";
 import { tempDir } from "../support/temp-dir";
 
 const PASSWORD = "monitor-pw-3f9c1e";
-const gate = (maxLagSeconds = 30) => [{ kind: "standby-ready" as const, node: "pg-b", maxLagSeconds, maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES, acceptDataLoss: false }];
+const gate = (maxLagSeconds = 30) => [
+  {
+    kind: "standby-ready" as const,
+    node: "pg-b",
+    maxLagSeconds,
+    maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES,
+    acceptDataLoss: false,
+  },
+];
 
 /**
  * The failover gates in live mode, read from a real PostgreSQL 15 primary (pg-a) and streaming
@@ -32,14 +41,19 @@ describe("live facts from real PostgreSQL (primary + streaming standby)", functi
         password: PASSWORD,
         tls: "disable",
         connectTimeoutMs: 2000,
-        nodes: { "pg-a": { host: "127.0.0.1", port: pg.primary.port }, "pg-b": { host: "127.0.0.1", port: pg.standby.port } },
+        nodes: {
+          "pg-a": { host: "127.0.0.1", port: pg.primary.port },
+          "pg-b": { host: "127.0.0.1", port: pg.standby.port },
+        },
       },
     });
   });
   after(() => pg?.remove());
 
-  const facts = () => createLiveFacts(settings, (site, node, error) => unreachable.push(`${site}/${node}: ${error}`));
-  const byName = async (): Promise<Record<string, LiveDbNode>> => Object.fromEntries(((await facts().dbNodes("theatl")) ?? []).map((n) => [n.name, n]));
+  const facts = () =>
+    createLiveFacts(settings, (site, node, error) => unreachable.push(`${site}/${node}: ${error}`));
+  const byName = async (): Promise<Record<string, LiveDbNode>> =>
+    Object.fromEntries(((await facts().dbNodes("theatl")) ?? []).map((n) => [n.name, n]));
   async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
     for (let i = 0; ; i++) {
       const v = await read();
@@ -51,9 +65,24 @@ describe("live facts from real PostgreSQL (primary + streaming standby)", functi
 
   it("reads pg-a as the primary and pg-b as a healthy standby with nothing to replay; the gate passes", async () => {
     pg.primary.sql("INSERT INTO writes (body) VALUES ('hello')");
-    const nodes = await until(byName, (n) => n["pg-b"]?.replayGapBytes === 0 && n["pg-b"]?.replicationLagSeconds === 0, "the standby to catch up");
-    assert.deepEqual(nodes["pg-a"], { name: "pg-a", role: "primary", replicationLagSeconds: 0, healthy: true });
-    assert.deepEqual(nodes["pg-b"], { name: "pg-b", role: "standby", replicationLagSeconds: 0, replayGapBytes: 0, healthy: true });
+    const nodes = await until(
+      byName,
+      (n) => n["pg-b"]?.replayGapBytes === 0 && n["pg-b"]?.replicationLagSeconds === 0,
+      "the standby to catch up",
+    );
+    assert.deepEqual(nodes["pg-a"], {
+      name: "pg-a",
+      role: "primary",
+      replicationLagSeconds: 0,
+      healthy: true,
+    });
+    assert.deepEqual(nodes["pg-b"], {
+      name: "pg-b",
+      role: "standby",
+      replicationLagSeconds: 0,
+      replayGapBytes: 0,
+      healthy: true,
+    });
     const [check] = await evaluateLiveChecks("theatl", gate(), facts());
     assert.equal(check!.ok, true, check!.message);
   });
@@ -64,10 +93,17 @@ describe("live facts from real PostgreSQL (primary + streaming standby)", functi
       await new Promise((r) => setTimeout(r, 2000));
       // About 30 MB of WAL the standby receives but does not replay.
       pg.primary.sql("INSERT INTO writes (body) SELECT repeat('x', 1000) FROM generate_series(1, 30000)");
-      const nodes = await until(byName, (n) => (n["pg-b"]?.replayGapBytes ?? 0) > FAILOVER_MAX_REPLAY_GAP_BYTES, "WAL to arrive unreplayed");
+      const nodes = await until(
+        byName,
+        (n) => (n["pg-b"]?.replayGapBytes ?? 0) > FAILOVER_MAX_REPLAY_GAP_BYTES,
+        "WAL to arrive unreplayed",
+      );
       const b = nodes["pg-b"]!;
       assert.equal(b.healthy, true, b.detail);
-      assert.ok(b.replicationLagSeconds >= 2, `lag ${b.replicationLagSeconds} s since the last replayed commit`);
+      assert.ok(
+        b.replicationLagSeconds >= 2,
+        `lag ${b.replicationLagSeconds} s since the last replayed commit`,
+      );
 
       const [bySeconds] = await evaluateLiveChecks("theatl", gate(1), facts());
       assert.equal(bySeconds!.ok, false);
@@ -82,16 +118,24 @@ describe("live facts from real PostgreSQL (primary + streaming standby)", functi
     } finally {
       pg.standby.sql("SELECT pg_wal_replay_resume()");
     }
-    await until(byName, (n) => n["pg-b"]?.replayGapBytes === 0 && n["pg-b"]?.replicationLagSeconds === 0, "the standby to replay");
+    await until(
+      byName,
+      (n) => n["pg-b"]?.replayGapBytes === 0 && n["pg-b"]?.replicationLagSeconds === 0,
+      "the standby to replay",
+    );
     const [check] = await evaluateLiveChecks("theatl", gate(), facts());
     assert.equal(check!.ok, true, check!.message);
     assert.equal(pg.standby.sql("SELECT count(*) FROM writes"), "30001");
   });
 
   it("leaves nodes it cannot log in to unobserved, and never shows the password", async () => {
-    const wrong = liveDbSettingsSchema.parse({ theatl: { ...settings.theatl, password: "not-the-password-7d2a" } });
+    const wrong = liveDbSettingsSchema.parse({
+      theatl: { ...settings.theatl, password: "not-the-password-7d2a" },
+    });
     const errors: string[] = [];
-    const nodes = await createLiveFacts(wrong, (_s, node, error) => errors.push(`${node}: ${error}`)).dbNodes("theatl");
+    const nodes = await createLiveFacts(wrong, (_s, node, error) => errors.push(`${node}: ${error}`)).dbNodes(
+      "theatl",
+    );
     assert.deepEqual(nodes, []);
     assert.equal(errors.length, 2);
     assert.match(errors.join("\n"), /password authentication failed for user "stackyard_monitor"/);
@@ -104,7 +148,10 @@ describe("live facts from real PostgreSQL (primary + streaming standby)", functi
     pg.primary.stop();
     const nodes = await until(byName, (n) => n["pg-b"]?.healthy === false, "the standby to lose its primary");
     assert.equal(nodes["pg-a"], undefined, "the stopped primary is unobserved");
-    assert.ok(unreachable.some((u) => u.startsWith("theatl/pg-a: ")), unreachable.join("\n"));
+    assert.ok(
+      unreachable.some((u) => u.startsWith("theatl/pg-a: ")),
+      unreachable.join("\n"),
+    );
     assert.match(nodes["pg-b"]!.detail!, /^WAL receiver is .* \(limit: streaming\)$/);
     const [check] = await evaluateLiveChecks("theatl", gate(), facts());
     assert.deepEqual([check!.ok, check!.rule, check!.value], [false, "standby-ready", "unhealthy"]);
@@ -120,8 +167,19 @@ describe("live database settings (STACKYARD_LIVE_DB_FILE)", () => {
     fs.writeFileSync(f, typeof body === "string" ? body : JSON.stringify(body));
     return f;
   };
-  const live = (f: string) => ({ STACKYARD_MODE: "live", STACKYARD_TOKENS: "[]", PULUMI_CONFIG_PASSPHRASE: "p", STACKYARD_LIVE_DB_FILE: f, STACKYARD_STATE_DIR: tmp.dir });
-  const theatl = { engine: "postgresql", user: "m", password: "s3cret-value", nodes: { "pg-a": { host: "10.10.0.5" } } };
+  const live = (f: string) => ({
+    STACKYARD_MODE: "live",
+    STACKYARD_TOKENS: "[]",
+    PULUMI_CONFIG_PASSPHRASE: "p",
+    STACKYARD_LIVE_DB_FILE: f,
+    STACKYARD_STATE_DIR: tmp.dir,
+  });
+  const theatl = {
+    engine: "postgresql",
+    user: "m",
+    password: "s3cret-value",
+    nodes: { "pg-a": { host: "10.10.0.5" } },
+  };
 
   it("loads a PostgreSQL site with defaults (port 5432, verify-full TLS, 60 s receiver silence)", () => {
     const cfg = loadServiceConfig(live(file({ theatl })));
@@ -132,7 +190,10 @@ describe("live database settings (STACKYARD_LIVE_DB_FILE)", () => {
 
   it("refuses MySQL and managed sites, unknown keys and bad JSON, naming the key and never echoing a value", () => {
     const refused = (body: unknown, re: RegExp) =>
-      assert.throws(() => loadServiceConfig(live(file(body))), (e: Error) => e instanceof ConfigError && re.test(e.message) && !/s3cret-value/.test(e.message));
+      assert.throws(
+        () => loadServiceConfig(live(file(body))),
+        (e: Error) => e instanceof ConfigError && re.test(e.message) && !/s3cret-value/.test(e.message),
+      );
     refused({ insync: theatl }, /insync: live facts read self-managed PostgreSQL only/);
     refused({ theatl: { ...theatl, pasword: "x" } }, /theatl: .*"pasword"/);
     refused({ theatl: { ...theatl, nodes: {} } }, /theatl\.nodes: at least one node/);
@@ -140,7 +201,10 @@ describe("live database settings (STACKYARD_LIVE_DB_FILE)", () => {
   });
 
   it("is a live-mode setting: the sandbox refuses it", () => {
-    assert.throws(() => loadServiceConfig({ STACKYARD_TOKENS: "[]", STACKYARD_LIVE_DB_FILE: file({ theatl }) }), /STACKYARD_LIVE_DB_FILE: only read in live mode/);
+    assert.throws(
+      () => loadServiceConfig({ STACKYARD_TOKENS: "[]", STACKYARD_LIVE_DB_FILE: file({ theatl }) }),
+      /STACKYARD_LIVE_DB_FILE: only read in live mode/,
+    );
   });
 
   it("refuses the failover gate for a site it cannot observe: not configured (PostgreSQL) or not implemented (MySQL, managed)", async () => {
@@ -152,7 +216,13 @@ describe("live database settings (STACKYARD_LIVE_DB_FILE)", () => {
 });
 
 describe("a PostgreSQL facts row as a node", () => {
-  const row = { in_recovery: true, receiver_status: "streaming", receiver_silence_s: 2, lag_s: 0, gap_bytes: 0 };
+  const row = {
+    in_recovery: true,
+    receiver_status: "streaming",
+    receiver_silence_s: 2,
+    lag_s: 0,
+    gap_bytes: 0,
+  };
   it("a standby silent for longer than the limit is unhealthy, naming the limit", () => {
     const n = nodeFromRow("pg-b", { ...row, receiver_silence_s: 75.4 }, 60);
     assert.deepEqual([n.healthy, n.detail], [false, "last message from the primary 75 s ago (limit: 60 s)"]);
@@ -160,9 +230,17 @@ describe("a PostgreSQL facts row as a node", () => {
   });
   it("a standby that received WAL but replayed no transaction yet is unhealthy, not 'lag 0'", () => {
     const n = nodeFromRow("pg-b", { ...row, lag_s: null, gap_bytes: 4096 }, 60);
-    assert.deepEqual([n.healthy, n.replayGapBytes, n.detail], [false, 4096, "WAL received but no transaction replayed yet"]);
+    assert.deepEqual(
+      [n.healthy, n.replayGapBytes, n.detail],
+      [false, 4096, "WAL received but no transaction replayed yet"],
+    );
   });
   it("a node out of recovery is a primary, whatever the config calls it", () => {
-    assert.deepEqual(nodeFromRow("pg-b", { ...row, in_recovery: false, receiver_status: null }, 60), { name: "pg-b", role: "primary", replicationLagSeconds: 0, healthy: true });
+    assert.deepEqual(nodeFromRow("pg-b", { ...row, in_recovery: false, receiver_status: null }, 60), {
+      name: "pg-b",
+      role: "primary",
+      replicationLagSeconds: 0,
+      healthy: true,
+    });
   });
 });

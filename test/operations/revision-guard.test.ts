@@ -2,7 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { assertRevisionNotStale, assertConfigRevisionCurrent, deployedRevisionFromState } from "../../src/engine/revision-guard";
+import {
+  assertRevisionNotStale,
+  assertConfigRevisionCurrent,
+  deployedRevisionFromState,
+} from "../../src/programs/revision-guard";
 import { StackSession } from "../../src/engine/stack-session";
 import { tempDir } from "../support/temp-dir";
 
@@ -30,10 +34,17 @@ describe("laptop guard: a stack file older than the deployed revision stops befo
     tmp = tempDir("guard");
     const workDir = path.join(tmp.dir, "project");
     fs.mkdirSync(path.join(workDir, "stacks"), { recursive: true });
-    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), "name: stackyard\nruntime: nodejs\nstackConfigDir: stacks\n");
+    fs.writeFileSync(
+      path.join(workDir, "Pulumi.yaml"),
+      "name: stackyard\nruntime: nodejs\nstackConfigDir: stacks\n",
+    );
     session = await StackSession.open(
       { projectName: "stackyard", stackName: "theatl", workDir, program: guardedProgram },
-      { stateDir: path.join(tmp.dir, "state"), pulumiHome: path.join(tmp.dir, "home"), passphrase: "guard-test" },
+      {
+        stateDir: path.join(tmp.dir, "state"),
+        pulumiHome: path.join(tmp.dir, "home"),
+        passphrase: "guard-test",
+      },
     );
   });
   after(() => tmp?.remove());
@@ -49,7 +60,10 @@ describe("laptop guard: a stack file older than the deployed revision stops befo
   it("refuses revision 2 when 4 is deployed, says what to do, and changes nothing", async () => {
     const before = await session.stack.exportStack();
     await session.stack.setConfig("stackyard:configRevision", { value: "2" });
-    await assert.rejects(session.up(), /config revision 2 but revision 4 is deployed\. Pull the latest stack files \(git pull\)/);
+    await assert.rejects(
+      session.up(),
+      /config revision 2 but revision 4 is deployed\. Pull the latest stack files \(git pull\)/,
+    );
     const after = await session.stack.exportStack();
     assert.equal(deployedRevisionFromState(after), 4);
     assert.equal(after.deployment.resources.length, before.deployment.resources.length);

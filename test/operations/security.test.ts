@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { allows, findToken, hashToken, tokenListSchema } from "../../src/api/tokens";
-import { createLogger } from "../../src/service/logger";
-import { REDACTED, redact, redactOutputs } from "../../src/service/redact";
+import { allows, findToken, hashToken, tokenListSchema } from "../../src/auth/tokens";
+import { createLogger } from "../../src/infra/observability/logger";
+import { REDACTED, redact, redactOutputs } from "../../src/infra/observability/redact";
 import { OPERATION_KINDS } from "../../src/operations/types";
 
 describe("tokens, scopes and redaction", () => {

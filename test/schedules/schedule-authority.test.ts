@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { CronExpressionParser } from "cron-parser";
-import { hashToken } from "../../src/api/tokens";
+import { hashToken } from "../../src/auth/tokens";
 import { guardSettingsFor } from "../../src/operations/guards/guard-settings";
 import { parkAwaitingApproval, startApiHarness, type ApiHarness } from "../api/api-harness";
 import type { ApiClient } from "../workers/support/api-client";

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { ModeGuardError } from "../../src/sandbox/mode-guard";
 import { loadServiceConfig } from "../../src/service/config";
-import { createLogger } from "../../src/service/logger";
+import { createLogger } from "../../src/infra/observability/logger";
 import { startService } from "../../src/service/service";
 import { tempDir } from "../support/temp-dir";
 
@@ -15,7 +15,10 @@ function redisServersIn(dir: string): number[] {
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("redis-server") && fs.readlinkSync(`/proc/${p}/cwd`) === dir;
+        return (
+          fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("redis-server") &&
+          fs.readlinkSync(`/proc/${p}/cwd`) === dir
+        );
       } catch {
         return false;
       }
@@ -33,9 +36,17 @@ describe("live mode is chosen by configuration, never by accident", function () 
     const stateDir = path.join(tmp.dir, "state");
     const sandbox = loadServiceConfig({ STACKYARD_STATE_DIR: stateDir });
     assert.equal(sandbox.pulumiHome, path.join(stateDir, "sandbox-home"));
-    const live = loadServiceConfig({ STACKYARD_MODE: "live", STACKYARD_STATE_DIR: stateDir, PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_HOME: "/srv/pulumi" });
+    const live = loadServiceConfig({
+      STACKYARD_MODE: "live",
+      STACKYARD_STATE_DIR: stateDir,
+      PULUMI_CONFIG_PASSPHRASE: "p",
+      PULUMI_HOME: "/srv/pulumi",
+    });
     assert.equal(live.pulumiHome, "/srv/pulumi");
-    assert.throws(() => loadServiceConfig({ STACKYARD_MODE: "live", STACKYARD_STATE_DIR: stateDir }), /PULUMI_CONFIG_PASSPHRASE: required in live mode/);
+    assert.throws(
+      () => loadServiceConfig({ STACKYARD_MODE: "live", STACKYARD_STATE_DIR: stateDir }),
+      /PULUMI_CONFIG_PASSPHRASE: required in live mode/,
+    );
   });
 
   it("refuses to start live on a PULUMI_HOME holding sandbox plugins, and leaves no Redis behind", async () => {

@@ -7,7 +7,7 @@ import { programFromStackConfig } from "../../src/programs/program";
 import { loadStackFile } from "../../src/programs/site-config";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
-import { createLogger } from "../../src/service/logger";
+import { createLogger } from "../../src/infra/observability/logger";
 import { bootstrapSandboxSites } from "../../src/service/sandbox-bootstrap";
 import { prepareSandboxWorkspace } from "../../src/service/sandbox-workspace";
 import { tempDir } from "../support/temp-dir";
@@ -24,10 +24,17 @@ describe("the sandbox's own workspace and its first bring-up", function () {
     assert.equal(prepareSandboxWorkspace(workspace(), projectRoot), true);
     const project = fs.readFileSync(path.join(workspace(), "Pulumi.yaml"), "utf8");
     assert.match(project, new RegExp(`^main: ${path.join(projectRoot, "dist/src/programs/main.js")}$`, "m"));
-    assert.deepEqual(fs.readdirSync(path.join(workspace(), "stacks")).sort(), fs.readdirSync(path.join(projectRoot, "stacks")).sort());
+    assert.deepEqual(
+      fs.readdirSync(path.join(workspace(), "stacks")).sort(),
+      fs.readdirSync(path.join(projectRoot, "stacks")).sort(),
+    );
     const log = execFileSync("git", ["log", "--oneline"], { cwd: workspace(), encoding: "utf8" });
     assert.match(log, /sandbox workspace: stack files as checked out/);
-    assert.equal(prepareSandboxWorkspace(workspace(), projectRoot), false, "a second start keeps the rehearsal's history");
+    assert.equal(
+      prepareSandboxWorkspace(workspace(), projectRoot),
+      false,
+      "a second start keeps the rehearsal's history",
+    );
   });
 
   it("brings a never-deployed site up once from its stack file, and leaves it alone afterwards", async () => {
@@ -41,14 +48,27 @@ describe("the sandbox's own workspace and its first bring-up", function () {
       workspaceDir: workspace(),
       projectName: "stackyard",
       program: programFromStackConfig,
-      engine: () => ({ stateDir: path.join(tmp.dir, "state"), passphrase: "bootstrap-test", pulumiHome: home, env: { STACKYARD_SANDBOX_DIR: cloudDir } }),
+      engine: () => ({
+        stateDir: path.join(tmp.dir, "state"),
+        passphrase: "bootstrap-test",
+        pulumiHome: home,
+        env: { STACKYARD_SANDBOX_DIR: cloudDir },
+      }),
       logger: createLogger({ level: "info", secrets: [], base: {}, write: (l: string) => lines.push(l) }),
     };
     assert.deepEqual(await bootstrapSandboxSites(deps), ["vulpine"]);
     const cloud = new SandboxCloud(cloudDir);
-    assert.equal(cloud.list("linode:index/instance:Instance", "vulpine").length, 1, "smithwicks exists in the simulated account");
+    assert.equal(
+      cloud.list("linode:index/instance:Instance", "vulpine").length,
+      1,
+      "smithwicks exists in the simulated account",
+    );
     assert.ok(lines.some((l) => /sandbox site brought up from its stack file/.test(l)));
     assert.deepEqual(await bootstrapSandboxSites(deps), [], "a deployed site is not brought up again");
-    assert.equal(loadStackFile(path.join(workspace(), "stacks", "Pulumi.vulpine.yaml")).configRevision, 0, "the world, not an operation: no revision");
+    assert.equal(
+      loadStackFile(path.join(workspace(), "stacks", "Pulumi.vulpine.yaml")).configRevision,
+      0,
+      "the world, not an operation: no revision",
+    );
   });
 });

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployedRevisionFromState } from "../../src/engine/revision-guard";
+import { deployedRevisionFromState } from "../../src/programs/revision-guard";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { readCalls } from "../../src/sandbox/call-log";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";

@@ -2,17 +2,23 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { QueueEvents } from "bullmq";
 import IORedis from "ioredis";
-import { StackLock } from "../../src/engine/stack-lock";
+import { StackLock } from "../../src/coordination/stack-lock";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
 import { Ledger } from "../../src/operations/ledger";
 import { newOperationId } from "../../src/operations/ids";
 import type { OperationRecord } from "../../src/operations/operation-record";
 import { StackFileStore } from "../../src/operations/stack-file-store";
-import { silentLogger } from "../../src/service/logger";
+import { silentLogger } from "../../src/infra/observability/logger";
 import { withoutAbsolutePaths } from "../../src/workers/job-failure";
 import type { RunnerDeps } from "../../src/workers/operation-runner";
 import { stackQueueName, StackQueues } from "../../src/workers/stack-queues";
-import { DEFAULT_STALL_SETTINGS, WorkerPool } from "../../src/workers/worker-pool";
+import { WorkerPool, type StallSettings } from "../../src/workers/worker-pool";
+
+const STALL_SETTINGS: StallSettings = {
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 15_000,
+  maxStalledCount: 3,
+};
 import { tempDir } from "../support/temp-dir";
 
 const ABSOLUTE = /(^|[\s"'(=:])\/[\w.@+~-]+\//;
@@ -74,14 +80,7 @@ describe("a failed job's reason in the queue", function () {
     const queues = new StackQueues(conn, conn, ["theatl"]);
     const events = new QueueEvents(stackQueueName("theatl"), { connection: { url: redis.url } });
     await events.waitUntilReady();
-    const pool = new WorkerPool(
-      deps,
-      { url: redis.url },
-      conn,
-      ["theatl"],
-      DEFAULT_STALL_SETTINGS,
-      silentLogger,
-    );
+    const pool = new WorkerPool(deps, { url: redis.url }, conn, ["theatl"], STALL_SETTINGS, silentLogger);
     try {
       const failed = new Promise<string>((resolve) =>
         events.on("failed", ({ failedReason }) => resolve(failedReason)),

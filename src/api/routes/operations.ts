@@ -6,7 +6,7 @@ import { OPERATION_ID_PATTERN } from "../../operations/ids";
 import type { OperationService } from "../../operations/operation-service";
 import { operationRequestSchema } from "../../operations/registry";
 import { authorize } from "../auth";
-import type { Principal } from "../tokens";
+import type { Principal } from "../../auth/tokens";
 import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
 

@@ -1,6 +1,6 @@
 import { GuardRefusedError } from "../../errors";
 import type { SiteConfig, SiteId } from "../../programs/site-config";
-import type { OperationKind, OperationPlan } from "../types";
+import type { OperationPlan } from "../types";
 import { changeWindow } from "./change-window";
 import { connectionBudget } from "./connection-budget";
 import { costCeiling } from "./cost-ceiling";
@@ -12,14 +12,24 @@ import { schedulerSingleton } from "./scheduler-singleton";
 import { sidekiqBounds } from "./sidekiq-bounds";
 
 /** The guards on the planned config, in the order a refusal is reported (the most specific first). */
-export const PLAN_GUARDS: readonly Guard[] = [sidekiqBounds, schedulerSingleton, replicaLimit, connectionBudget, costCeiling, changeWindow, operationRate];
+export const PLAN_GUARDS: readonly Guard[] = [
+  sidekiqBounds,
+  schedulerSingleton,
+  replicaLimit,
+  connectionBudget,
+  costCeiling,
+  changeWindow,
+  operationRate,
+];
 
 export function plannedConfigOf(config: SiteConfig, plan: OperationPlan): SiteConfig {
   return { ...config, spec: plan.nextSpec } as SiteConfig;
 }
 
 export function evaluateGuards(input: GuardInput, guards: readonly Guard[] = PLAN_GUARDS): GuardOutcome[] {
-  return guards.filter((g) => g.appliesTo === "all" || g.appliesTo.includes(input.kind)).map((g) => g.check(input));
+  return guards
+    .filter((g) => g.appliesTo === "all" || g.appliesTo.includes(input.kind))
+    .map((g) => g.check(input));
 }
 
 export const refusalsOf = (outcomes: readonly GuardOutcome[]): GuardRefusal[] =>
@@ -48,26 +58,7 @@ export function guardEnvironment(opts: {
   return {
     settings: (site) => guardSettingsFor(site, opts.overrides),
     now,
-    runsLastHour: (site, exclude) => (opts.runsSince ? opts.runsSince(site, now().getTime() - 3600_000, exclude) : Promise.resolve(0)),
+    runsLastHour: (site, exclude) =>
+      opts.runsSince ? opts.runsSince(site, now().getTime() - 3600_000, exclude) : Promise.resolve(0),
   };
-}
-
-/** Builds the guard input for a plan and evaluates every plan guard; the caller decides what a refusal means. */
-export async function guardPlan(
-  env: GuardEnvironment,
-  a: { config: SiteConfig; kind: OperationKind; params: Record<string, unknown>; plan: OperationPlan; operationId?: string },
-): Promise<{ outcomes: GuardOutcome[]; settings: SiteGuardSettings; input: GuardInput }> {
-  const settings = env.settings(a.config.site);
-  const input: GuardInput = {
-    site: a.config.site,
-    kind: a.kind,
-    params: a.params,
-    currentConfig: a.config,
-    plannedConfig: plannedConfigOf(a.config, a.plan),
-    plan: a.plan,
-    settings,
-    now: env.now(),
-    history: { runsLastHour: await env.runsLastHour(a.config.site, a.operationId) },
-  };
-  return { outcomes: evaluateGuards(input), settings, input };
 }

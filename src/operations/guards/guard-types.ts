@@ -1,5 +1,5 @@
 import type { SiteConfig, SiteId } from "../../programs/site-config";
-import type { LiveDbNode } from "../checks";
+import type { LiveDbNode } from "../live-db-node";
 import type { OperationKind, OperationPlan } from "../types";
 import type { SiteGuardSettings } from "./guard-settings";
 
@@ -54,8 +54,6 @@ export interface Guard {
   rule: string;
   /** Which operations the guard applies to. */
   appliesTo: readonly OperationKind[] | "all";
-  /** True when the guard reads live facts (it runs at run time, not at submit). */
-  live?: boolean;
   check(input: GuardInput): GuardOutcome;
 }
 

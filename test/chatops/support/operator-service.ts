@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
-import { hashToken, type TokenEntry } from "../../../src/api/tokens";
+import { hashToken, type TokenEntry } from "../../../src/auth/tokens";
 import { ApiClient } from "../../workers/support/api-client";
 import { deployBaseline } from "../../workers/support/baseline";
 import {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { hashToken, type TokenEntry } from "../../../src/api/tokens";
+import { hashToken, type TokenEntry } from "../../../src/auth/tokens";
 import { startPrivateRedis, type RedisHandle } from "../../../src/infra/redis-server";
 import { tempDir } from "../../support/temp-dir";
 

@@ -2,14 +2,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { StaleConfigRevisionError } from "../errors";
 
 /** The `configRevision` output of the last update, read from an exported deployment (undefined before any). */
-export function deployedRevisionFromState(state: { deployment?: { resources?: Array<{ type: string; outputs?: Record<string, unknown> }> } }): number | undefined {
+export function deployedRevisionFromState(state: {
+  deployment?: { resources?: Array<{ type: string; outputs?: Record<string, unknown> }> };
+}): number | undefined {
   const root = state.deployment?.resources?.find((r) => r.type === "pulumi:pulumi:Stack");
   const v = root?.outputs?.configRevision;
   return typeof v === "number" ? v : undefined;
 }
 
 /** Throws when the stack file is older than what is deployed: running it would undo applied operations. */
-export function assertRevisionNotStale(stack: string, fileRevision: number, deployedRevision: number | undefined): void {
+export function assertRevisionNotStale(
+  stack: string,
+  fileRevision: number,
+  deployedRevision: number | undefined,
+): void {
   if (deployedRevision !== undefined && fileRevision < deployedRevision) {
     throw new StaleConfigRevisionError(stack, fileRevision, deployedRevision);
   }

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import * as os from "node:os";
 import type IORedis from "ioredis";
+import { pidAlive } from "../infra/pid-alive";
+import { redisCommands } from "../infra/redis-commands";
+import { redisKeys } from "../infra/redis-keys";
 
 /** Who holds a stack: the operation, and the process on which host (so a dead holder can be told apart). */
 export interface StackLockHolder {
@@ -21,19 +24,8 @@ export interface HeldStackLock {
   release(): Promise<void>;
 }
 
-// Renew and release only while the key still holds our token: a holder whose lock expired can
-// never extend or delete its successor's lock.
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-// Takes a free lock and stamps the holder with the next fence of the stack, in one step.
-const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local holder = cjson.decode(ARGV[1])
-holder.fence = redis.call('INCR', KEYS[2])
-local value = cjson.encode(holder)
-redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
-return value
-`;
+// Acquire, renew and release are src/infra/lua/stack-lock-*.lua: renew and release only while the
+// key still holds our token, so a holder whose lock expired never touches its successor's.
 
 /**
  * The service's own per-stack lock in Redis (SET NX PX, renewed, compare-and-delete). BullMQ's
@@ -48,11 +40,11 @@ export class StackLock {
   ) {}
 
   private key(stack: string): string {
-    return `stackyard:stacklock:${stack}`;
+    return redisKeys.stackLock(stack);
   }
 
   private fenceKey(stack: string): string {
-    return `stackyard:stackfence:${stack}`;
+    return redisKeys.stackFence(stack);
   }
 
   async holder(stack: string): Promise<StackLockHolder | undefined> {
@@ -62,9 +54,7 @@ export class StackLock {
 
   async tryAcquire(stack: string, operationId: string): Promise<HeldStackLock | undefined> {
     const claim = { operationId, host: os.hostname(), pid: process.pid, token: randomUUID() };
-    const value = (await this.redis.eval(
-      ACQUIRE,
-      2,
+    const value = (await redisCommands(this.redis).stackLockAcquire(
       this.key(stack),
       this.fenceKey(stack),
       JSON.stringify(claim),
@@ -75,10 +65,12 @@ export class StackLock {
     let lost = false;
     const timer = setInterval(
       () => {
-        this.redis.eval(RENEW, 1, this.key(stack), value, this.ttlMs).then(
-          (r) => (lost = lost || r === 0),
-          () => undefined, // a Redis blip: the next renewal decides
-        );
+        redisCommands(this.redis)
+          .stackLockRenew(this.key(stack), value, this.ttlMs)
+          .then(
+            (r) => (lost = lost || r === 0),
+            () => undefined, // a Redis blip: the next renewal decides
+          );
       },
       Math.max(250, Math.floor(this.ttlMs / 3)),
     );
@@ -89,7 +81,9 @@ export class StackLock {
       verify: async () => !lost && (await this.redis.get(this.key(stack))) === value,
       release: async () => {
         clearInterval(timer);
-        await this.redis.eval(RELEASE, 1, this.key(stack), value).catch(() => undefined);
+        await redisCommands(this.redis)
+          .stackLockRelease(this.key(stack), value)
+          .catch(() => undefined);
       },
     };
   }
@@ -111,21 +105,12 @@ export class StackLock {
       const h = raw ? (JSON.parse(raw) as StackLockHolder) : undefined;
       if (h && h.host === os.hostname() && !pidAlive(h.pid)) {
         // Compare-and-delete on the exact stored text: a new holder's lock is never the one broken.
-        await this.redis.eval(RELEASE, 1, this.key(stack), raw!);
+        await redisCommands(this.redis).stackLockRelease(this.key(stack), raw!);
         continue;
       }
       if (Date.now() > until)
         return { busy: h ?? { operationId: "unknown", host: "unknown", pid: 0, token: "", fence: 0 } };
       await new Promise((r) => setTimeout(r, 250));
     }
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

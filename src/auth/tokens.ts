@@ -2,7 +2,14 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { OPERATION_KINDS } from "../operations/types";
 
-export const SCOPES = ["operations:write", "operations:read", "operations:cancel", "operations:approve", "sites:read", "metrics:read"] as const;
+export const SCOPES = [
+  "operations:write",
+  "operations:read",
+  "operations:cancel",
+  "operations:approve",
+  "sites:read",
+  "metrics:read",
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One configured token: only its SHA-256 is ever stored (STACKYARD_TOKENS). */
@@ -17,7 +24,8 @@ export type TokenEntry = z.infer<typeof tokenEntrySchema>;
 export const tokenListSchema = z.array(tokenEntrySchema).superRefine((list, ctx) => {
   const ids = new Set<string>();
   list.forEach((t, i) => {
-    if (ids.has(t.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate token id ${t.id}` });
+    if (ids.has(t.id))
+      ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate token id ${t.id}` });
     ids.add(t.id);
   });
 });
@@ -41,12 +49,15 @@ export function findToken(tokens: readonly TokenEntry[], presented: string): Pri
   for (const t of tokens) {
     if (timingSafeEqual(digest, Buffer.from(t.sha256, "hex"))) found = t;
   }
-  return found && { tokenId: found.id, sites: found.sites, operations: found.operations, scopes: found.scopes };
+  return (
+    found && { tokenId: found.id, sites: found.sites, operations: found.operations, scopes: found.scopes }
+  );
 }
 
 export function allows(p: Principal, scope: Scope, site?: string, operation?: string): boolean {
   if (!p.scopes.includes(scope)) return false;
   if (site !== undefined && !p.sites.includes("*") && !p.sites.includes(site)) return false;
-  if (operation !== undefined && !p.operations.includes("*") && !p.operations.includes(operation)) return false;
+  if (operation !== undefined && !p.operations.includes("*") && !p.operations.includes(operation))
+    return false;
   return true;
 }

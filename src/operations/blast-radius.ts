@@ -1,0 +1,23 @@
+import type { PreviewSummary } from "./operation-record";
+import type { TouchRule } from "./types";
+
+/** Steps every update may contain: the stack itself, providers, reads and no-ops. */
+const ALWAYS: TouchRule[] = [
+  { ops: ["same", "read"], types: ["*"] },
+  { ops: ["update", "same"], types: ["pulumi:pulumi:Stack", "pulumi:providers:*"] },
+];
+
+function matches(pattern: string, type: string): boolean {
+  return pattern.endsWith("*") ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
+}
+
+/** Steps of the preview that fall outside what the operation declared (empty = inside). */
+export function outsideBlastRadius(
+  steps: PreviewSummary["steps"],
+  touches: readonly TouchRule[],
+): PreviewSummary["steps"] {
+  const rules = [...ALWAYS, ...touches];
+  return steps.filter(
+    (s) => !rules.some((r) => r.ops.includes(s.op as never) && r.types.some((t) => matches(t, s.type))),
+  );
+}
