@@ -69,6 +69,9 @@ if [[ "${STACKYARD_SETUP_POSTGRES:-0}" == "1" ]] && ! ls /usr/lib/postgresql/*/b
 fi
 
 say "compiling TypeScript..."
+# From an empty dist/: a file that moved or was removed must not leave its old build behind, where
+# Node would still resolve it (dist/src/programs/theatl.js before dist/src/programs/theatl/index.js).
+rm -rf dist
 npx tsc -p tsconfig.json
 
 bin="$(bash scripts/provision-engine.sh | tail -n 1)"
