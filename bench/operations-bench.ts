@@ -14,7 +14,8 @@ import { deployBaseline, engineSettings } from "../test/workers/support/baseline
 import { createDeployment, projectRoot, spawnService } from "../test/workers/support/service-harness";
 
 const run = promisify(execFile);
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const median = (xs: number[]) => pct(xs, 50);
 
 async function main(): Promise<void> {
@@ -50,7 +51,11 @@ async function main(): Promise<void> {
       cfg.spec.sidekiq.pools.main!.count = count;
       store.writeSpec("theatl", cfg.spec, cfg.configRevision + 1);
       const t = Date.now();
-      await run(cli, ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "theatl"], { cwd: d.workspace, env, maxBuffer: 64 << 20 });
+      await run(cli, ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "theatl"], {
+        cwd: d.workspace,
+        env,
+        maxBuffer: 64 << 20,
+      });
       cliMs.push(Date.now() - t);
     }
     results.scale = {
@@ -76,7 +81,10 @@ async function main(): Promise<void> {
         const due = start + (i * 1000) / rate;
         await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
         const t = performance.now();
-        const r = await client.post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count: 2 + (i % 3) } });
+        const r = await client.post("/v1/sites/theatl/operations", {
+          operation: "scale-sidekiq",
+          params: { count: 2 + (i % 3) },
+        });
         lat.push(performance.now() - t);
         if (r.status !== 202) errors++;
       }),

@@ -8,7 +8,8 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: strin
   throw new ValidationError(
     r.error.issues.map((i) => {
       const base = i.path.map(String).join(".");
-      const field = i.code === "unrecognized_keys" ? [base, i.keys[0]].filter(Boolean).join(".") : base || where;
+      const field =
+        i.code === "unrecognized_keys" ? [base, i.keys[0]].filter(Boolean).join(".") : base || where;
       return { field, message: i.message };
     }),
     where,

@@ -62,7 +62,12 @@ export function parseChatCommand(text: string): ChatCommand {
     }
     case "remove-read-replica":
       need(rest, 2, "remove-read-replica <site> <name>");
-      return { kind: "operation", site: rest[0]!, operation: "remove-read-replica", params: { name: rest[1] } };
+      return {
+        kind: "operation",
+        site: rest[0]!,
+        operation: "remove-read-replica",
+        params: { name: rest[1] },
+      };
     case "failover": {
       need(rest, 1, "failover <site> [target]");
       const params: Record<string, unknown> = {};

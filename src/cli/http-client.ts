@@ -33,7 +33,12 @@ export class CliClient {
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) throw new CliHttpError(res.status, parsed?.error?.code ?? `HTTP_${res.status}`, parsed?.error?.message ?? text.slice(0, 200));
+    if (!res.ok)
+      throw new CliHttpError(
+        res.status,
+        parsed?.error?.code ?? `HTTP_${res.status}`,
+        parsed?.error?.message ?? text.slice(0, 200),
+      );
     return parsed;
   }
 }

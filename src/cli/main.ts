@@ -43,13 +43,23 @@ async function run(argv: string[]): Promise<number> {
   }
   if (cmd === "policy-config") {
     const site = args[0];
-    if (!site || !(SITE_IDS as readonly string[]).includes(site)) throw new UsageError(`policy-config <site>: one of ${SITE_IDS.join(", ")}`);
-    out(JSON.stringify(packConfigFor(site as SiteId, loadPolicyOverrides(process.env.STACKYARD_POLICY_FILE)), null, 2));
+    if (!site || !(SITE_IDS as readonly string[]).includes(site))
+      throw new UsageError(`policy-config <site>: one of ${SITE_IDS.join(", ")}`);
+    out(
+      JSON.stringify(
+        packConfigFor(site as SiteId, loadPolicyOverrides(process.env.STACKYARD_POLICY_FILE)),
+        null,
+        2,
+      ),
+    );
     return EXIT.ok;
   }
   const token = process.env.STACKYARD_TOKEN;
   if (!token) throw new UsageError("STACKYARD_TOKEN is not set");
-  const client = new CliClient((process.env.STACKYARD_URL ?? "http://127.0.0.1:8080").replace(/\/$/, ""), token);
+  const client = new CliClient(
+    (process.env.STACKYARD_URL ?? "http://127.0.0.1:8080").replace(/\/$/, ""),
+    token,
+  );
 
   switch (cmd) {
     case "sites": {
@@ -60,8 +70,16 @@ async function run(argv: string[]): Promise<number> {
     case "history": {
       const [site, limit] = args;
       if (!site) throw new UsageError("history <site> [limit]");
-      const r = await client.json("GET", `/v1/sites/${encodeURIComponent(site)}/operations?limit=${Number(limit ?? 20)}`);
-      for (const o of r.operations) out([o.createdAt, o.id, o.status.padEnd(9), o.plan?.summary ?? o.kind, o.requester?.tokenId ?? ""].join("  "));
+      const r = await client.json(
+        "GET",
+        `/v1/sites/${encodeURIComponent(site)}/operations?limit=${Number(limit ?? 20)}`,
+      );
+      for (const o of r.operations)
+        out(
+          [o.createdAt, o.id, o.status.padEnd(9), o.plan?.summary ?? o.kind, o.requester?.tokenId ?? ""].join(
+            "  ",
+          ),
+        );
       return EXIT.ok;
     }
     case "show": {
@@ -78,12 +96,19 @@ async function run(argv: string[]): Promise<number> {
     case "run": {
       const [site, operation, ...pairs] = args;
       if (!site || !operation) throw new UsageError("run <site> <operation> [key=value...]");
-      const accepted = await client.json("POST", `/v1/sites/${encodeURIComponent(site)}/operations`, { operation, params: parseParams(pairs) });
-      out(`queued ${accepted.id}: ${accepted.plan?.summary ?? operation}${accepted.coalescedInto ? ` (rides on ${accepted.coalescedInto})` : ""}`);
+      const accepted = await client.json("POST", `/v1/sites/${encodeURIComponent(site)}/operations`, {
+        operation,
+        params: parseParams(pairs),
+      });
+      out(
+        `queued ${accepted.id}: ${accepted.plan?.summary ?? operation}${accepted.coalescedInto ? ` (rides on ${accepted.coalescedInto})` : ""}`,
+      );
       const progress = new ProgressRenderer(out);
       for await (const e of followOperation(client, accepted.id)) progress.render(e);
       const final = await client.json("GET", `/v1/operations/${accepted.id}`);
-      out(`${final.id} ${final.status}${final.revision?.to !== undefined && final.status === "succeeded" ? ` (config revision ${final.revision.to})` : ""}${final.reason ? `: ${final.reason}` : ""}`);
+      out(
+        `${final.id} ${final.status}${final.revision?.to !== undefined && final.status === "succeeded" ? ` (config revision ${final.revision.to})` : ""}${final.reason ? `: ${final.reason}` : ""}`,
+      );
       return final.status === "succeeded" ? EXIT.ok : EXIT.failed;
     }
     default:

@@ -32,7 +32,8 @@ export class ProgressRenderer {
         this.write(`${t}  ${d.phase.padEnd(8)}  FAILED ${d.op} ${d.type} ${name}`);
         break;
       case "checks":
-        for (const c of d.checks ?? []) this.write(`${t}  check     ${c.ok ? "ok  " : "FAIL"} ${c.rule}: ${c.message}`);
+        for (const c of d.checks ?? [])
+          this.write(`${t}  check     ${c.ok ? "ok  " : "FAIL"} ${c.rule}: ${c.message}`);
         break;
       case "summary":
         this.write(`${t}  ${String(d.phase).padEnd(8)}  summary ${JSON.stringify(d.changes ?? {})}`);

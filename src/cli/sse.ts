@@ -38,7 +38,9 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
 export async function* followOperation(client: CliClient, id: string): AsyncGenerator<SseEvent> {
   let last: string | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const res = await fetch(`${client.base}/v1/operations/${id}/events`, { headers: client.headers(last ? { "last-event-id": last } : {}) });
+    const res = await fetch(`${client.base}/v1/operations/${id}/events`, {
+      headers: client.headers(last ? { "last-event-id": last } : {}),
+    });
     if (!res.ok || !res.body) throw new Error(`events of ${id}: HTTP ${res.status}`);
     try {
       for await (const e of readSse(res.body)) {

@@ -8,7 +8,9 @@ import { PULUMI_VERSION, engineBinDir, engineDir } from "../infra/paths";
 export class EngineMissingError extends Error {
   readonly code = "ENGINE_MISSING";
   constructor(where: string) {
-    super(`Pulumi CLI v${PULUMI_VERSION} not found at ${where}; run \`bash scripts/setup.sh\` to provision it`);
+    super(
+      `Pulumi CLI v${PULUMI_VERSION} not found at ${where}; run \`bash scripts/setup.sh\` to provision it`,
+    );
     this.name = "EngineMissingError";
   }
 }

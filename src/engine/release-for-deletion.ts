@@ -13,7 +13,11 @@ export async function releaseForDeletion(session: StackSession, names: readonly 
   if (names.length === 0) return [];
   const state = await session.stack.exportStack();
   const released: string[] = [];
-  for (const r of (state.deployment?.resources ?? []) as Array<{ urn: string; protect?: boolean; retainOnDelete?: boolean }>) {
+  for (const r of (state.deployment?.resources ?? []) as Array<{
+    urn: string;
+    protect?: boolean;
+    retainOnDelete?: boolean;
+  }>) {
     const name = r.urn.slice(r.urn.lastIndexOf("::") + 2);
     if (!names.includes(name) || !(r.protect || r.retainOnDelete)) continue;
     r.protect = false;

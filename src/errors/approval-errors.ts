@@ -6,7 +6,12 @@ export class PolicyViolationError extends AppError {
     super(
       "POLICY_VIOLATION",
       422,
-      `resource policy refused the update: ${violations.map((v) => `[${v.rule}] ${v.message}`).slice(0, 3).join("; ") || "see the policy output"}`,
+      `resource policy refused the update: ${
+        violations
+          .map((v) => `[${v.rule}] ${v.message}`)
+          .slice(0, 3)
+          .join("; ") || "see the policy output"
+      }`,
       { rule: violations[0]?.rule ?? "policy", violations },
     );
   }
@@ -15,19 +20,32 @@ export class PolicyViolationError extends AppError {
 /** An operation's requester cannot approve it: approval is a second pair of eyes. */
 export class SelfApprovalError extends AppError {
   constructor(id: string, tokenId: string) {
-    super("SELF_APPROVAL_FORBIDDEN", 403, `operation ${id} was requested by ${tokenId}; another principal must approve it`, { id, tokenId });
+    super(
+      "SELF_APPROVAL_FORBIDDEN",
+      403,
+      `operation ${id} was requested by ${tokenId}; another principal must approve it`,
+      { id, tokenId },
+    );
   }
 }
 
 /** Approval came after the operation's approval window closed; it ended `expired`. */
 export class ApprovalExpiredError extends AppError {
   constructor(id: string, expiresAt: string) {
-    super("APPROVAL_EXPIRED", 409, `operation ${id} waited for approval until ${expiresAt} and expired; submit it again`, { id, expiresAt });
+    super(
+      "APPROVAL_EXPIRED",
+      409,
+      `operation ${id} waited for approval until ${expiresAt} and expired; submit it again`,
+      { id, expiresAt },
+    );
   }
 }
 
 export class NotAwaitingApprovalError extends AppError {
   constructor(id: string, status: string) {
-    super("OPERATION_NOT_AWAITING_APPROVAL", 409, `operation ${id} is ${status}, not awaiting approval`, { id, status });
+    super("OPERATION_NOT_AWAITING_APPROVAL", 409, `operation ${id} is ${status}, not awaiting approval`, {
+      id,
+      status,
+    });
   }
 }

@@ -3,7 +3,11 @@ import { AppError } from "./app-error";
 /** The site cannot do this operation at all (its topology has no such knob). */
 export class OperationUnsupportedError extends AppError {
   constructor(site: string, operation: string, reason: string) {
-    super("OPERATION_UNSUPPORTED", 422, `${site} cannot ${operation}: ${reason}`, { site, operation, reason });
+    super("OPERATION_UNSUPPORTED", 422, `${site} cannot ${operation}: ${reason}`, {
+      site,
+      operation,
+      reason,
+    });
   }
 }
 
@@ -21,7 +25,12 @@ export class GuardRefusedError extends AppError {
 /** The stack file does not parse with the site's schema: the service will not plan on top of it. */
 export class StackConfigInvalidError extends AppError {
   constructor(site: string, problems: readonly string[]) {
-    super("STACK_CONFIG_INVALID", 500, `stacks/Pulumi.${site}.yaml is invalid: ${problems[0] ?? "unknown problem"}`, { site, problems });
+    super(
+      "STACK_CONFIG_INVALID",
+      500,
+      `stacks/Pulumi.${site}.yaml is invalid: ${problems[0] ?? "unknown problem"}`,
+      { site, problems },
+    );
   }
 }
 
@@ -31,7 +40,10 @@ export class BlastRadiusError extends AppError {
     super(
       "BLAST_RADIUS_EXCEEDED",
       422,
-      `${operation} would ${outside.map((s) => `${s.op} ${s.type}`).slice(0, 5).join(", ")}, outside what it declares`,
+      `${operation} would ${outside
+        .map((s) => `${s.op} ${s.type}`)
+        .slice(0, 5)
+        .join(", ")}, outside what it declares`,
       { rule: "blast-radius", outside },
     );
   }

@@ -10,13 +10,18 @@ export class SettingsFileError extends Error {
  * Reads the JSON file `variable` names and validates it with `schema`; no file means `{}`-as-parsed.
  * Messages name the variable, the file and the key, never a value: some of these files hold passwords.
  */
-export function readSettingsFile<S extends z.ZodType>(variable: string, file: string | undefined, schema: S): z.infer<S> {
+export function readSettingsFile<S extends z.ZodType>(
+  variable: string,
+  file: string | undefined,
+  schema: S,
+): z.infer<S> {
   if (!file) return schema.parse({});
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    const why = err instanceof SyntaxError ? "not valid JSON" : ((err as NodeJS.ErrnoException).code ?? "unreadable");
+    const why =
+      err instanceof SyntaxError ? "not valid JSON" : ((err as NodeJS.ErrnoException).code ?? "unreadable");
     throw new SettingsFileError(`${variable} ${file}: ${why}`);
   }
   return parseSettings(`${variable} ${file}`, raw, schema);

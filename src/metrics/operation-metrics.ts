@@ -47,7 +47,11 @@ function observeFinished(op: FinishedOperation): void {
   const end = Date.parse(op.finishedAt ?? new Date().toISOString());
   const start = Date.parse(op.startedAt ?? op.createdAt);
   operationDuration.observe({ kind: op.kind, outcome: op.status }, Math.max(0, (end - start) / 1000));
-  if (op.startedAt) operationQueueWait.observe({ kind: op.kind }, Math.max(0, (Date.parse(op.startedAt) - Date.parse(op.createdAt)) / 1000));
+  if (op.startedAt)
+    operationQueueWait.observe(
+      { kind: op.kind },
+      Math.max(0, (Date.parse(op.startedAt) - Date.parse(op.createdAt)) / 1000),
+    );
 }
 
 let installed = false;

@@ -25,10 +25,14 @@ export const addReadReplica: OperationDefinition<AddReadReplicaParams> = {
     if (!r.ok) throw new OperationUnsupportedError(config.site, "add-read-replica", r.reason);
     const knob = r.knob;
     if (p.name === knob.primary) {
-      throw new GuardRefusedError("replica-is-primary", `"${p.name}" is the primary of ${config.site}; a replica needs another name`, {
-        field: "params.name",
-        value: p.name,
-      });
+      throw new GuardRefusedError(
+        "replica-is-primary",
+        `"${p.name}" is the primary of ${config.site}; a replica needs another name`,
+        {
+          field: "params.name",
+          value: p.name,
+        },
+      );
     }
     const already = knob.replicas.includes(p.name);
     // The replica limit is an operation guard (src/operations/guards/replica-limit.ts).

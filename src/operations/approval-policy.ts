@@ -9,13 +9,24 @@ import type { OperationPlan } from "./types";
  * is marked risky for the site (failover by default), or it raises the monthly cost by more than
  * the site's threshold. A no-op plan changes nothing and never waits.
  */
-export function approvalNeed(config: SiteConfig, plan: OperationPlan, settings: SiteGuardSettings): ApprovalState | undefined {
+export function approvalNeed(
+  config: SiteConfig,
+  plan: OperationPlan,
+  settings: SiteGuardSettings,
+): ApprovalState | undefined {
   if (plan.noop) return undefined;
   const reasons: string[] = [];
-  if (settings.approvalKinds.includes(plan.kind)) reasons.push(`${plan.kind} is marked risky for ${config.site}`);
-  const delta = costDelta({ currentConfig: config, plannedConfig: { ...config, spec: plan.nextSpec } as SiteConfig, settings });
+  if (settings.approvalKinds.includes(plan.kind))
+    reasons.push(`${plan.kind} is marked risky for ${config.site}`);
+  const delta = costDelta({
+    currentConfig: config,
+    plannedConfig: { ...config, spec: plan.nextSpec } as SiteConfig,
+    settings,
+  });
   if (delta > settings.cost.approvalDelta) {
-    reasons.push(`raises the monthly cost by ${delta.toFixed(2)} ${settings.cost.currency}; approval above ${settings.cost.approvalDelta}`);
+    reasons.push(
+      `raises the monthly cost by ${delta.toFixed(2)} ${settings.cost.currency}; approval above ${settings.cost.approvalDelta}`,
+    );
   }
   return reasons.length > 0 ? { reasons, costDelta: delta } : undefined;
 }

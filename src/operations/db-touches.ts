@@ -47,5 +47,12 @@ export const ADD_REPLICA_TOUCHES: TouchRule[] = [
 /** Removing a managed replica deletes it; a self-managed node is kept (protected) and fenced. */
 export const REMOVE_REPLICA_TOUCHES: TouchRule[] = [
   ...DB_TOPOLOGY_TOUCHES,
-  { ops: ["delete"], types: ["digitalocean:index/databaseReplica:DatabaseReplica", "digitalocean:index/databaseFirewall:DatabaseFirewall", "stackyard:*"] },
+  {
+    ops: ["delete"],
+    types: [
+      "digitalocean:index/databaseReplica:DatabaseReplica",
+      "digitalocean:index/databaseFirewall:DatabaseFirewall",
+      "stackyard:*",
+    ],
+  },
 ];

@@ -44,21 +44,33 @@ export const failover: OperationDefinition<FailoverParams> = {
       };
     }
     if (knob.replicas.length === 0) {
-      throw new GuardRefusedError("no-standby", `${config.site} has no standby to promote (primary ${knob.primary})`, { field: "params.target" });
+      throw new GuardRefusedError(
+        "no-standby",
+        `${config.site} has no standby to promote (primary ${knob.primary})`,
+        { field: "params.target" },
+      );
     }
     const target = p.target ?? (knob.replicas.length === 1 ? knob.replicas[0]! : undefined);
     if (target === undefined) {
-      throw new GuardRefusedError("target-required", `${config.site} has several standbys (${knob.replicas.join(", ")}); name one in params.target`, {
-        field: "params.target",
-        limit: knob.replicas,
-      });
+      throw new GuardRefusedError(
+        "target-required",
+        `${config.site} has several standbys (${knob.replicas.join(", ")}); name one in params.target`,
+        {
+          field: "params.target",
+          limit: knob.replicas,
+        },
+      );
     }
     if (!knob.replicas.includes(target)) {
-      throw new GuardRefusedError("target-not-standby", `"${target}" is not a standby of ${config.site} (standbys: ${knob.replicas.join(", ")})`, {
-        field: "params.target",
-        value: target,
-        limit: knob.replicas,
-      });
+      throw new GuardRefusedError(
+        "target-not-standby",
+        `"${target}" is not a standby of ${config.site} (standbys: ${knob.replicas.join(", ")})`,
+        {
+          field: "params.target",
+          value: target,
+          limit: knob.replicas,
+        },
+      );
     }
     const nextSpec = knob.withPrimary(target);
     return {
@@ -70,7 +82,13 @@ export const failover: OperationDefinition<FailoverParams> = {
       nextSpec,
       touches: DB_TOPOLOGY_TOUCHES,
       liveChecks: [
-        { kind: "standby-ready", node: target, maxLagSeconds: FAILOVER_MAX_LAG_SECONDS, maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES, acceptDataLoss: p.acceptDataLoss },
+        {
+          kind: "standby-ready",
+          node: target,
+          maxLagSeconds: FAILOVER_MAX_LAG_SECONDS,
+          maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES,
+          acceptDataLoss: p.acceptDataLoss,
+        },
       ],
     };
   },

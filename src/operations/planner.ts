@@ -17,12 +17,19 @@ export interface GuardContext {
  * OperationUnsupportedError or GuardRefusedError (rule, value, limit) for the first refusal; the
  * outcomes of the guards that passed are returned for the record.
  */
-export function planAndGuard(config: SiteConfig, kind: OperationKind, params: Record<string, unknown>, ctx: GuardContext): { plan: OperationPlan; outcomes: GuardOutcome[] } {
+export function planAndGuard(
+  config: SiteConfig,
+  kind: OperationKind,
+  params: Record<string, unknown>,
+  ctx: GuardContext,
+): { plan: OperationPlan; outcomes: GuardOutcome[] } {
   const raw = OPERATIONS[kind].plan(config, params);
   // Per-site failover gate: the live check carries the site's lag limit, not the code default.
   const plan: OperationPlan = {
     ...raw,
-    liveChecks: raw.liveChecks.map((c) => (c.kind === "standby-ready" ? { ...c, ...ctx.settings.failover } : c)),
+    liveChecks: raw.liveChecks.map((c) =>
+      c.kind === "standby-ready" ? { ...c, ...ctx.settings.failover } : c,
+    ),
   };
   const outcomes = evaluateGuards({
     site: config.site,

@@ -23,10 +23,14 @@ export const removeReadReplica: OperationDefinition<RemoveReadReplicaParams> = {
     if (!r.ok) throw new OperationUnsupportedError(config.site, "remove-read-replica", r.reason);
     const knob = r.knob;
     if (p.name === knob.primary) {
-      throw new GuardRefusedError("replica-is-primary", `"${p.name}" is the primary of ${config.site}; fail over first`, {
-        field: "params.name",
-        value: p.name,
-      });
+      throw new GuardRefusedError(
+        "replica-is-primary",
+        `"${p.name}" is the primary of ${config.site}; fail over first`,
+        {
+          field: "params.name",
+          value: p.name,
+        },
+      );
     }
     const present = knob.replicas.includes(p.name);
     if (present && knob.replicas.length === 1 && !p.allowNoStandby) {
@@ -41,7 +45,9 @@ export const removeReadReplica: OperationDefinition<RemoveReadReplicaParams> = {
     return {
       kind: "remove-read-replica",
       site: config.site,
-      summary: present ? `remove read replica ${p.name} from ${config.site}` : `${p.name} is not a replica of ${config.site} (nothing to do)`,
+      summary: present
+        ? `remove read replica ${p.name} from ${config.site}`
+        : `${p.name} is not a replica of ${config.site} (nothing to do)`,
       changes,
       noop: changes.length === 0,
       nextSpec,

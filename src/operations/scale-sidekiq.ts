@@ -31,12 +31,16 @@ const TOUCHES: TouchRule[] = [
       "stackyard:*",
     ],
   },
-  { ops: ["create", "delete", "update", "replace"], types: ["aws:s3/bucketObjectv2:BucketObjectv2", "linode:index/objectStorageObject:ObjectStorageObject"] },
+  {
+    ops: ["create", "delete", "update", "replace"],
+    types: ["aws:s3/bucketObjectv2:BucketObjectv2", "linode:index/objectStorageObject:ObjectStorageObject"],
+  },
 ];
 
 export const scaleSidekiq: OperationDefinition<ScaleSidekiqParams> = {
   kind: "scale-sidekiq",
-  description: "Set the number of sidekiq processes in one pool; the singleton scheduler process is never scaled.",
+  description:
+    "Set the number of sidekiq processes in one pool; the singleton scheduler process is never scaled.",
   paramsSchema: params,
   plan(config, p) {
     const knob = sidekiqKnob(config);
@@ -44,18 +48,26 @@ export const scaleSidekiq: OperationDefinition<ScaleSidekiqParams> = {
     const pools = Object.keys(knob.spec.pools);
     const pool = p.pool ?? (pools.length === 1 ? pools[0]! : undefined);
     if (pool === undefined) {
-      throw new GuardRefusedError("pool-required", `${config.site} has several sidekiq pools (${pools.join(", ")}); name one in params.pool`, {
-        field: "params.pool",
-        limit: pools,
-      });
+      throw new GuardRefusedError(
+        "pool-required",
+        `${config.site} has several sidekiq pools (${pools.join(", ")}); name one in params.pool`,
+        {
+          field: "params.pool",
+          limit: pools,
+        },
+      );
     }
     const current = knob.spec.pools[pool];
     if (!current) {
-      throw new GuardRefusedError("pool-unknown", `${config.site} has no sidekiq pool "${pool}" (pools: ${pools.join(", ")})`, {
-        field: "params.pool",
-        value: pool,
-        limit: pools,
-      });
+      throw new GuardRefusedError(
+        "pool-unknown",
+        `${config.site} has no sidekiq pool "${pool}" (pools: ${pools.join(", ")})`,
+        {
+          field: "params.pool",
+          value: pool,
+          limit: pools,
+        },
+      );
     }
     // Bounds, the connection budget and the cost ceiling are operation guards (src/operations/guards/).
     const nextSidekiq: SidekiqSpec = structuredClone(knob.spec);

@@ -1,6 +1,11 @@
 import type { SiteConfig, SiteId } from "../programs/site-config";
 
-export const OPERATION_KINDS = ["scale-sidekiq", "add-read-replica", "remove-read-replica", "failover"] as const;
+export const OPERATION_KINDS = [
+  "scale-sidekiq",
+  "add-read-replica",
+  "remove-read-replica",
+  "failover",
+] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** One knob the operation turns, as a config path under `stackyard:spec`. */
@@ -11,7 +16,8 @@ export interface PlannedChange {
 }
 
 /** Engine step kinds as the preview reports them. */
-export type StepOp = "create" | "update" | "delete" | "replace" | "create-replacement" | "delete-replaced" | "read" | "same";
+export type StepOp =
+  "create" | "update" | "delete" | "replace" | "create-replacement" | "delete-replaced" | "read" | "same";
 
 /**
  * The resources an operation may touch: the blast-radius check refuses a preview with any step
@@ -24,7 +30,13 @@ export interface TouchRule {
 
 /** A fact about the live system the worker checks right before `up` (it can change after planning). */
 export type LiveCheck =
-  | { kind: "standby-ready"; node: string; maxLagSeconds: number; maxReplayGapBytes: number; acceptDataLoss: boolean }
+  | {
+      kind: "standby-ready";
+      node: string;
+      maxLagSeconds: number;
+      maxReplayGapBytes: number;
+      acceptDataLoss: boolean;
+    }
   | { kind: "primary-is"; node: string };
 
 /** What an operation will do to one site: computed from the stack file, never from memory. */

@@ -1,5 +1,9 @@
 import { PolicyPack, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { DEFAULT_ALLOWED_SIZES, DEFAULT_RESOURCE_CEILINGS, FALLBACK_RESOURCE_CEILING } from "./policy-defaults";
+import {
+  DEFAULT_ALLOWED_SIZES,
+  DEFAULT_RESOURCE_CEILINGS,
+  FALLBACK_RESOURCE_CEILING,
+} from "./policy-defaults";
 import {
   RULES,
   RuleResource,
@@ -33,7 +37,8 @@ export function createPolicyPack(): PolicyPack {
     policies: [
       {
         name: RULES.stateful,
-        description: "Databases, volumes, buckets and database hosts are protected from deletion and replacement.",
+        description:
+          "Databases, volumes, buckets and database hosts are protected from deletion and replacement.",
         configSchema: {
           properties: { allowUnprotected: { type: "array", items: { type: "string" }, default: [] } },
         },
@@ -45,7 +50,8 @@ export function createPolicyPack(): PolicyPack {
       {
         name: RULES.privateData,
         description: "Database, cache and queue ports are reachable only from the private network.",
-        validateResource: (args, reportViolation) => report(checkDataPlanePrivate(asRule(args)), reportViolation),
+        validateResource: (args, reportViolation) =>
+          report(checkDataPlanePrivate(asRule(args)), reportViolation),
       },
       {
         name: RULES.tags,
@@ -77,7 +83,10 @@ export function createPolicyPack(): PolicyPack {
           },
         },
         validateStack: (args: StackValidationArgs, reportViolation) => {
-          const { ceilings, fallback } = args.getConfig<{ ceilings: Record<string, number>; fallback: number }>();
+          const { ceilings, fallback } = args.getConfig<{
+            ceilings: Record<string, number>;
+            fallback: number;
+          }>();
           report(
             checkResourceCeiling(
               args.resources.map(stackResource),

@@ -48,7 +48,9 @@ export function siteTagOf(type: string, props: Record<string, unknown>): string 
   if (!shape) return undefined;
   const raw = props[shape.prop];
   if (shape.kind === "list") {
-    const tag = Array.isArray(raw) ? raw.find((t) => typeof t === "string" && t.startsWith("site:")) : undefined;
+    const tag = Array.isArray(raw)
+      ? raw.find((t) => typeof t === "string" && t.startsWith("site:"))
+      : undefined;
     return tag ? String(tag).slice("site:".length) : null;
   }
   const map = (raw ?? {}) as Record<string, unknown>;

@@ -1,11 +1,4 @@
-import {
-  DATA_PORTS,
-  PUBLIC_SOURCES,
-  isStateful,
-  portsCovered,
-  siteTagOf,
-  sizeOf,
-} from "./resource-facts";
+import { DATA_PORTS, PUBLIC_SOURCES, isStateful, portsCovered, siteTagOf, sizeOf } from "./resource-facts";
 
 /** A resource as a rule sees it: the engine's view, reduced to what the rules read. */
 export interface RuleResource {
@@ -66,7 +59,14 @@ export function checkDataPlanePrivate(r: RuleResource): Violation[] {
   switch (r.type) {
     case "digitalocean:index/firewall:Firewall":
       for (const rule of list(r.props.inboundRules)) {
-        found.push(...openDataPorts(rule.protocol, rule.portRange, publicSources(rule.sourceAddresses), `firewall "${r.name}"`));
+        found.push(
+          ...openDataPorts(
+            rule.protocol,
+            rule.portRange,
+            publicSources(rule.sourceAddresses),
+            `firewall "${r.name}"`,
+          ),
+        );
       }
       break;
     case "digitalocean:index/databaseFirewall:DatabaseFirewall":
@@ -86,7 +86,9 @@ export function checkDataPlanePrivate(r: RuleResource): Violation[] {
     case "hcloud:index/firewall:Firewall":
       for (const rule of list(r.props.rules)) {
         if (rule.direction !== "in") continue;
-        found.push(...openDataPorts(rule.protocol, rule.port, publicSources(rule.sourceIps), `firewall "${r.name}"`));
+        found.push(
+          ...openDataPorts(rule.protocol, rule.port, publicSources(rule.sourceIps), `firewall "${r.name}"`),
+        );
       }
       break;
     default:
@@ -98,12 +100,20 @@ export function checkDataPlanePrivate(r: RuleResource): Violation[] {
 /** Every taggable resource carries the site's tag, for cost tracking and for the policies above. */
 export function checkSiteTagged(r: RuleResource): Violation[] {
   return siteTagOf(r.type, r.props) === null
-    ? [violation(RULES.tags, `${r.type} "${r.name}" has no site tag (limit: every taggable resource carries site:<id>)`)]
+    ? [
+        violation(
+          RULES.tags,
+          `${r.type} "${r.name}" has no site tag (limit: every taggable resource carries site:<id>)`,
+        ),
+      ]
     : [];
 }
 
 /** Sizes come from the allow-list for their catalogue. */
-export function checkSizeAllowed(r: RuleResource, allowed: Readonly<Record<string, readonly string[]>>): Violation[] {
+export function checkSizeAllowed(
+  r: RuleResource,
+  allowed: Readonly<Record<string, readonly string[]>>,
+): Violation[] {
   return sizeOf(r.type, r.props)
     .filter(({ catalogue, size }) => !(allowed[catalogue] ?? []).includes(size))
     .map(({ catalogue, size }) =>
@@ -128,7 +138,12 @@ export function sitesOf(resources: readonly RuleResource[]): Set<string> {
 export function checkOneSite(resources: readonly RuleResource[]): Violation[] {
   const sites = [...sitesOf(resources)];
   return sites.length > 1
-    ? [violation(RULES.oneSite, `resources are tagged for ${sites.length} sites: ${sites.join(", ")} (limit: 1)`)]
+    ? [
+        violation(
+          RULES.oneSite,
+          `resources are tagged for ${sites.length} sites: ${sites.join(", ")} (limit: 1)`,
+        ),
+      ]
     : [];
 }
 
@@ -141,6 +156,11 @@ export function checkResourceCeiling(
   const [site] = [...sitesOf(resources)];
   const limit = (site && ceilings[site]) || fallback;
   return resources.length > limit
-    ? [violation(RULES.ceiling, `stack for site ${site ?? "?"} has ${resources.length} resources (limit: ${limit})`)]
+    ? [
+        violation(
+          RULES.ceiling,
+          `stack for site ${site ?? "?"} has ${resources.length} resources (limit: ${limit})`,
+        ),
+      ]
     : [];
 }

@@ -15,7 +15,12 @@ export interface CloudInitArgs {
 }
 
 export function cloudInit(args: CloudInitArgs): string {
-  const lines = ["#cloud-config", `# stackyard: ${args.site} ${args.family} host`, "package_update: true", "packages: [docker.io, docker-compose-v2, jq, curl]"];
+  const lines = [
+    "#cloud-config",
+    `# stackyard: ${args.site} ${args.family} host`,
+    "package_update: true",
+    "packages: [docker.io, docker-compose-v2, jq, curl]",
+  ];
   const files = args.files ?? [];
   if (files.length > 0) {
     lines.push("write_files:");

@@ -26,7 +26,10 @@ export interface ComposeNetwork {
  * program publishes this file to object storage, and a timer on the host pulls it and runs
  * `docker compose up -d --remove-orphans`. So a sidekiq scale-out changes one object, never the host.
  */
-export function renderCompose(services: Record<string, ComposeService>, networks: Record<string, ComposeNetwork>): string {
+export function renderCompose(
+  services: Record<string, ComposeService>,
+  networks: Record<string, ComposeNetwork>,
+): string {
   const doc = {
     services: Object.fromEntries(
       Object.entries(services).map(([name, s]) => [
@@ -36,7 +39,9 @@ export function renderCompose(services: Record<string, ComposeService>, networks
           ...(s.command ? { command: s.command } : {}),
           restart: "always",
           deploy: { replicas: s.replicas },
-          networks: Object.fromEntries(s.networks.map((n) => (typeof n === "string" ? [n, {}] : [n.name, { aliases: n.aliases }]))),
+          networks: Object.fromEntries(
+            s.networks.map((n) => (typeof n === "string" ? [n, {}] : [n.name, { aliases: n.aliases }])),
+          ),
           ...(s.ports ? { ports: s.ports } : {}),
           ...(s.volumes ? { volumes: s.volumes } : {}),
           ...(s.environment ? { environment: s.environment } : {}),
@@ -64,13 +69,30 @@ export function renderCompose(services: Record<string, ComposeService>, networks
  * Mastodon sidekiq as compose services: `sidekiq-scheduler` with exactly one replica (the only
  * process on the `scheduler` queue) and one `sidekiq-<pool>` service per pool, scaled by the knob.
  */
-export function sidekiqServices(image: string, spec: SidekiqSpec, networks: NetworkRef[]): Record<string, ComposeService> {
-  const cmd = (threads: number, queues: string[]) => `bundle exec sidekiq -c ${threads} ${queues.map((q) => `-q ${q}`).join(" ")}`;
+export function sidekiqServices(
+  image: string,
+  spec: SidekiqSpec,
+  networks: NetworkRef[],
+): Record<string, ComposeService> {
+  const cmd = (threads: number, queues: string[]) =>
+    `bundle exec sidekiq -c ${threads} ${queues.map((q) => `-q ${q}`).join(" ")}`;
   const out: Record<string, ComposeService> = {
-    "sidekiq-scheduler": { image, command: cmd(spec.scheduler.threads, spec.scheduler.queues), replicas: 1, networks, environment: { DB_POOL: String(spec.scheduler.threads) } },
+    "sidekiq-scheduler": {
+      image,
+      command: cmd(spec.scheduler.threads, spec.scheduler.queues),
+      replicas: 1,
+      networks,
+      environment: { DB_POOL: String(spec.scheduler.threads) },
+    },
   };
   for (const [pool, p] of Object.entries(spec.pools)) {
-    out[`sidekiq-${pool}`] = { image, command: cmd(p.threads, p.queues), replicas: p.count, networks, environment: { DB_POOL: String(p.threads) } };
+    out[`sidekiq-${pool}`] = {
+      image,
+      command: cmd(p.threads, p.queues),
+      replicas: p.count,
+      networks,
+      environment: { DB_POOL: String(p.threads) },
+    };
   }
   return out;
 }

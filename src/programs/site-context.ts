@@ -38,7 +38,10 @@ export function siteLabels(ctx: SiteContext, role: string): Record<string, strin
  * Options for resources whose loss loses data (databases, DB hosts, volumes, buckets): the
  * engine refuses to delete them, and removing them from the program leaves the cloud object alone.
  */
-export function stateful(parent: pulumi.Resource, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+export function stateful(
+  parent: pulumi.Resource,
+  extra: pulumi.CustomResourceOptions = {},
+): pulumi.CustomResourceOptions {
   return { ...extra, parent, protect: true, retainOnDelete: true };
 }
 

@@ -18,7 +18,10 @@ export function prepareSandboxWorkspace(dir: string, from: string): boolean {
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
   fs.cpSync(path.join(from, "stacks"), path.join(dir, "stacks"), { recursive: true });
   const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=stackyard", "-c", "user.email=stackyard@localhost", ...args], { cwd: dir, stdio: "ignore" });
+    execFileSync("git", ["-c", "user.name=stackyard", "-c", "user.email=stackyard@localhost", ...args], {
+      cwd: dir,
+      stdio: "ignore",
+    });
   git("init", "-q");
   git("add", "Pulumi.yaml", "stacks");
   git("commit", "-qm", "sandbox workspace: stack files as checked out");

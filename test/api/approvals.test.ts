@@ -22,13 +22,17 @@ describe("POST /v1/operations/:id/approve", function () {
 
   /** Submits a failover as admin and parks it where the runner leaves it after the preview. */
   async function awaiting(): Promise<string> {
-    const r = await h.client("admin").post("/v1/sites/insync/operations", { operation: "failover", params: { target: "db-slave02" } });
+    const r = await h
+      .client("admin")
+      .post("/v1/sites/insync/operations", { operation: "failover", params: { target: "db-slave02" } });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const id = r.body.id as string;
     assert.ok(await h.queues.removeQueued("insync", id), "the preview job stands in for a worker");
     const rec = (await h.ledger.get(id))!;
     const expiresAt = new Date(now.getTime() + TTL).toISOString();
-    await h.ledger.transition(id, ["queued"], "awaiting-approval", { approval: { ...rec.approval!, requestedAt: now.toISOString(), expiresAt } });
+    await h.ledger.transition(id, ["queued"], "awaiting-approval", {
+      approval: { ...rec.approval!, requestedAt: now.toISOString(), expiresAt },
+    });
     await h.ledger.addAwaiting(id, Date.parse(expiresAt));
     return id;
   }

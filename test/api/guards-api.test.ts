@@ -15,7 +15,8 @@ describe("operation guards through the API (submit)", function () {
   let h: ApiHarness;
   let overrides: GuardOverrides = {};
   let now = new Date("2026-06-03T12:00:00Z"); // a Wednesday
-  const stackFile = (site: string) => fs.readFileSync(path.join(h.workspace, "stacks", `Pulumi.${site}.yaml`), "utf8");
+  const stackFile = (site: string) =>
+    fs.readFileSync(path.join(h.workspace, "stacks", `Pulumi.${site}.yaml`), "utf8");
 
   before(async () => {
     h = await startApiHarness({
@@ -39,7 +40,10 @@ describe("operation guards through the API (submit)", function () {
     assert.equal(r.status, 422, JSON.stringify(r.body));
     assert.equal(r.body.error.code, "GUARD_REFUSED");
     assert.equal(r.body.error.details.rule, rule);
-    assert.ok("value" in r.body.error.details && "limit" in r.body.error.details, JSON.stringify(r.body.error.details));
+    assert.ok(
+      "value" in r.body.error.details && "limit" in r.body.error.details,
+      JSON.stringify(r.body.error.details),
+    );
     assert.equal(stackFile(site), before.file, "stack file unchanged");
     assert.equal((await h.queues.counts())[site], before.jobs, "nothing queued");
     return r.body.error.details;
@@ -59,7 +63,9 @@ describe("operation guards through the API (submit)", function () {
   });
 
   it("db-connection-budget: refused once sidekiq threads push past 0.8 × (max_connections − 3)", async () => {
-    overrides = { theatl: { connections: { ...DEFAULT_GUARD_SETTINGS.theatl.connections!, maxConnections: 120 } } };
+    overrides = {
+      theatl: { connections: { ...DEFAULT_GUARD_SETTINGS.theatl.connections!, maxConnections: 120 } },
+    };
     await passes("theatl", "scale-sidekiq", { count: 2 });
     const d = await trips("theatl", "scale-sidekiq", { count: 3 }, "db-connection-budget");
     assert.deepEqual([d.value, d.limit], [105, 93]);
@@ -104,9 +110,17 @@ describe("operation guards through the API (submit)", function () {
     // The schema refuses this layout when the file is read; the guard (tested pure) covers planned configs.
     const file = path.join(h.workspace, "stacks", "Pulumi.vulpine.yaml");
     const text = fs.readFileSync(file, "utf8");
-    fs.writeFileSync(file, text.replace("queues: [default, push, ingress, mailers, pull]", "queues: [default, push, ingress, mailers, pull, scheduler]"));
+    fs.writeFileSync(
+      file,
+      text.replace(
+        "queues: [default, push, ingress, mailers, pull]",
+        "queues: [default, push, ingress, mailers, pull, scheduler]",
+      ),
+    );
     try {
-      const r = await h.client("admin").post("/v1/sites/vulpine/operations", { operation: "scale-sidekiq", params: { count: 2 } });
+      const r = await h
+        .client("admin")
+        .post("/v1/sites/vulpine/operations", { operation: "scale-sidekiq", params: { count: 2 } });
       assert.equal(r.body.error.code, "STACK_CONFIG_INVALID");
       assert.match(r.body.error.details.problems[0], /"scheduler" must run in exactly one process/);
     } finally {
@@ -118,7 +132,8 @@ describe("operation guards through the API (submit)", function () {
     // A queue split copied from the one-process example, scheduler included, kept paused until a backlog.
     const file = path.join(h.workspace, "stacks", "Pulumi.vulpine.yaml");
     const text = fs.readFileSync(file, "utf8");
-    const catchup = "        catchup:\n          count: 0\n          threads: 5\n          queues: [default, push, ingress, mailers, pull, scheduler]\n";
+    const catchup =
+      "        catchup:\n          count: 0\n          threads: 5\n          queues: [default, push, ingress, mailers, pull, scheduler]\n";
     const edited = text.replace("      pools:\n", `      pools:\n${catchup}`);
     assert.notEqual(edited, text, "the pool was added");
     fs.writeFileSync(file, edited);

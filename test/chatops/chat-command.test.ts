@@ -18,7 +18,9 @@ describe("chat command text", () => {
       operation: "failover",
       params: {},
     });
-    assert.deepEqual((parseChatCommand("failover theatl pg-b") as { params: unknown }).params, { target: "pg-b" });
+    assert.deepEqual((parseChatCommand("failover theatl pg-b") as { params: unknown }).params, {
+      target: "pg-b",
+    });
   });
   it("maps status, approve and help", () => {
     assert.deepEqual(parseChatCommand("status theatl"), { kind: "status", site: "theatl" });
@@ -28,6 +30,9 @@ describe("chat command text", () => {
   it("refuses an unknown command, a missing argument and a non-numeric count", () => {
     assert.throws(() => parseChatCommand("reboot theatl"), ChatCommandError);
     assert.throws(() => parseChatCommand("scale-sidekiq theatl"), /usage: scale-sidekiq/);
-    assert.throws(() => parseChatCommand("scale-sidekiq theatl six"), /count must be a whole number, got "six"/);
+    assert.throws(
+      () => parseChatCommand("scale-sidekiq theatl six"),
+      /count must be a whole number, got "six"/,
+    );
   });
 });

@@ -12,7 +12,10 @@ const signed = (ts: number, secret = SECRET, raw = body) => ({
 
 describe("Slack request signatures", () => {
   it("accepts a request signed with the secret inside the window", () => {
-    assert.deepEqual(verifySlackSignature(SECRET, signed(now - 10), body, now), { ok: true, timestamp: now - 10 });
+    assert.deepEqual(verifySlackSignature(SECRET, signed(now - 10), body, now), {
+      ok: true,
+      timestamp: now - 10,
+    });
   });
   it("refuses a signature made with another secret", () => {
     assert.deepEqual(verifySlackSignature(SECRET, signed(now, "wrong-secret"), body, now), {
@@ -25,17 +28,29 @@ describe("Slack request signatures", () => {
     assert.equal(verifySlackSignature(SECRET, signed(now), tampered, now).ok, false);
   });
   it("refuses a timestamp older than five minutes and one more than five minutes ahead", () => {
-    assert.deepEqual(verifySlackSignature(SECRET, signed(now - 301), body, now), { ok: false, reason: "stale" });
-    assert.deepEqual(verifySlackSignature(SECRET, signed(now + 301), body, now), { ok: false, reason: "stale" });
+    assert.deepEqual(verifySlackSignature(SECRET, signed(now - 301), body, now), {
+      ok: false,
+      reason: "stale",
+    });
+    assert.deepEqual(verifySlackSignature(SECRET, signed(now + 301), body, now), {
+      ok: false,
+      reason: "stale",
+    });
     assert.equal(verifySlackSignature(SECRET, signed(now - 300), body, now).ok, true);
   });
   it("refuses a signature of the wrong length without throwing", () => {
     const headers = { timestamp: String(now), signature: "v0=abc" };
-    assert.deepEqual(verifySlackSignature(SECRET, headers, body, now), { ok: false, reason: "bad-signature" });
+    assert.deepEqual(verifySlackSignature(SECRET, headers, body, now), {
+      ok: false,
+      reason: "bad-signature",
+    });
   });
   it("refuses missing headers and a non-numeric timestamp", () => {
     assert.deepEqual(verifySlackSignature(SECRET, {}, body, now), { ok: false, reason: "missing-headers" });
     const headers = { timestamp: "soon", signature: "v0=00" };
-    assert.deepEqual(verifySlackSignature(SECRET, headers, body, now), { ok: false, reason: "bad-timestamp" });
+    assert.deepEqual(verifySlackSignature(SECRET, headers, body, now), {
+      ok: false,
+      reason: "bad-timestamp",
+    });
   });
 });

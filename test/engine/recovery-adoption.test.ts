@@ -19,7 +19,12 @@ describe("recovery of an interrupted create (real engine, sandbox)", function ()
   after(() => sbx?.cleanup());
 
   const program = async () => {
-    new digitalocean.Droplet("web-0", { region: "nyc3", size: "s-1vcpu-1gb", image: "ubuntu-24-04-x64", tags: ["site:adopt"] });
+    new digitalocean.Droplet("web-0", {
+      region: "nyc3",
+      size: "s-1vcpu-1gb",
+      image: "ubuntu-24-04-x64",
+      tags: ["site:adopt"],
+    });
   };
 
   /**
@@ -29,7 +34,10 @@ describe("recovery of an interrupted create (real engine, sandbox)", function ()
   function interruptedCreate(): { urn: string; id: string } {
     const file = path.join(sbx.root, "state", ".pulumi", "stacks", "sbxtest", "adopt.json");
     const checkpoint = JSON.parse(fs.readFileSync(file, "utf8"));
-    const d = checkpoint.checkpoint.latest as { resources: Array<Record<string, any>>; pending_operations?: unknown[] };
+    const d = checkpoint.checkpoint.latest as {
+      resources: Array<Record<string, any>>;
+      pending_operations?: unknown[];
+    };
     const i = d.resources.findIndex((r) => r.type === "digitalocean:index/droplet:Droplet");
     const [web] = d.resources.splice(i, 1);
     const { id, outputs: _outputs, ...pending } = web!;
@@ -38,7 +46,11 @@ describe("recovery of an interrupted create (real engine, sandbox)", function ()
     return { urn: web!.urn, id };
   }
 
-  const options = (session: Awaited<ReturnType<Sandbox["open"]>>, verdict: (urn: string) => any, steps: string[]) => ({
+  const options = (
+    session: Awaited<ReturnType<Sandbox["open"]>>,
+    verdict: (urn: string) => any,
+    steps: string[],
+  ) => ({
     session,
     stateDir: path.join(sbx.root, "state"),
     projectName: "sbxtest",
@@ -56,12 +68,16 @@ describe("recovery of an interrupted create (real engine, sandbox)", function ()
     assert.equal((await session.pendingOperations()).length, 1);
 
     const steps: string[] = [];
-    await recoverStack(options(session, (u) => (u === urn ? { state: "present", id } : { state: "unknown" }), steps));
+    await recoverStack(
+      options(session, (u) => (u === urn ? { state: "present", id } : { state: "unknown" }), steps),
+    );
 
     assert.deepEqual(steps, ["pending-creates-adopted"]);
     assert.deepEqual(await session.pendingOperations(), []);
     const state = await session.stack.exportStack();
-    const adopted = (state.deployment.resources as Array<{ urn: string; id: string; outputs: Record<string, unknown> }>).find((r) => r.urn === urn);
+    const adopted = (
+      state.deployment.resources as Array<{ urn: string; id: string; outputs: Record<string, unknown> }>
+    ).find((r) => r.urn === urn);
     assert.equal(adopted?.id, id);
     assert.ok(adopted?.outputs.ipv4Address, "the refresh read the droplet's outputs from the cloud");
     const next = await session.up();
@@ -73,10 +89,22 @@ describe("recovery of an interrupted create (real engine, sandbox)", function ()
     const session = await sbx.open("adopt", program);
     const { urn } = interruptedCreate();
     const steps: string[] = [];
-    await assert.rejects(recoverStack(options(session, () => ({ state: "unknown" }), steps)), (err: Error) => {
-      assert.match(err.message, new RegExp(`interrupted create\\(s\\) that may exist in the cloud: ${urn.replace(/[$]/g, "\\$")} \\(unknown\\)`));
-      return true;
-    });
-    assert.equal((await session.pendingOperations()).length, 1, "the state is left for the operator, unchanged");
+    await assert.rejects(
+      recoverStack(options(session, () => ({ state: "unknown" }), steps)),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          new RegExp(
+            `interrupted create\\(s\\) that may exist in the cloud: ${urn.replace(/[$]/g, "\\$")} \\(unknown\\)`,
+          ),
+        );
+        return true;
+      },
+    );
+    assert.equal(
+      (await session.pendingOperations()).length,
+      1,
+      "the state is left for the operator, unchanged",
+    );
   });
 });

@@ -55,7 +55,10 @@ describe("StackSession through the real CLI and the file backend", function () {
     assert.equal(first.outputs.text.value, "hello vulpine");
     assert.equal(first.summary.resourceChanges?.create, 2, "stack + component created");
     assert.ok(events.some((e) => e.resourcePreEvent?.metadata.type === "stackyard:test:Greeting"));
-    assert.ok(events.some((e) => e.summaryEvent !== undefined), "the engine streamed a summary event");
+    assert.ok(
+      events.some((e) => e.summaryEvent !== undefined),
+      "the engine streamed a summary event",
+    );
 
     const noop = await session.up();
     assert.deepEqual(noop.summary.resourceChanges, { same: 2 });
@@ -75,7 +78,10 @@ describe("StackSession through the real CLI and the file backend", function () {
     await session.stack.setConfig("fixture:token", { value: "theatl-canary-7d1f", secret: true });
     const result = await session.up();
     assert.equal(result.outputs.tokenEcho.secret, true);
-    const stackFile = fs.readFileSync(path.join(session.stack.workspace.workDir, "stacks", "Pulumi.dev.yaml"), "utf8");
+    const stackFile = fs.readFileSync(
+      path.join(session.stack.workspace.workDir, "stacks", "Pulumi.dev.yaml"),
+      "utf8",
+    );
     assert.ok(!stackFile.includes("theatl-canary-7d1f"), "stack file holds ciphertext only");
     const stateFile = path.join(tmp.dir, "state", ".pulumi", "stacks", "fixture", "dev.json");
     const state = fs.readFileSync(stateFile, "utf8");

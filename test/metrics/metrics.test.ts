@@ -17,7 +17,12 @@ describe("GET /metrics", function () {
 
   it("exposes queue depth per stack, operation durations by type and outcome, and guard refusals by rule, in parseable text format", async () => {
     await s.finishedOperation();
-    const refused = await s.api().post("/v1/sites/theatl/operations", { operation: "scale-sidekiq", params: { count: 3, pool: "nosuchpool" } });
+    const refused = await s
+      .api()
+      .post("/v1/sites/theatl/operations", {
+        operation: "scale-sidekiq",
+        params: { count: 3, pool: "nosuchpool" },
+      });
     assert.equal(refused.status, 422);
     const r = await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${s.tokens.metrics}` } });
     assert.equal(r.status, 200);
@@ -26,15 +31,27 @@ describe("GET /metrics", function () {
 
     assert.equal(types.stackyard_queue_depth, "gauge");
     for (const stack of ["theatl", "vulpine"]) {
-      for (const state of ["waiting", "active", "delayed"]) assert.equal(find(samples, "stackyard_queue_depth", { stack, state }).length, 1, `${stack} ${state}`);
+      for (const state of ["waiting", "active", "delayed"])
+        assert.equal(find(samples, "stackyard_queue_depth", { stack, state }).length, 1, `${stack} ${state}`);
     }
     assert.equal(types.stackyard_operation_duration_seconds, "histogram");
-    const count = find(samples, "stackyard_operation_duration_seconds_count", { kind: "scale-sidekiq", outcome: "succeeded" });
+    const count = find(samples, "stackyard_operation_duration_seconds_count", {
+      kind: "scale-sidekiq",
+      outcome: "succeeded",
+    });
     assert.ok(count.length === 1 && count[0]!.value >= 1, JSON.stringify(count));
-    const inf = find(samples, "stackyard_operation_duration_seconds_bucket", { kind: "scale-sidekiq", outcome: "succeeded", le: "+Inf" });
+    const inf = find(samples, "stackyard_operation_duration_seconds_bucket", {
+      kind: "scale-sidekiq",
+      outcome: "succeeded",
+      le: "+Inf",
+    });
     assert.equal(inf[0]?.value, count[0]!.value);
     assert.equal(types.stackyard_guard_refusals_total, "counter");
-    const bounds = find(samples, "stackyard_guard_refusals_total", { rule: "pool-unknown", kind: "scale-sidekiq", stage: "submit" });
+    const bounds = find(samples, "stackyard_guard_refusals_total", {
+      rule: "pool-unknown",
+      kind: "scale-sidekiq",
+      stage: "submit",
+    });
     assert.ok(bounds[0] && bounds[0].value >= 1, JSON.stringify(bounds));
   });
 });

@@ -15,7 +15,11 @@ const load = (site: string): SiteConfig => store.load(site);
 // Plans as the service makes them: the operation's plan, then the operation guards with the site's default settings.
 const plan = (site: string, kind: OperationKind, params: Record<string, unknown>) => {
   const config = load(site);
-  return planAndGuard(config, kind, OPERATIONS[kind].paramsSchema.parse(params), { settings: guardSettingsFor(config.site), now: new Date(), runsLastHour: 0 }).plan;
+  return planAndGuard(config, kind, OPERATIONS[kind].paramsSchema.parse(params), {
+    settings: guardSettingsFor(config.site),
+    now: new Date(),
+    runsLastHour: 0,
+  }).plan;
 };
 const refusal = (fn: () => unknown): AppError => {
   try {
@@ -81,7 +85,10 @@ describe("operation plans on the sites' stack files", () => {
     });
 
     it("refuses a replica named like the primary", () => {
-      assert.equal(refusal(() => plan("theatl", "add-read-replica", { name: "pg-a" })).details.rule, "replica-is-primary");
+      assert.equal(
+        refusal(() => plan("theatl", "add-read-replica", { name: "pg-a" })).details.rule,
+        "replica-is-primary",
+      );
     });
 
     it("refuses a fourth theATL replica", () => {
@@ -90,16 +97,27 @@ describe("operation plans on the sites' stack files", () => {
         cfg.spec.postgres.nodes[n] = { size: "s-4vcpu-8gb", volumeGb: 200 };
         cfg.spec.postgres.replicas.push(n);
       }
-      const e = refusal(() => planAndGuard(cfg, "add-read-replica", { name: "pg-e" }, { settings: guardSettingsFor("theatl"), now: new Date(), runsLastHour: 0 }));
+      const e = refusal(() =>
+        planAndGuard(
+          cfg,
+          "add-read-replica",
+          { name: "pg-e" },
+          { settings: guardSettingsFor("theatl"), now: new Date(), runsLastHour: 0 },
+        ),
+      );
       assert.equal(e.details.rule, "replica-limit");
       assert.equal(e.details.limit, 3);
     });
 
     it("refuses to remove the last standby unless told to", () => {
-      assert.equal(refusal(() => plan("theatl", "remove-read-replica", { name: "pg-b" })).details.rule, "last-standby");
-      assert.deepEqual(plan("theatl", "remove-read-replica", { name: "pg-b", allowNoStandby: true }).changes, [
-        { path: "postgres.replicas", from: ["pg-b"], to: [] },
-      ]);
+      assert.equal(
+        refusal(() => plan("theatl", "remove-read-replica", { name: "pg-b" })).details.rule,
+        "last-standby",
+      );
+      assert.deepEqual(
+        plan("theatl", "remove-read-replica", { name: "pg-b", allowNoStandby: true }).changes,
+        [{ path: "postgres.replicas", from: ["pg-b"], to: [] }],
+      );
     });
 
     it("keeps a removed self-managed node declared (it is fenced, not deleted: database hosts are protected)", () => {
@@ -109,7 +127,10 @@ describe("operation plans on the sites' stack files", () => {
 
     for (const site of ["vulpine", "chitter"]) {
       it(`answers ${site} has no second database host`, () => {
-        assert.equal(refusal(() => plan(site, "add-read-replica", { name: "db2" })).code, "OPERATION_UNSUPPORTED");
+        assert.equal(
+          refusal(() => plan(site, "add-read-replica", { name: "db2" })).code,
+          "OPERATION_UNSUPPORTED",
+        );
       });
     }
   });
@@ -121,11 +142,23 @@ describe("operation plans on the sites' stack files", () => {
         { path: "postgres.primary", from: "pg-a", to: "pg-b" },
         { path: "postgres.replicas", from: ["pg-b"], to: [] },
       ]);
-      assert.deepEqual(p.liveChecks, [{ kind: "standby-ready", node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16 * 1024 * 1024, acceptDataLoss: false }]);
+      assert.deepEqual(p.liveChecks, [
+        {
+          kind: "standby-ready",
+          node: "pg-b",
+          maxLagSeconds: 30,
+          maxReplayGapBytes: 16 * 1024 * 1024,
+          acceptDataLoss: false,
+        },
+      ]);
     });
 
     it("fails Insync over from db to db-slave02", () => {
-      assert.deepEqual(plan("insync", "failover", { target: "db-slave02" }).changes[0], { path: "mysql.primary", from: "db", to: "db-slave02" });
+      assert.deepEqual(plan("insync", "failover", { target: "db-slave02" }).changes[0], {
+        path: "mysql.primary",
+        from: "db",
+        to: "db-slave02",
+      });
     });
 
     it("is a no-op when the target already is the primary (a retried failover)", () => {
@@ -133,7 +166,10 @@ describe("operation plans on the sites' stack files", () => {
     });
 
     it("refuses a target that is not a standby, and datafruits with no replica to promote", () => {
-      assert.equal(refusal(() => plan("theatl", "failover", { target: "pg-z" })).details.rule, "target-not-standby");
+      assert.equal(
+        refusal(() => plan("theatl", "failover", { target: "pg-z" })).details.rule,
+        "target-not-standby",
+      );
       assert.equal(refusal(() => plan("datafruits", "failover", {})).details.rule, "no-standby");
     });
   });

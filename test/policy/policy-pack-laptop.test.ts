@@ -16,7 +16,10 @@ describe("policy pack on the laptop path", function () {
   before(async () => {
     laptop = await laptopCheckout("policy-laptop");
     // insync adopts a backup bucket that predates the program: it exists in the (simulated) account.
-    laptop.cloud.seedExisting("aws:s3/bucket:Bucket", "insync_db_backups", { bucket: "insync_db_backups", region: "us-east-1" });
+    laptop.cloud.seedExisting("aws:s3/bucket:Bucket", "insync_db_backups", {
+      bucket: "insync_db_backups",
+      region: "us-east-1",
+    });
     for (const site of SITES) {
       const init = laptop.pulumi("stack", "init", site);
       assert.equal(init.code, 0, init.out);
@@ -42,16 +45,43 @@ describe("policy pack on the laptop path", function () {
         fs.writeFileSync(env.STACKYARD_POLICY_FILE, JSON.stringify(policy));
       }
       const file = path.join(laptop.dir, "pack-config.json");
-      fs.writeFileSync(file, execFileSync(path.join(projectRoot, "bin", "stackyard"), ["policy-config", "theatl"], { env, encoding: "utf8" }));
+      fs.writeFileSync(
+        file,
+        execFileSync(path.join(projectRoot, "bin", "stackyard"), ["policy-config", "theatl"], {
+          env,
+          encoding: "utf8",
+        }),
+      );
       return file;
     };
-    const ok = laptop.pulumi("preview", "-s", "theatl", "--policy-pack", POLICY_PACK, "--policy-pack-config", config(undefined));
+    const ok = laptop.pulumi(
+      "preview",
+      "-s",
+      "theatl",
+      "--policy-pack",
+      POLICY_PACK,
+      "--policy-pack-config",
+      config(undefined),
+    );
     assert.equal(ok.code, 0, ok.out);
-    const narrowed = config({ theatl: { sizes: { "digitalocean-droplet": ["s-2vcpu-4gb", "s-4vcpu-8gb"] } } });
-    const refused = laptop.pulumi("preview", "-s", "theatl", "--policy-pack", POLICY_PACK, "--policy-pack-config", narrowed);
+    const narrowed = config({
+      theatl: { sizes: { "digitalocean-droplet": ["s-2vcpu-4gb", "s-4vcpu-8gb"] } },
+    });
+    const refused = laptop.pulumi(
+      "preview",
+      "-s",
+      "theatl",
+      "--policy-pack",
+      POLICY_PACK,
+      "--policy-pack-config",
+      narrowed,
+    );
     assert.notEqual(refused.code, 0);
     assert.match(refused.out, /sizes-from-allow-list/);
-    assert.match(refused.out, /asks for digitalocean-droplet size s-1vcpu-2gb \(limit: one of s-2vcpu-4gb, s-4vcpu-8gb\)/);
+    assert.match(
+      refused.out,
+      /asks for digitalocean-droplet size s-1vcpu-2gb \(limit: one of s-2vcpu-4gb, s-4vcpu-8gb\)/,
+    );
   });
 
   it("fails when the stack config opens PostgreSQL to the internet, naming the rule, value and limit", () => {

@@ -25,33 +25,52 @@ describe("policy pack settings per site", () => {
   });
 
   it("replaces the sizes and the ceiling of the named site only, and carries the operation's declared deletions", () => {
-    const overrides = loadPolicyOverrides(write("ok.json", JSON.stringify({ theatl: { sizes: { "digitalocean-droplet": ["s-2vcpu-4gb"] }, resourceCeiling: 70 } })));
+    const overrides = loadPolicyOverrides(
+      write(
+        "ok.json",
+        JSON.stringify({
+          theatl: { sizes: { "digitalocean-droplet": ["s-2vcpu-4gb"] }, resourceCeiling: 70 },
+        }),
+      ),
+    );
     const cfg = packConfigFor("theatl", overrides, ["pg-c"]);
     assert.deepEqual(cfg["sizes-from-allow-list"], { sizes: { "digitalocean-droplet": ["s-2vcpu-4gb"] } });
     assert.equal((cfg["resource-count-ceiling"] as any).ceilings.theatl, 70);
     assert.equal((cfg["resource-count-ceiling"] as any).ceilings.insync, DEFAULT_RESOURCE_CEILINGS.insync);
     assert.deepEqual(cfg["stateful-resources-protected"], { allowUnprotected: ["pg-c"] });
-    assert.deepEqual(packConfigFor("insync", overrides)["sizes-from-allow-list"], { sizes: DEFAULT_ALLOWED_SIZES });
+    assert.deepEqual(packConfigFor("insync", overrides)["sizes-from-allow-list"], {
+      sizes: DEFAULT_ALLOWED_SIZES,
+    });
   });
 
   it("refuses a bad file naming the key: unknown site, unknown catalogue, a ceiling of 0, a misspelled setting", () => {
     const bad: [unknown, RegExp][] = [
       [{ mastodon: {} }, /mastodon/],
-      [{ theatl: { sizes: { "digitalocean-dropplet": ["s-1vcpu-1gb"] } } }, /theatl\.sizes: .*"digitalocean-dropplet"/],
+      [
+        { theatl: { sizes: { "digitalocean-dropplet": ["s-1vcpu-1gb"] } } },
+        /theatl\.sizes: .*"digitalocean-dropplet"/,
+      ],
       [{ theatl: { resourceCeiling: 0 } }, /theatl\.resourceCeiling/],
       [{ theatl: { ceiling: 10 } }, /theatl: .*ceiling/],
     ];
     for (const [body, key] of bad) {
-      assert.throws(() => loadPolicyOverrides(write("bad.json", JSON.stringify(body))), (e: Error) => e instanceof SettingsFileError && key.test(e.message));
+      assert.throws(
+        () => loadPolicyOverrides(write("bad.json", JSON.stringify(body))),
+        (e: Error) => e instanceof SettingsFileError && key.test(e.message),
+      );
     }
-    assert.throws(() => loadPolicyOverrides(write("bad.json", "{ not json")), /STACKYARD_POLICY_FILE .*bad\.json: not valid JSON$/);
+    assert.throws(
+      () => loadPolicyOverrides(write("bad.json", "{ not json")),
+      /STACKYARD_POLICY_FILE .*bad\.json: not valid JSON$/,
+    );
   });
 
   it("stops the service at start-up on a bad file, naming the variable", () => {
     const file = write("svc.json", JSON.stringify({ theatl: { resourceCeiling: -1 } }));
     assert.throws(
       () => loadServiceConfig({ STACKYARD_TOKENS: "[]", STACKYARD_POLICY_FILE: file }),
-      (e: Error) => e instanceof ConfigError && /^STACKYARD_POLICY_FILE .*theatl\.resourceCeiling/.test(e.message),
+      (e: Error) =>
+        e instanceof ConfigError && /^STACKYARD_POLICY_FILE .*theatl\.resourceCeiling/.test(e.message),
     );
   });
 });

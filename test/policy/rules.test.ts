@@ -10,7 +10,12 @@ import {
   checkStatefulProtected,
 } from "../../src/policy/rules";
 
-const resource = (type: string, props: Record<string, unknown>, protect = false, name = "r"): RuleResource => ({
+const resource = (
+  type: string,
+  props: Record<string, unknown>,
+  protect = false,
+  name = "r",
+): RuleResource => ({
   type,
   name,
   props,
@@ -64,15 +69,21 @@ describe("resource policy rules", () => {
       assert.match(v.message, /PostgreSQL port 5432 to 0\.0\.0\.0\/0, ::\/0 \(limit: private network only\)/);
     });
     it("refuses an all-ports rule open to the internet, because it covers Redis too", () => {
-      const fw = resource(DO_FIREWALL, { inboundRules: [{ protocol: "tcp", portRange: "all", sourceAddresses: ["::/0"] }] });
+      const fw = resource(DO_FIREWALL, {
+        inboundRules: [{ protocol: "tcp", portRange: "all", sourceAddresses: ["::/0"] }],
+      });
       assert.ok(checkDataPlanePrivate(fw).some((v) => /Redis port 6379/.test(v.message)));
     });
     it("passes HTTPS open to the internet", () => {
-      const fw = resource(DO_FIREWALL, { inboundRules: [{ protocol: "tcp", portRange: "443", sourceAddresses: ["0.0.0.0/0"] }] });
+      const fw = resource(DO_FIREWALL, {
+        inboundRules: [{ protocol: "tcp", portRange: "443", sourceAddresses: ["0.0.0.0/0"] }],
+      });
       assert.deepEqual(checkDataPlanePrivate(fw), []);
     });
     it("passes ICMP open to the internet: it carries no ports", () => {
-      const hfw = resource("hcloud:index/firewall:Firewall", { rules: [{ direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0"] }] });
+      const hfw = resource("hcloud:index/firewall:Firewall", {
+        rules: [{ direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0"] }],
+      });
       assert.deepEqual(checkDataPlanePrivate(hfw), []);
     });
     it("refuses a managed database firewall admitting any address", () => {
@@ -96,7 +107,10 @@ describe("resource policy rules", () => {
   describe("site-tags-required", () => {
     it("passes a droplet tagged for its site and a Hetzner server labelled for it", () => {
       assert.deepEqual(checkSiteTagged(resource(DROPLET, { tags: ["site:theatl"] })), []);
-      assert.deepEqual(checkSiteTagged(resource("hcloud:index/server:Server", { labels: { site: "chitter" } })), []);
+      assert.deepEqual(
+        checkSiteTagged(resource("hcloud:index/server:Server", { labels: { site: "chitter" } })),
+        [],
+      );
     });
     it("refuses an untagged droplet and ignores types that take no tags", () => {
       assert.equal(checkSiteTagged(resource(DROPLET, { tags: ["role:web"] }))[0].rule, "site-tags-required");
@@ -106,7 +120,10 @@ describe("resource policy rules", () => {
 
   describe("sizes-from-allow-list", () => {
     it("passes a catalogue size and refuses a typo, listing the allowed sizes", () => {
-      assert.deepEqual(checkSizeAllowed(resource(DROPLET, { size: "s-2vcpu-4gb" }), DEFAULT_ALLOWED_SIZES), []);
+      assert.deepEqual(
+        checkSizeAllowed(resource(DROPLET, { size: "s-2vcpu-4gb" }), DEFAULT_ALLOWED_SIZES),
+        [],
+      );
       const [v] = checkSizeAllowed(resource(DROPLET, { size: "s-64vcpu-256gb" }), DEFAULT_ALLOWED_SIZES);
       assert.match(v.message, /size s-64vcpu-256gb \(limit: one of s-1vcpu-512mb-10gb, /);
     });
@@ -118,11 +135,17 @@ describe("resource policy rules", () => {
 
     it("refuses a stack whose resources are tagged for two sites", () => {
       assert.deepEqual(checkOneSite(tagged("theatl", 2)), []);
-      assert.match(checkOneSite([...tagged("theatl", 1), ...tagged("insync", 1)])[0].message, /2 sites: theatl, insync/);
+      assert.match(
+        checkOneSite([...tagged("theatl", 1), ...tagged("insync", 1)])[0].message,
+        /2 sites: theatl, insync/,
+      );
     });
     it("refuses a stack over its site's ceiling and passes one at it", () => {
       assert.deepEqual(checkResourceCeiling(tagged("vulpine", 3), { vulpine: 3 }, 100), []);
-      assert.match(checkResourceCeiling(tagged("vulpine", 4), { vulpine: 3 }, 100)[0].message, /has 4 resources \(limit: 3\)/);
+      assert.match(
+        checkResourceCeiling(tagged("vulpine", 4), { vulpine: 3 }, 100)[0].message,
+        /has 4 resources \(limit: 3\)/,
+      );
     });
   });
 });

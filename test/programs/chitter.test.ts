@@ -42,7 +42,10 @@ describe("chitter program", () => {
 
   it("opens no public port for PostgreSQL or Redis, which bind to the private address only", () => {
     const rules = get(base, "hcloud:index/firewall:Firewall", "chitter-public").inputs.rules;
-    assert.deepEqual(rules.map((r: any) => r.port ?? r.protocol), ["80", "443", "22", "icmp"]);
+    assert.deepEqual(
+      rules.map((r: any) => r.port ?? r.protocol),
+      ["80", "443", "22", "icmp"],
+    );
     assert.deepEqual(rules[2].sourceIps, ["198.51.100.0/24"]);
     const tempo = get(base, SERVER, "tempo").inputs.userData;
     assert.match(tempo, /listen_addresses = 'localhost,10\.235\.0\.4'/);
@@ -53,31 +56,47 @@ describe("chitter program", () => {
   });
 
   it("labels every server, volume and bucket, and protects the stateful ones", () => {
-    for (const r of cloudResources(base).filter((x) => x.type.startsWith("hcloud:") && x.type !== "hcloud:index/networkSubnet:NetworkSubnet")) {
+    for (const r of cloudResources(base).filter(
+      (x) => x.type.startsWith("hcloud:") && x.type !== "hcloud:index/networkSubnet:NetworkSubnet",
+    )) {
       assert.equal(r.inputs.labels.site, "chitter", r.name);
       assert.equal(r.inputs.labels.env, "prod", r.name);
     }
-    const names = cloudResources(base).filter((r) => r.opts.protect && r.opts.retainOnDelete).map((r) => r.name).sort();
+    const names = cloudResources(base)
+      .filter((r) => r.opts.protect && r.opts.retainOnDelete)
+      .map((r) => r.name)
+      .sort();
     assert.deepEqual(names, ["chitter-deploy", "chitter-outages", "parasect", "tempo", "tempo-media"]);
   });
 
   it("scaling sidekiq changes only the app host's compose file", async () => {
     const after = await runSite(configFor("chitter", { "sidekiq.pools.main.count": 4 }));
-    assert.deepEqual(diffRuns(base, after), { added: [], removed: [], changed: { [`${OBJECT}::chitter-compose`]: ["content"] } });
+    assert.deepEqual(diffRuns(base, after), {
+      added: [],
+      removed: [],
+      changed: { [`${OBJECT}::chitter-compose`]: ["content"] },
+    });
     const c = parse(get(after, OBJECT, "chitter-compose").inputs.content);
-    assert.deepEqual([c.services["sidekiq-main"].deploy.replicas, c.services["sidekiq-scheduler"].deploy.replicas], [4, 1]);
+    assert.deepEqual(
+      [c.services["sidekiq-main"].deploy.replicas, c.services["sidekiq-scheduler"].deploy.replicas],
+      [4, 1],
+    );
   });
 
   it("exports media origins, the historical media hostnames and the external services", () => {
-    assert.deepEqual(base.outputs.historicalMediaHostnames.map((h: any) => h.url), [
-      "https://media.chitter.xyz/",
-      "https://media-b.chitter.xyz/",
-      "https://chitter-media.codl.fr/",
-      "https://chitter.xyz/system/",
-    ]);
+    assert.deepEqual(
+      base.outputs.historicalMediaHostnames.map((h: any) => h.url),
+      [
+        "https://media.chitter.xyz/",
+        "https://media-b.chitter.xyz/",
+        "https://chitter-media.codl.fr/",
+        "https://chitter.xyz/system/",
+      ],
+    );
     assert.equal(base.outputs.mediaOrigins.length, 3);
     const vendors = base.outputs.externals.map((e: any) => e.vendor);
-    for (const v of ["bunnycdn", "backblaze-b2", "netlify", "updown.io", "hetzner-robot"]) assert.ok(vendors.includes(v), v);
+    for (const v of ["bunnycdn", "backblaze-b2", "netlify", "updown.io", "hetzner-robot"])
+      assert.ok(vendors.includes(v), v);
     assert.equal(base.outputs.sidekiqCount, 2);
   });
 });

@@ -11,24 +11,51 @@ import type { SiteContext } from "../../src/programs/site-context";
 import { runComponents } from "./support/harness";
 
 const ctx: SiteContext = { site: "theatl", env: "staging" };
-const names = (rec: Map<string, unknown>, type: string) => [...rec.keys()].filter((k) => k.startsWith(`${type}::`)).map((k) => k.split("::")[1]).sort();
+const names = (rec: Map<string, unknown>, type: string) =>
+  [...rec.keys()]
+    .filter((k) => k.startsWith(`${type}::`))
+    .map((k) => k.split("::")[1])
+    .sort();
 
 describe("DoPrivateNetwork component", () => {
   it("refuses a firewall that names an undeclared tag", () => {
     assert.throws(
-      () => new DoPrivateNetwork("n", { name: "n", vpcs: [], tags: ["role:web"], firewalls: [{ name: "db", targetTags: ["role:db"] }] }),
+      () =>
+        new DoPrivateNetwork("n", {
+          name: "n",
+          vpcs: [],
+          tags: ["role:web"],
+          firewalls: [{ name: "db", targetTags: ["role:db"] }],
+        }),
       /names tags that are not declared: role:db/,
     );
   });
 
   it("refuses more than five target tags (a DigitalOcean limit)", () => {
     const tags = ["a", "b", "c", "d", "e", "f"];
-    assert.throws(() => new DoPrivateNetwork("n", { name: "n", vpcs: [], tags, firewalls: [{ name: "x", targetTags: tags }] }), /allows 5/);
+    assert.throws(
+      () =>
+        new DoPrivateNetwork("n", {
+          name: "n",
+          vpcs: [],
+          tags,
+          firewalls: [{ name: "x", targetTags: tags }],
+        }),
+      /allows 5/,
+    );
   });
 
   it("creates one VPC per region and one Tag per declared tag", async () => {
     const rec = await runComponents(() => {
-      new DoPrivateNetwork("n", { name: "n", vpcs: [{ region: "nyc2", ipRange: "10.1.0.0/20" }, { region: "sgp1", ipRange: "10.2.0.0/20" }], tags: ["role:a", "role:b"], firewalls: [] });
+      new DoPrivateNetwork("n", {
+        name: "n",
+        vpcs: [
+          { region: "nyc2", ipRange: "10.1.0.0/20" },
+          { region: "sgp1", ipRange: "10.2.0.0/20" },
+        ],
+        tags: ["role:a", "role:b"],
+        firewalls: [],
+      });
     });
     assert.deepEqual(names(rec, "digitalocean:index/vpc:Vpc"), ["n-nyc2", "n-sgp1"]);
     assert.equal(names(rec, "digitalocean:index/tag:Tag").length, 2);
@@ -60,21 +87,38 @@ describe("SidekiqDropletPool component", () => {
     const rec = await runComponents(() => {
       new SidekiqDropletPool("sk", {
         ctx,
-        spec: { size: "s-1vcpu-1gb", scheduler: { threads: 5, queues: ["scheduler"] }, pools: { push: { count: 2, threads: 10, queues: ["push"] }, rest: { count: 1, threads: 25, queues: ["default"] } } },
+        spec: {
+          size: "s-1vcpu-1gb",
+          scheduler: { threads: 5, queues: ["scheduler"] },
+          pools: {
+            push: { count: 2, threads: 10, queues: ["push"] },
+            rest: { count: 1, threads: 25, queues: ["default"] },
+          },
+        },
         region: "nyc3",
         image: "ubuntu-24-04-x64",
         vpcUuid: "vpc",
         userData: "#cloud-config\n",
       });
     });
-    assert.deepEqual(names(rec, "digitalocean:index/droplet:Droplet"), ["sk-push-1", "sk-push-2", "sk-rest-1", "sk-scheduler"]);
+    assert.deepEqual(names(rec, "digitalocean:index/droplet:Droplet"), [
+      "sk-push-1",
+      "sk-push-2",
+      "sk-rest-1",
+      "sk-scheduler",
+    ]);
   });
 });
 
 describe("SpacesCdnBucket component", () => {
   it("adds a CDN only when asked, and an expiry rule for backup buckets", async () => {
     const rec = await runComponents(() => {
-      new SpacesCdnBucket("media", { bucketName: "m", region: "nyc3", acl: "public-read", cdn: { ttlSeconds: 60 } });
+      new SpacesCdnBucket("media", {
+        bucketName: "m",
+        region: "nyc3",
+        acl: "public-read",
+        cdn: { ttlSeconds: 60 },
+      });
       new SpacesCdnBucket("dumps", { bucketName: "d", region: "nyc3", acl: "private", expireDays: 14 });
     });
     assert.deepEqual(names(rec, "digitalocean:index/cdn:Cdn"), ["media"]);
@@ -117,7 +161,14 @@ describe("Workload component", () => {
 
 describe("compose rendering", () => {
   it("keeps the scheduler queue in a single-replica service", () => {
-    const svcs = sidekiqServices("ghcr.io/mastodon/mastodon:v4.3.17", { scheduler: { threads: 5, queues: ["scheduler"] }, pools: { main: { count: 6, threads: 25, queues: ["default"] } } }, ["n"]);
+    const svcs = sidekiqServices(
+      "ghcr.io/mastodon/mastodon:v4.3.17",
+      {
+        scheduler: { threads: 5, queues: ["scheduler"] },
+        pools: { main: { count: 6, threads: 25, queues: ["default"] } },
+      },
+      ["n"],
+    );
     const doc = parse(renderCompose(svcs, { n: { internal: true } }));
     assert.equal(doc.services["sidekiq-scheduler"].deploy.replicas, 1);
     assert.equal(doc.services["sidekiq-main"].deploy.replicas, 6);

@@ -11,7 +11,8 @@ import { installMocks } from "./support/harness";
 /** Puts a raw stackyard config where `new pulumi.Config("stackyard")` reads it, as the engine would. */
 function setStackConfig(raw: Record<string, unknown>): void {
   const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) flat[`stackyard:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(raw))
+    flat[`stackyard:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(flat);
 }
 
@@ -31,12 +32,18 @@ describe("site config", () => {
   });
 
   it("rejects an unknown site, naming the key and the value", () => {
-    throwsConfig(() => parseSiteConfig({ site: "mastodon-social", configRevision: 0, spec: {} }), /^stackyard:site: unknown site.*got "mastodon-social"$/);
+    throwsConfig(
+      () => parseSiteConfig({ site: "mastodon-social", configRevision: 0, spec: {} }),
+      /^stackyard:site: unknown site.*got "mastodon-social"$/,
+    );
   });
 
   it("rejects a negative sidekiq count with the full key path and the value", () => {
     const raw = setSpec(rawConfig("theatl"), "sidekiq.pools.main.count", -2);
-    throwsConfig(() => parseSiteConfig(raw), /^stackyard:spec\.sidekiq\.pools\.main\.count: expected >= 0, got -2$/);
+    throwsConfig(
+      () => parseSiteConfig(raw),
+      /^stackyard:spec\.sidekiq\.pools\.main\.count: expected >= 0, got -2$/,
+    );
   });
 
   it("rejects a negative config revision", () => {
@@ -46,36 +53,71 @@ describe("site config", () => {
 
   it("reads a revision the CLI wrote back as a string of digits, and refuses other strings", () => {
     assert.equal(parseSiteConfig({ ...rawConfig("vulpine"), configRevision: "7" }).configRevision, 7);
-    throwsConfig(() => parseSiteConfig({ ...rawConfig("vulpine"), configRevision: "seven" }), /^stackyard:configRevision: /);
+    throwsConfig(
+      () => parseSiteConfig({ ...rawConfig("vulpine"), configRevision: "seven" }),
+      /^stackyard:configRevision: /,
+    );
   });
 
   it("rejects replicas of a nonexistent primary (theATL PostgreSQL)", () => {
     const raw = setSpec(rawConfig("theatl"), "postgres.primary", "pg-z");
-    throwsConfig(() => parseSiteConfig(raw), /^stackyard:spec\.postgres\.primary: primary "pg-z" is not a declared node.*got "pg-z"$/);
+    throwsConfig(
+      () => parseSiteConfig(raw),
+      /^stackyard:spec\.postgres\.primary: primary "pg-z" is not a declared node.*got "pg-z"$/,
+    );
   });
 
   it("rejects replicas of a nonexistent primary (Insync MySQL) and unknown replica nodes", () => {
-    throwsConfig(() => parseSiteConfig(setSpec(rawConfig("insync"), "mysql.primary", "db-master")), /stackyard:spec\.mysql\.primary: .*"db-master"/);
-    throwsConfig(() => parseSiteConfig(setSpec(rawConfig("insync"), "mysql.replicas", ["db-slave03"])), /stackyard:spec\.mysql\.replicas\[0\]: replica "db-slave03"/);
+    throwsConfig(
+      () => parseSiteConfig(setSpec(rawConfig("insync"), "mysql.primary", "db-master")),
+      /stackyard:spec\.mysql\.primary: .*"db-master"/,
+    );
+    throwsConfig(
+      () => parseSiteConfig(setSpec(rawConfig("insync"), "mysql.replicas", ["db-slave03"])),
+      /stackyard:spec\.mysql\.replicas\[0\]: replica "db-slave03"/,
+    );
   });
 
   it("rejects a datafruits primary that is neither the cluster nor a replica", () => {
-    throwsConfig(() => parseSiteConfig(setSpec(rawConfig("datafruits"), "database.primary", "old-pg")), /stackyard:spec\.database\.primary: .*got "old-pg"/);
+    throwsConfig(
+      () => parseSiteConfig(setSpec(rawConfig("datafruits"), "database.primary", "old-pg")),
+      /stackyard:spec\.database\.primary: .*got "old-pg"/,
+    );
   });
 
   it("refuses the scheduler queue in a scalable pool", () => {
-    const raw = setSpec(rawConfig("vulpine"), "sidekiq.pools.main.queues", ["default", "push", "ingress", "mailers", "pull", "scheduler"]);
-    throwsConfig(() => parseSiteConfig(raw), /stackyard:spec\.sidekiq\.pools\.main\.queues: "scheduler" must run in exactly one process/);
+    const raw = setSpec(rawConfig("vulpine"), "sidekiq.pools.main.queues", [
+      "default",
+      "push",
+      "ingress",
+      "mailers",
+      "pull",
+      "scheduler",
+    ]);
+    throwsConfig(
+      () => parseSiteConfig(raw),
+      /stackyard:spec\.sidekiq\.pools\.main\.queues: "scheduler" must run in exactly one process/,
+    );
   });
 
   it("accepts a paused pool (count 0) that lists scheduler, and does not count its queues as covered", () => {
     const all = ["default", "push", "ingress", "mailers", "pull", "scheduler"];
-    const paused = setSpec(rawConfig("vulpine"), "sidekiq.pools.catchup", { count: 0, threads: 5, queues: all });
+    const paused = setSpec(rawConfig("vulpine"), "sidekiq.pools.catchup", {
+      count: 0,
+      threads: 5,
+      queues: all,
+    });
     assert.equal((parseSiteConfig(paused).spec as any).sidekiq.pools.catchup.count, 0);
     const running = setSpec(paused, "sidekiq.pools.catchup.count", 1);
-    throwsConfig(() => parseSiteConfig(running), /stackyard:spec\.sidekiq\.pools\.catchup\.queues: "scheduler" must run in exactly one process/);
+    throwsConfig(
+      () => parseSiteConfig(running),
+      /stackyard:spec\.sidekiq\.pools\.catchup\.queues: "scheduler" must run in exactly one process/,
+    );
     const mainPaused = setSpec(rawConfig("vulpine"), "sidekiq.pools.main.count", 0);
-    throwsConfig(() => parseSiteConfig(mainPaused), /no process listens on queue\(s\) default, push, ingress, mailers, pull/);
+    throwsConfig(
+      () => parseSiteConfig(mainPaused),
+      /no process listens on queue\(s\) default, push, ingress, mailers, pull/,
+    );
   });
 
   it("refuses a misspelled knob instead of ignoring it", () => {
@@ -88,7 +130,10 @@ describe("site config", () => {
     const file = path.join(dir, "Pulumi.theatl.yaml");
     fs.writeFileSync(file, "config:\n  stackyard:site: theatl\n   stackyard:spec: [unclosed\n");
     try {
-      throwsConfig(() => loadStackFile(file), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: malformed YAML: `));
+      throwsConfig(
+        () => loadStackFile(file),
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: malformed YAML: `),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -110,8 +155,15 @@ describe("site config", () => {
 
   it("reports a spec that is not structured config against stackyard:spec", async () => {
     installMocks("theatl");
-    pulumi.runtime.setAllConfig({ "stackyard:site": "theatl", "stackyard:configRevision": "0", "stackyard:spec": "not json" });
-    await assert.rejects(programFromStackConfig()(), /^SiteConfigError: stackyard:spec: expected a structured object/);
+    pulumi.runtime.setAllConfig({
+      "stackyard:site": "theatl",
+      "stackyard:configRevision": "0",
+      "stackyard:spec": "not json",
+    });
+    await assert.rejects(
+      programFromStackConfig()(),
+      /^SiteConfigError: stackyard:spec: expected a structured object/,
+    );
   });
 
   it("registers the same resources from stack config (laptop path) as from the parsed file (inline path)", async () => {

@@ -40,7 +40,10 @@ describe("datafruits program", () => {
     const c = get(base, "digitalocean:index/kubernetesCluster:KubernetesCluster", "datafruits").inputs;
     assert.equal(c.ha, false);
     assert.equal(c.region, "nyc3");
-    assert.deepEqual([c.nodePool.size, c.nodePool.nodeCount, c.nodePool.minNodes, c.nodePool.maxNodes], ["s-2vcpu-4gb", 3, 3, 5]);
+    assert.deepEqual(
+      [c.nodePool.size, c.nodePool.nodeCount, c.nodePool.minNodes, c.nodePool.maxNodes],
+      ["s-2vcpu-4gb", 3, 3, 5],
+    );
     assert.ok(c.tags.includes("site:datafruits"));
   });
 
@@ -51,7 +54,11 @@ describe("datafruits program", () => {
     const pg = get(base, "digitalocean:index/databaseCluster:DatabaseCluster", "datafruits-pg").inputs;
     assert.deepEqual([pg.engine, pg.size, pg.nodeCount], ["pg", "db-s-1vcpu-1gb", 1]);
     assert.ok(pg.privateNetworkUuid);
-    assert.equal(get(base, "digitalocean:index/databaseCluster:DatabaseCluster", "datafruits-valkey").inputs.evictionPolicy, "noeviction");
+    assert.equal(
+      get(base, "digitalocean:index/databaseCluster:DatabaseCluster", "datafruits-valkey").inputs
+        .evictionPolicy,
+      "noeviction",
+    );
   });
 
   it("runs single-source workloads and the sidekiq scheduler as one Recreate pod", () => {
@@ -69,14 +76,25 @@ describe("datafruits program", () => {
       assert.equal(r.inputs.metadata.labels.site, "datafruits", r.name);
       assert.ok(r.inputs.metadata.labels.role, r.name);
     }
-    for (const r of [...byType(base, "digitalocean:index/databaseCluster:DatabaseCluster"), ...byType(base, "digitalocean:index/kubernetesCluster:KubernetesCluster")]) {
+    for (const r of [
+      ...byType(base, "digitalocean:index/databaseCluster:DatabaseCluster"),
+      ...byType(base, "digitalocean:index/kubernetesCluster:KubernetesCluster"),
+    ]) {
       assert.ok(r.inputs.tags.includes("site:datafruits") && r.inputs.tags.includes("env:prod"), r.name);
     }
   });
 
   it("protects the databases and buckets", () => {
-    const names = cloudResources(base).filter((r) => r.opts.protect && r.opts.retainOnDelete).map((r) => r.name).sort();
-    assert.deepEqual(names, ["datafruits-pg", "datafruits-podcasts", "datafruits-static", "datafruits-valkey"]);
+    const names = cloudResources(base)
+      .filter((r) => r.opts.protect && r.opts.retainOnDelete)
+      .map((r) => r.name)
+      .sort();
+    assert.deepEqual(names, [
+      "datafruits-pg",
+      "datafruits-podcasts",
+      "datafruits-static",
+      "datafruits-valkey",
+    ]);
   });
 
   it("routes each host to its service through one Ingress", () => {
@@ -95,19 +113,30 @@ describe("datafruits program", () => {
 
   it("scaling sidekiq changes only the pool Deployment's replicas", async () => {
     const after = await runSite(configFor("datafruits", { "sidekiq.pools.main.count": 3 }));
-    assert.deepEqual(diffRuns(base, after), { added: [], removed: [], changed: { [`${DEPLOY}::api-sidekiq-main`]: ["spec"] } });
+    assert.deepEqual(diffRuns(base, after), {
+      added: [],
+      removed: [],
+      changed: { [`${DEPLOY}::api-sidekiq-main`]: ["spec"] },
+    });
     assert.equal(get(after, DEPLOY, "api-sidekiq-main").inputs.spec.replicas, 3);
     assert.equal(after.outputs.sidekiqCount, 3);
   });
 
   it("adding a read replica adds the replica and its firewall, and publishes its host to the app", async () => {
-    const after = await runSite(configFor("datafruits", { "database.replicas": [{ name: "datafruits-pg-ro-1", size: "db-s-1vcpu-1gb" }] }));
+    const after = await runSite(
+      configFor("datafruits", {
+        "database.replicas": [{ name: "datafruits-pg-ro-1", size: "db-s-1vcpu-1gb" }],
+      }),
+    );
     assert.deepEqual(diffRuns(base, after), {
       added: [`${DBFW}::datafruits-pg-ro-1`, `${REPLICA}::datafruits-pg-ro-1`],
       removed: [],
       changed: { [`${CM}::api-env`]: ["data"] },
     });
-    assert.equal(get(after, REPLICA, "datafruits-pg-ro-1").inputs.clusterId, get(after, DBFW, "datafruits-pg").inputs.clusterId);
+    assert.equal(
+      get(after, REPLICA, "datafruits-pg-ro-1").inputs.clusterId,
+      get(after, DBFW, "datafruits-pg").inputs.clusterId,
+    );
     assert.equal(get(after, DBFW, "datafruits-pg-ro-1").inputs.clusterId, "datafruits-pg-ro-1-uuid");
     assert.deepEqual(after.outputs.replicas, ["datafruits-pg-ro-1"]);
   });
@@ -115,7 +144,9 @@ describe("datafruits program", () => {
   it("promoting a replica fences the old cluster and repoints the app env and credentials", async () => {
     const replicas = [{ name: "datafruits-pg-ro-1", size: "db-s-1vcpu-1gb" }];
     const before = await runSite(configFor("datafruits", { "database.replicas": replicas }));
-    const after = await runSite(configFor("datafruits", { "database.replicas": replicas, "database.primary": "datafruits-pg-ro-1" }));
+    const after = await runSite(
+      configFor("datafruits", { "database.replicas": replicas, "database.primary": "datafruits-pg-ro-1" }),
+    );
     assert.deepEqual(diffRuns(before, after), {
       added: [],
       removed: [],
@@ -127,9 +158,14 @@ describe("datafruits program", () => {
         [`${SECRET}::api-database`]: ["stringData"],
       },
     });
-    assert.deepEqual(get(after, DBFW, "datafruits-pg").inputs.rules, [{ type: "tag", value: "stackyard-fenced" }]);
+    assert.deepEqual(get(after, DBFW, "datafruits-pg").inputs.rules, [
+      { type: "tag", value: "stackyard-fenced" },
+    ]);
     assert.equal(get(after, CM, "api-env").inputs.data.DB_HOST, "private-datafruits-pg-ro-1.db.example.test");
-    assert.deepEqual([after.outputs.primary, after.outputs.fenced], ["datafruits-pg-ro-1", ["datafruits-pg"]]);
+    assert.deepEqual(
+      [after.outputs.primary, after.outputs.fenced],
+      ["datafruits-pg-ro-1", ["datafruits-pg"]],
+    );
   });
 
   it("exports knobs, endpoints and the external pieces (netlify, add-ons)", () => {

@@ -37,9 +37,14 @@ describe("insync program", () => {
   it("makes ct1 the only SSH entry: 58878 from admins on the bastion, 22 only from the bastion", () => {
     const bastionFw = get(base, FIREWALL, "insync-bastion-ssh");
     assert.deepEqual(bastionFw.inputs.tags, ["role:bastion"]);
-    assert.deepEqual(bastionFw.inputs.inboundRules, [{ protocol: "tcp", portRange: "58878", sourceAddresses: ["198.51.100.0/24"] }]);
+    assert.deepEqual(bastionFw.inputs.inboundRules, [
+      { protocol: "tcp", portRange: "58878", sourceAddresses: ["198.51.100.0/24"] },
+    ]);
     const withBastionRole = byType(base, DROPLET).filter((d) => d.inputs.tags.includes("role:bastion"));
-    assert.deepEqual(withBastionRole.map((d) => d.name), ["ct1"]);
+    assert.deepEqual(
+      withBastionRole.map((d) => d.name),
+      ["ct1"],
+    );
     for (const fw of byType(base, FIREWALL)) {
       for (const r of fw.inputs.inboundRules ?? []) {
         if (r.portRange === "22") assert.deepEqual(r.sourceTags, ["role:bastion"], fw.name);
@@ -62,21 +67,49 @@ describe("insync program", () => {
   it("tags every droplet with site, env and role, and marks the seed's removal candidates", () => {
     for (const d of byType(base, DROPLET)) {
       assert.ok(d.inputs.tags.includes("site:insync"), d.name);
-      assert.ok(d.inputs.tags.some((t: string) => t.startsWith("env:")), d.name);
-      assert.ok(d.inputs.tags.some((t: string) => t.startsWith("role:")), d.name);
+      assert.ok(
+        d.inputs.tags.some((t: string) => t.startsWith("env:")),
+        d.name,
+      );
+      assert.ok(
+        d.inputs.tags.some((t: string) => t.startsWith("role:")),
+        d.name,
+      );
     }
     assert.ok(tagsOf(base, "drone-test").includes("env:staging"));
-    assert.deepEqual(base.outputs.decommissionCandidates.sort(), ["dev", "dev02", "drone", "drone-test", "sendy", "wiki"]);
-    for (const n of base.outputs.decommissionCandidates) assert.ok(tagsOf(base, n).includes("decommission-candidate"), n);
+    assert.deepEqual(base.outputs.decommissionCandidates.sort(), [
+      "dev",
+      "dev02",
+      "drone",
+      "drone-test",
+      "sendy",
+      "wiki",
+    ]);
+    for (const n of base.outputs.decommissionCandidates)
+      assert.ok(tagsOf(base, n).includes("decommission-candidate"), n);
   });
 
   it("adopts existing droplets without replacing them over image or user data", () => {
-    for (const d of byType(base, DROPLET)) assert.deepEqual(d.opts.ignoreChanges, ["image", "userData"], d.name);
+    for (const d of byType(base, DROPLET))
+      assert.deepEqual(d.opts.ignoreChanges, ["image", "userData"], d.name);
   });
 
   it("protects the MySQL hosts, stateful hosts and the backup bucket", () => {
-    const names = cloudResources(base).filter((r) => r.opts.protect).map((r) => r.name).sort();
-    assert.deepEqual(names, ["ct1", "db", "db-slave02", "dev", "insync-db-backups", "insynchq-support", "redis", "sentry", "wiki"]);
+    const names = cloudResources(base)
+      .filter((r) => r.opts.protect)
+      .map((r) => r.name)
+      .sort();
+    assert.deepEqual(names, [
+      "ct1",
+      "db",
+      "db-slave02",
+      "dev",
+      "insync-db-backups",
+      "insynchq-support",
+      "redis",
+      "sentry",
+      "wiki",
+    ]);
     assert.equal(get(base, "aws:s3/bucket:Bucket", "insync-db-backups").inputs.bucket, "insync_db_backups");
   });
 
@@ -89,7 +122,10 @@ describe("insync program", () => {
 
   it("adding a replica adds exactly one droplet", async () => {
     const after = await runSite(
-      configFor("insync", { "mysql.nodes.db-slave03": { region: "nyc2", size: "s-4vcpu-8gb" }, "mysql.replicas": ["db-slave02", "db-slave03"] }),
+      configFor("insync", {
+        "mysql.nodes.db-slave03": { region: "nyc2", size: "s-4vcpu-8gb" },
+        "mysql.replicas": ["db-slave02", "db-slave03"],
+      }),
     );
     assert.deepEqual(diffRuns(base, after), { added: [`${DROPLET}::db-slave03`], removed: [], changed: {} });
     assert.ok(tagsOf(after, "db-slave03").includes("role:mysql-standby"));
@@ -104,7 +140,10 @@ describe("insync program", () => {
     });
     assert.ok(tagsOf(after, "db").includes("role:mysql-fenced"));
     assert.ok(tagsOf(after, "db-slave02").includes("role:mysql-primary"));
-    assert.deepEqual([after.outputs.primary, after.outputs.replicas, after.outputs.fenced], ["db-slave02", [], ["db"]]);
+    assert.deepEqual(
+      [after.outputs.primary, after.outputs.replicas, after.outputs.fenced],
+      ["db-slave02", [], ["db"]],
+    );
   });
 
   it("exports the bastion entry, knobs and externals", () => {

@@ -17,7 +17,8 @@ const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"];
  * stack's own outputs) and the engine's default providers, which `preview --json` does not list
  * as steps. Explicit providers (datafruits' `doks` Kubernetes provider) are compared.
  */
-const isSiteResource = (urn: string) => !urn.includes("::pulumi:pulumi:StackReference::") && !/::pulumi:providers:[^:]+::default_/.test(urn);
+const isSiteResource = (urn: string) =>
+  !urn.includes("::pulumi:pulumi:StackReference::") && !/::pulumi:providers:[^:]+::default_/.test(urn);
 
 /**
  * The same program from both doors, through the real engine: `pulumi preview` on Pulumi.yaml +
@@ -48,11 +49,21 @@ describe("laptop path and inline path register the same resources", function () 
       assert.equal(laptop.pulumi("stack", "init", site).code, 0);
       const fromLaptop = laptop.pulumi("preview", "--json", "-s", site);
       assert.equal(fromLaptop.code, 0, fromLaptop.out);
-      const json = JSON.parse(fromLaptop.out.slice(fromLaptop.out.indexOf("{"))) as { steps: Array<{ urn: string }> };
-      const laptopUrns = json.steps.map((s) => s.urn).filter(isSiteResource).sort();
+      const json = JSON.parse(fromLaptop.out.slice(fromLaptop.out.indexOf("{"))) as {
+        steps: Array<{ urn: string }>;
+      };
+      const laptopUrns = json.steps
+        .map((s) => s.urn)
+        .filter(isSiteResource)
+        .sort();
 
       const session = await StackSession.open(
-        { projectName: "stackyard", stackName: site, workDir: path.join(inline.dir, "workspace"), program: programFromStackConfig() },
+        {
+          projectName: "stackyard",
+          stackName: site,
+          workDir: path.join(inline.dir, "workspace"),
+          program: programFromStackConfig(),
+        },
         {
           stateDir: path.join(inline.dir, "state"),
           passphrase: "parity",
@@ -61,7 +72,9 @@ describe("laptop path and inline path register the same resources", function () 
         },
       );
       const inlineUrns: string[] = [];
-      await session.preview({ onEvent: (e) => e.resourcePreEvent && inlineUrns.push(e.resourcePreEvent.metadata.urn) });
+      await session.preview({
+        onEvent: (e) => e.resourcePreEvent && inlineUrns.push(e.resourcePreEvent.metadata.urn),
+      });
       inlineUrns.sort();
 
       assert.ok(laptopUrns.length > 5, `${site}: ${laptopUrns.length} resources`);

@@ -22,15 +22,22 @@ describe("laptop guard against a stale config revision", function () {
     revision(2);
     const first = laptop.pulumi("up", "--yes", "-s", "vulpine");
     assert.equal(first.code, 0, first.out);
-    const callsAfterDeploy = laptop.cloud.calls().filter((c) => ["create", "update", "delete"].includes(c.method)).length;
+    const callsAfterDeploy = laptop.cloud
+      .calls()
+      .filter((c) => ["create", "update", "delete"].includes(c.method)).length;
     assert.ok(callsAfterDeploy > 0);
 
     revision(1);
     const stale = laptop.pulumi("up", "--yes", "-s", "vulpine");
     assert.notEqual(stale.code, 0);
-    assert.match(stale.out, /stacks\/Pulumi\.vulpine\.yaml is at config revision 1 but revision 2 is deployed/);
+    assert.match(
+      stale.out,
+      /stacks\/Pulumi\.vulpine\.yaml is at config revision 1 but revision 2 is deployed/,
+    );
     assert.match(stale.out, /git pull/);
-    const writes = laptop.cloud.calls().filter((c) => ["create", "update", "delete"].includes(c.method)).length;
+    const writes = laptop.cloud
+      .calls()
+      .filter((c) => ["create", "update", "delete"].includes(c.method)).length;
     assert.equal(writes, callsAfterDeploy, "the simulated cloud saw no write");
 
     revision(2);

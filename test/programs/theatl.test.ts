@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { byType, cloudResources, countByType, diffRuns, get, runSite, type Recorded, type Run } from "./support/harness";
+import {
+  byType,
+  cloudResources,
+  countByType,
+  diffRuns,
+  get,
+  runSite,
+  type Recorded,
+  type Run,
+} from "./support/harness";
 import { configFor } from "./support/fixtures";
 
 const DROPLET = "digitalocean:index/droplet:Droplet";
@@ -47,10 +56,17 @@ describe("theatl program", () => {
 
   it("runs exactly one scheduler process beside the sidekiq pool", () => {
     const withScheduler = byType(base, DROPLET).filter((d) => d.inputs.tags.includes("sidekiq-q:scheduler"));
-    assert.deepEqual(withScheduler.map((d) => d.name), ["theatl-sidekiq-scheduler"]);
+    assert.deepEqual(
+      withScheduler.map((d) => d.name),
+      ["theatl-sidekiq-scheduler"],
+    );
     const pool = byType(base, DROPLET).filter((d) => d.inputs.tags.includes("sidekiq-pool:main"));
     assert.equal(pool.length, 2);
-    for (const d of pool) assert.deepEqual(d.inputs.tags.filter((t: string) => t.startsWith("sidekiq-q:")), ["sidekiq-q:default", "sidekiq-q:push", "sidekiq-q:ingress", "sidekiq-q:mailers", "sidekiq-q:pull"]);
+    for (const d of pool)
+      assert.deepEqual(
+        d.inputs.tags.filter((t: string) => t.startsWith("sidekiq-q:")),
+        ["sidekiq-q:default", "sidekiq-q:push", "sidekiq-q:ingress", "sidekiq-q:mailers", "sidekiq-q:pull"],
+      );
     assert.equal(base.outputs.sidekiqCount, 2);
   });
 
@@ -59,19 +75,26 @@ describe("theatl program", () => {
       for (const r of fw.inputs.inboundRules ?? []) {
         if (["5432", "6379"].includes(r.portRange)) {
           assert.equal(r.sourceAddresses, undefined, `${fw.name} opens ${r.portRange} to addresses`);
-          for (const t of r.sourceTags) assert.ok(["role:web", "role:sidekiq", "role:pg-standby"].includes(t), `${fw.name} admits ${t}`);
+          for (const t of r.sourceTags)
+            assert.ok(["role:web", "role:sidekiq", "role:pg-standby"].includes(t), `${fw.name} admits ${t}`);
         }
       }
     }
     assert.deepEqual(get(base, FIREWALL, "theatl-pg-primary").inputs.tags, ["role:pg-primary"]);
-    assert.deepEqual(get(base, FIREWALL, "theatl-redis").inputs.inboundRules[0].sourceTags, ["role:web", "role:sidekiq"]);
+    assert.deepEqual(get(base, FIREWALL, "theatl-redis").inputs.inboundRules[0].sourceTags, [
+      "role:web",
+      "role:sidekiq",
+    ]);
   });
 
   it("exposes only HAProxy to the Internet, and SSH only to the admin networks", () => {
     const publicFirewalls = byType(base, FIREWALL).filter((fw) =>
       (fw.inputs.inboundRules ?? []).some((r: any) => (r.sourceAddresses ?? []).includes("0.0.0.0/0")),
     );
-    assert.deepEqual(publicFirewalls.map((f) => f.name), ["theatl-haproxy-public"]);
+    assert.deepEqual(
+      publicFirewalls.map((f) => f.name),
+      ["theatl-haproxy-public"],
+    );
     assert.deepEqual(inboundPorts(publicFirewalls[0]!), ["80", "443"]);
     const ssh = get(base, FIREWALL, "theatl-admin-ssh").inputs.inboundRules[0];
     assert.deepEqual(ssh.sourceAddresses, ["203.0.113.0/24"]);
@@ -80,7 +103,10 @@ describe("theatl program", () => {
   it("tags every droplet, volume and log group with site, env and role", () => {
     for (const r of [...byType(base, DROPLET), ...byType(base, VOLUME)]) {
       assert.ok(r.inputs.tags.includes("site:theatl") && r.inputs.tags.includes("env:prod"), r.name);
-      assert.ok(r.inputs.tags.some((t: string) => t.startsWith("role:")), r.name);
+      assert.ok(
+        r.inputs.tags.some((t: string) => t.startsWith("role:")),
+        r.name,
+      );
     }
     for (const g of byType(base, "aws:cloudwatch/logGroup:LogGroup")) {
       assert.equal(g.inputs.tags.site, "theatl");
@@ -90,9 +116,21 @@ describe("theatl program", () => {
   });
 
   it("protects database hosts, volumes, redis and buckets, and only those", () => {
-    const protectedNames = cloudResources(base).filter((r) => r.opts.protect).map((r) => r.name).sort();
-    assert.deepEqual(protectedNames, ["pg-a", "pg-a-data", "pg-b", "pg-b-data", "theatl-media", "theatl-pg-dumps", "theatl-redis"]);
-    for (const r of cloudResources(base).filter((x) => x.opts.protect)) assert.equal(r.opts.retainOnDelete, true, r.name);
+    const protectedNames = cloudResources(base)
+      .filter((r) => r.opts.protect)
+      .map((r) => r.name)
+      .sort();
+    assert.deepEqual(protectedNames, [
+      "pg-a",
+      "pg-a-data",
+      "pg-b",
+      "pg-b-data",
+      "theatl-media",
+      "theatl-pg-dumps",
+      "theatl-redis",
+    ]);
+    for (const r of cloudResources(base).filter((x) => x.opts.protect))
+      assert.equal(r.opts.retainOnDelete, true, r.name);
   });
 
   it("derives node roles and private DNS from primary and replicas", () => {
@@ -101,7 +139,10 @@ describe("theatl program", () => {
     assert.match(base.outputs.dbPrimaryPrivateIp, /^10\.10\./);
     assert.equal(get(base, DNS, "theatl-pg-db-primary.int").inputs.value, base.outputs.dbPrimaryPrivateIp);
     assert.equal(get(base, DNS, "theatl-pg-db-primary.int").inputs.ttl, 30);
-    assert.deepEqual([base.outputs.primary, base.outputs.replicas, base.outputs.fenced], ["pg-a", ["pg-b"], []]);
+    assert.deepEqual(
+      [base.outputs.primary, base.outputs.replicas, base.outputs.fenced],
+      ["pg-a", ["pg-b"], []],
+    );
     assert.equal(base.outputs.endpoints.dbPrimaryHost, "db-primary.int.theatl.social");
   });
 
@@ -117,12 +158,19 @@ describe("theatl program", () => {
 
   it("scaling sidekiq down removes the highest-numbered droplet and never the scheduler", async () => {
     const after = await runSite(configFor("theatl", { "sidekiq.pools.main.count": 1 }));
-    assert.deepEqual(diffRuns(base, after), { added: [], removed: [`${DROPLET}::theatl-sidekiq-main-2`], changed: {} });
+    assert.deepEqual(diffRuns(base, after), {
+      added: [],
+      removed: [`${DROPLET}::theatl-sidekiq-main-2`],
+      changed: {},
+    });
   });
 
   it("adding a read replica adds its droplet, volume, attachment and replica DNS record only", async () => {
     const after = await runSite(
-      configFor("theatl", { "postgres.nodes.pg-c": { size: "s-4vcpu-8gb", volumeGb: 200 }, "postgres.replicas": ["pg-b", "pg-c"] }),
+      configFor("theatl", {
+        "postgres.nodes.pg-c": { size: "s-4vcpu-8gb", volumeGb: 200 },
+        "postgres.replicas": ["pg-b", "pg-c"],
+      }),
     );
     assert.deepEqual(diffRuns(base, after), {
       added: [
@@ -165,11 +213,23 @@ describe("theatl program", () => {
     for (const fw of byType(after, FIREWALL).filter((f) => inboundPorts(f).includes("5432"))) {
       assert.ok(!fw.inputs.tags.some((t: string) => fencedTags.includes(t)), `${fw.name} still admits pg-a`);
     }
-    assert.deepEqual([after.outputs.primary, after.outputs.replicas, after.outputs.fenced], ["pg-b", [], ["pg-a"]]);
+    assert.deepEqual(
+      [after.outputs.primary, after.outputs.replicas, after.outputs.fenced],
+      ["pg-b", [], ["pg-a"]],
+    );
   });
 
   it("exports the knobs, endpoints and externals", () => {
-    for (const k of ["site", "configRevision", "sidekiqCount", "replicas", "primary", "endpoints", "externals"]) assert.ok(k in base.outputs, k);
+    for (const k of [
+      "site",
+      "configRevision",
+      "sidekiqCount",
+      "replicas",
+      "primary",
+      "endpoints",
+      "externals",
+    ])
+      assert.ok(k in base.outputs, k);
     assert.equal(base.outputs.site, "theatl");
     assert.equal(base.outputs.configRevision, 0);
     assert.equal(base.outputs.endpoints.publicIp, "192.0.2.10");

@@ -38,7 +38,13 @@ describe("vulpine program", () => {
   it("drops all inbound traffic but HTTPS, with SSH only from the admin network", () => {
     const fw = get(base, "linode:index/firewall:Firewall", "vulpine-edge").inputs;
     assert.equal(fw.inboundPolicy, "DROP");
-    assert.deepEqual(fw.inbounds.map((r: any) => [r.ports, r.ipv4s]), [["80,443", ["0.0.0.0/0"]], ["22", ["192.0.2.0/24"]]]);
+    assert.deepEqual(
+      fw.inbounds.map((r: any) => [r.ports, r.ipv4s]),
+      [
+        ["80,443", ["0.0.0.0/0"]],
+        ["22", ["192.0.2.0/24"]],
+      ],
+    );
   });
 
   it("keeps each container on only the networks the seed lists", () => {
@@ -52,8 +58,12 @@ describe("vulpine program", () => {
     assert.deepEqual(nets("nginx"), ["external_network", "internal_network"]);
     assert.deepEqual(c.services.web.networks.internal_network.aliases, ["fe_web"]);
     assert.deepEqual(c.services.streaming.networks.internal_network.aliases, ["fe_streaming"]);
-    for (const [name, n] of Object.entries<any>(c.networks)) assert.equal(n.internal, name !== "external_network", name);
-    assert.deepEqual(c.networks.external_network.ipam.config, [{ subnet: "172.31.0.0/16" }, { subnet: "2600:3c03:e000:027b::/64" }]);
+    for (const [name, n] of Object.entries<any>(c.networks))
+      assert.equal(n.internal, name !== "external_network", name);
+    assert.deepEqual(c.networks.external_network.ipam.config, [
+      { subnet: "172.31.0.0/16" },
+      { subnet: "2600:3c03:e000:027b::/64" },
+    ]);
   });
 
   it("scales web x2, streaming x2 and sidekiq as four processes with one scheduler", () => {
@@ -66,14 +76,21 @@ describe("vulpine program", () => {
   });
 
   it("protects the host, its IPv6 range, the media bucket and the deploy bucket", () => {
-    const names = cloudResources(base).filter((r) => r.opts.protect && r.opts.retainOnDelete).map((r) => r.name).sort();
+    const names = cloudResources(base)
+      .filter((r) => r.opts.protect && r.opts.retainOnDelete)
+      .map((r) => r.name)
+      .sort();
     assert.deepEqual(names, ["smithwicks", "vulpine-deploy", "vulpine-ipv6", "vulpine-media"]);
     assert.equal(get(base, "aws:s3/bucket:Bucket", "vulpine-media").inputs.tags["account-owner"], "personal");
   });
 
   it("scaling sidekiq changes only the published compose file, never the host", async () => {
     const after = await runSite(configFor("vulpine", { "sidekiq.pools.main.count": 5 }));
-    assert.deepEqual(diffRuns(base, after), { added: [], removed: [], changed: { [`${OBJECT}::vulpine-compose`]: ["content"] } });
+    assert.deepEqual(diffRuns(base, after), {
+      added: [],
+      removed: [],
+      changed: { [`${OBJECT}::vulpine-compose`]: ["content"] },
+    });
     assert.equal(compose(after).services["sidekiq-main"].deploy.replicas, 5);
     assert.equal(compose(after).services["sidekiq-scheduler"].deploy.replicas, 1);
     assert.equal(after.outputs.sidekiqCount, 5);
@@ -83,6 +100,9 @@ describe("vulpine program", () => {
     assert.equal(base.outputs.sidekiqCount, 3);
     assert.equal(base.outputs.serviceScales["sidekiq-scheduler"], 1);
     assert.equal(base.outputs.endpoints.nginxIpv6, "2600:3c03:e000:27b::e621:10");
-    assert.deepEqual(base.outputs.externals.map((e: any) => e.vendor), ["rsync"]);
+    assert.deepEqual(
+      base.outputs.externals.map((e: any) => e.vendor),
+      ["rsync"],
+    );
   });
 });

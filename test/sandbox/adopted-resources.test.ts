@@ -11,9 +11,14 @@ const committed = (site: string) => loadStackFile(path.join(projectRoot, "stacks
 describe("resources a site adopts, in a sandbox account", () => {
   it("lists Insync's pre-existing backup bucket and nothing for sites that adopt nothing", () => {
     assert.deepEqual(adoptedResources(committed("insync")), [
-      { type: "aws:s3/bucket:Bucket", id: "insync_db_backups", inputs: { bucket: "insync_db_backups", region: "us-east-1" } },
+      {
+        type: "aws:s3/bucket:Bucket",
+        id: "insync_db_backups",
+        inputs: { bucket: "insync_db_backups", region: "us-east-1" },
+      },
     ]);
-    for (const site of ["theatl", "vulpine", "chitter", "datafruits"]) assert.deepEqual(adoptedResources(committed(site)), []);
+    for (const site of ["theatl", "vulpine", "chitter", "datafruits"])
+      assert.deepEqual(adoptedResources(committed(site)), []);
   });
 
   it("seeds a fresh account once and leaves an existing bucket alone", () => {

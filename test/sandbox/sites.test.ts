@@ -5,13 +5,7 @@ import { loadStackFile } from "../../src/programs/site-config";
 import { seedAdoptedResources } from "../../src/sandbox/adopted-resources";
 import { dbRoles } from "../workers/support/baseline";
 import { Sandbox, changes, createSandbox } from "./sandbox-harness";
-import {
-  SiteRun,
-  copySiteProject,
-  projectName,
-  siteProgram,
-  stepRecorder,
-} from "./site-harness";
+import { SiteRun, copySiteProject, projectName, siteProgram, stepRecorder } from "./site-harness";
 
 // Each site's real program and stack file, through the real engine in the sandbox: up from empty,
 // a no-op up, a refresh without drift, one knob an operation turns (only the expected resources

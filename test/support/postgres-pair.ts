@@ -7,9 +7,14 @@ import { tempDir } from "./temp-dir";
 /** The newest PostgreSQL server from Debian's packages (scripts/setup.sh installs it for the tests). */
 function serverBin(): string {
   const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "postgres"))) : [];
+  const versions = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "postgres")))
+    : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (scripts/setup.sh installs them: STACKYARD_SETUP_POSTGRES=1)");
+  if (!newest)
+    throw new Error(
+      "PostgreSQL server binaries not found under /usr/lib/postgresql (scripts/setup.sh installs them: STACKYARD_SETUP_POSTGRES=1)",
+    );
   return path.join(root, newest, "bin");
 }
 
@@ -36,7 +41,10 @@ export interface PostgresPair {
 function runner(): (bin: string, args: string[]) => string {
   const asRoot = process.getuid?.() === 0;
   return (bin, args) =>
-    execFileSync(asRoot ? "runuser" : bin, asRoot ? ["-u", "postgres", "--", bin, ...args] : args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(asRoot ? "runuser" : bin, asRoot ? ["-u", "postgres", "--", bin, ...args] : args, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
 }
 
 export async function startPostgresPair(prefix: string, monitorPassword: string): Promise<PostgresPair> {
@@ -54,7 +62,19 @@ export async function startPostgresPair(prefix: string, monitorPassword: string)
   const node = (dataDir: string, port: number): PgNode => ({
     port,
     dataDir,
-    sql: (query) => run(path.join(bin, "psql"), ["-h", dataDir, "-p", String(port), "-U", "postgres", "-d", "postgres", "-XAtqc", query]).trim(),
+    sql: (query) =>
+      run(path.join(bin, "psql"), [
+        "-h",
+        dataDir,
+        "-p",
+        String(port),
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-XAtqc",
+        query,
+      ]).trim(),
     stop: () => {
       run(path.join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"]);
       started.splice(started.indexOf(dataDir), 1);
@@ -84,23 +104,50 @@ export async function startPostgresPair(prefix: string, monitorPassword: string)
   try {
     const pDir = owned("primary");
     const pPort = await freePort();
-    run(path.join(bin, "initdb"), ["-D", pDir, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"]);
+    run(path.join(bin, "initdb"), [
+      "-D",
+      pDir,
+      "-U",
+      "postgres",
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "--no-sync",
+    ]);
     settings(pDir, pPort);
     // Replication by the superuser from loopback only, ahead of the password lines (first match wins).
     const hba = path.join(pDir, "pg_hba.conf");
     fs.writeFileSync(hba, `host replication postgres 127.0.0.1/32 trust\n${fs.readFileSync(hba, "utf8")}`);
     start(pDir);
     const primary = node(pDir, pPort);
-    primary.sql(`CREATE ROLE stackyard_monitor LOGIN PASSWORD '${monitorPassword.replace(/'/g, "''")}' IN ROLE pg_monitor`);
+    primary.sql(
+      `CREATE ROLE stackyard_monitor LOGIN PASSWORD '${monitorPassword.replace(/'/g, "''")}' IN ROLE pg_monitor`,
+    );
     primary.sql("CREATE TABLE writes (id bigserial PRIMARY KEY, body text)");
 
     const sDir = owned("standby");
     const sPort = await freePort();
-    run(path.join(bin, "pg_basebackup"), ["-h", "127.0.0.1", "-p", String(pPort), "-U", "postgres", "-D", sDir, "-X", "stream", "-R", "--no-sync"]);
+    run(path.join(bin, "pg_basebackup"), [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(pPort),
+      "-U",
+      "postgres",
+      "-D",
+      sDir,
+      "-X",
+      "stream",
+      "-R",
+      "--no-sync",
+    ]);
     settings(sDir, sPort);
     start(sDir);
     const standby = node(sDir, sPort);
-    for (let i = 0; standby.sql("SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')") !== "streaming"; i++) {
+    for (
+      let i = 0;
+      standby.sql("SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')") !== "streaming";
+      i++
+    ) {
       if (i > 100) throw new Error("the standby never started streaming");
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -26,14 +26,12 @@ export function eventRoutes(deps: EventRouteDeps): Router {
     const release = deps.slots.take(req.principal!.tokenId);
     const lastId = req.header("last-event-id");
     const cursor = lastId && /^\d+-\d+$/.test(lastId) ? lastId : "0";
-    res
-      .status(200)
-      .set({
-        "Content-Type": "text/event-stream",
-        "Cache-Control": "no-cache",
-        Connection: "keep-alive",
-        "X-Accel-Buffering": "no",
-      });
+    res.status(200).set({
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
     res.flushHeaders();
 
     const write = (e: LedgerEvent) =>

@@ -16,7 +16,16 @@ export function healthRoutes(redis: IORedis): Router {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000)),
     ]);
     if (ping) res.json({ status: "ready", redis: "up" });
-    else res.status(503).json({ error: { code: "SERVICE_UNAVAILABLE", message: "redis does not answer", details: { redis: "down" } } });
+    else
+      res
+        .status(503)
+        .json({
+          error: {
+            code: "SERVICE_UNAVAILABLE",
+            message: "redis does not answer",
+            details: { redis: "down" },
+          },
+        });
   });
   return r;
 }

@@ -76,7 +76,10 @@ export class LanguageService {
   };
 
   installDependencies = (
-    call: grpc.ServerWritableStream<langproto.InstallDependenciesRequest, langproto.InstallDependenciesResponse>,
+    call: grpc.ServerWritableStream<
+      langproto.InstallDependenciesRequest,
+      langproto.InstallDependenciesResponse
+    >,
   ) => {
     // Dependencies come from the project's own `npm ci` (scripts/setup.sh), never from the engine.
     call.end();

@@ -14,7 +14,8 @@ export function inWindow(w: ChangeWindow, now: Date): boolean {
   return (w.days.includes(day) && t >= s) || (w.days.includes((day + 6) % 7) && t < e);
 }
 
-export const describeWindow = (w: ChangeWindow) => `${w.days.map((d) => DAYS[d]).join(",")} ${w.start}–${w.end} UTC`;
+export const describeWindow = (w: ChangeWindow) =>
+  `${w.days.map((d) => DAYS[d]).join(",")} ${w.start}–${w.end} UTC`;
 
 /** Changes happen inside the site's windows; an emergency kind (failover) may run outside, and says so. */
 export const changeWindow: Guard = {
@@ -27,7 +28,10 @@ export const changeWindow: Guard = {
     if (inside) return pass(this.rule, `inside the change window ${describeWindow(inside)}`);
     const list = windows.map(describeWindow);
     if (settings.emergencyKinds.includes(kind)) {
-      return pass(this.rule, `${kind} at ${now.toISOString()} is outside the change windows (${list.join("; ")}): allowed as an emergency`);
+      return pass(
+        this.rule,
+        `${kind} at ${now.toISOString()} is outside the change windows (${list.join("; ")}): allowed as an emergency`,
+      );
     }
     return refuse({
       rule: this.rule,

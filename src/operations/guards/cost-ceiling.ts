@@ -37,7 +37,13 @@ export const costCeiling: Guard = {
 };
 
 /** The monthly cost change of a plan, in the site's currency (the approval threshold reads it). */
-export function costDelta(input: Pick<import("./guard-types").GuardInput, "currentConfig" | "plannedConfig" | "settings">): number {
+export function costDelta(
+  input: Pick<import("./guard-types").GuardInput, "currentConfig" | "plannedConfig" | "settings">,
+): number {
   const c = input.settings.cost.currency;
-  return Math.round((siteMonthlyCost(input.plannedConfig, c).total - siteMonthlyCost(input.currentConfig, c).total) * 100) / 100;
+  return (
+    Math.round(
+      (siteMonthlyCost(input.plannedConfig, c).total - siteMonthlyCost(input.currentConfig, c).total) * 100,
+    ) / 100
+  );
 }

@@ -8,6 +8,11 @@ export const operationRate: Guard = {
     const n = history.runsLastHour + 1;
     const max = settings.maxOperationsPerHour;
     if (n <= max) return pass(this.rule, `operation ${n} of at most ${max} this hour`);
-    return refuse({ rule: this.rule, value: n, limit: max, message: `${site} would run ${n} operations within an hour; at most ${max}` });
+    return refuse({
+      rule: this.rule,
+      value: n,
+      limit: max,
+      message: `${site} would run ${n} operations within an hour; at most ${max}`,
+    });
   },
 };

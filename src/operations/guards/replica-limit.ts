@@ -12,7 +12,8 @@ export const replicaLimit: Guard = {
     const n = planned.knob.replicas.length;
     const before = dbKnob(currentConfig);
     // A plan that does not add replicas never trips, even over a limit lowered since.
-    if (n <= limit.max || (before.ok && n <= before.knob.replicas.length)) return pass(this.rule, `${n} replica(s), at most ${limit.max}`);
+    if (n <= limit.max || (before.ok && n <= before.knob.replicas.length))
+      return pass(this.rule, `${n} replica(s), at most ${limit.max}`);
     return refuse({
       rule: this.rule,
       field: "params.name",

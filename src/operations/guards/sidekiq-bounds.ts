@@ -10,11 +10,14 @@ export const sidekiqBounds: Guard = {
     const knob = sidekiqKnob(plannedConfig);
     if (!limits || !knob.ok) return pass(this.rule, `${site} has no sidekiq bounds`);
     const total = Object.values(knob.spec.pools).reduce((n, p) => n + p.count, 0);
-    if (total >= limits.min && total <= limits.max) return pass(this.rule, `${total} pool process(es) within ${limits.min}..${limits.max}`);
+    if (total >= limits.min && total <= limits.max)
+      return pass(this.rule, `${total} pool process(es) within ${limits.min}..${limits.max}`);
     // The limit as the caller can act on it: the range for the pool they scale, given the others.
     const before = sidekiqKnob(currentConfig);
     const pool = typeof params.pool === "string" ? params.pool : Object.keys(knob.spec.pools)[0]!;
-    const others = before.ok ? Object.entries(before.spec.pools).reduce((n, [name, p]) => (name === pool ? n : n + p.count), 0) : 0;
+    const others = before.ok
+      ? Object.entries(before.spec.pools).reduce((n, [name, p]) => (name === pool ? n : n + p.count), 0)
+      : 0;
     return refuse({
       rule: this.rule,
       field: "params.count",

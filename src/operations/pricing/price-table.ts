@@ -58,7 +58,14 @@ export const LINODE_INSTANCES: PriceBook = {
   currency: "USD",
   asOf: "2026-09",
   source: "/v4/linode/types (research §4)",
-  sizes: { "g6-nanode-1": 5, "g6-standard-1": 12, "g6-standard-2": 24, "g6-standard-4": 48, "g6-standard-6": 96, "g6-dedicated-2": 36 },
+  sizes: {
+    "g6-nanode-1": 5,
+    "g6-standard-1": 12,
+    "g6-standard-2": 24,
+    "g6-standard-4": 48,
+    "g6-standard-6": 96,
+    "g6-dedicated-2": 36,
+  },
 };
 
 /** Linode backups add-on, per type (Nanode $2; the others scale with the plan, research §4 "~$10" for 8GB). */

@@ -24,7 +24,12 @@ export class CloudWatchLogGroups extends pulumi.ComponentResource {
       const groupName = `${args.prefix}/${svc}`;
       new aws.cloudwatch.LogGroup(
         `${name}-${svc}`,
-        { name: groupName, region: args.region, retentionInDays: args.retentionDays, tags: siteLabels(args.ctx, svc) },
+        {
+          name: groupName,
+          region: args.region,
+          retentionInDays: args.retentionDays,
+          tags: siteLabels(args.ctx, svc),
+        },
         { parent: this },
       );
       return groupName;

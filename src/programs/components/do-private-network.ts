@@ -54,21 +54,33 @@ export class DoPrivateNetwork extends pulumi.ComponentResource {
     for (const v of args.vpcs) {
       const vpc = new digitalocean.Vpc(
         `${args.name}-${v.region}`,
-        { name: `${args.name}-${v.region}`, region: v.region, ipRange: v.ipRange, description: v.description },
+        {
+          name: `${args.name}-${v.region}`,
+          region: v.region,
+          ipRange: v.ipRange,
+          description: v.description,
+        },
         { parent: this },
       );
       this.vpcIds[v.region] = vpc.id;
     }
     const tagResources = [...new Set(args.tags)].map(
-      (t) => new digitalocean.Tag(`${args.name}-tag-${t.replace(/[^a-z0-9-]/gi, "-")}`, { name: t }, { parent: this }),
+      (t) =>
+        new digitalocean.Tag(
+          `${args.name}-tag-${t.replace(/[^a-z0-9-]/gi, "-")}`,
+          { name: t },
+          { parent: this },
+        ),
     );
     const known = new Set(args.tags);
     this.firewallNames = [];
     for (const fw of args.firewalls) {
       const named = [...fw.targetTags, ...(fw.inbound ?? []).flatMap((r) => r.fromTags ?? [])];
       const unknown = named.filter((t) => !known.has(t));
-      if (unknown.length > 0) throw new Error(`firewall ${fw.name} names tags that are not declared: ${unknown.join(", ")}`);
-      if (fw.targetTags.length > 5) throw new Error(`firewall ${fw.name} targets ${fw.targetTags.length} tags; DigitalOcean allows 5`);
+      if (unknown.length > 0)
+        throw new Error(`firewall ${fw.name} names tags that are not declared: ${unknown.join(", ")}`);
+      if (fw.targetTags.length > 5)
+        throw new Error(`firewall ${fw.name} targets ${fw.targetTags.length} tags; DigitalOcean allows 5`);
       const fwName = `${args.name}-${fw.name}`;
       new digitalocean.Firewall(
         fwName,

@@ -31,16 +31,30 @@ export class HcloudPrivateNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: HcloudPrivateNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stackyard:network:HcloudPrivateNetwork", name, {}, opts);
     const child = { parent: this };
-    const network = new hcloud.Network(name, { name, ipRange: args.ipRange, labels: siteLabels(args.ctx, "network") }, child);
+    const network = new hcloud.Network(
+      name,
+      { name, ipRange: args.ipRange, labels: siteLabels(args.ctx, "network") },
+      child,
+    );
     this.networkId = network.id.apply((id) => Number(id));
-    this.subnet = new hcloud.NetworkSubnet(name, { networkId: this.networkId, type: "cloud", networkZone: args.networkZone, ipRange: args.subnet }, child);
+    this.subnet = new hcloud.NetworkSubnet(
+      name,
+      { networkId: this.networkId, type: "cloud", networkZone: args.networkZone, ipRange: args.subnet },
+      child,
+    );
     new hcloud.Firewall(
       `${name}-public`,
       {
         name: `${name}-public`,
         labels: siteLabels(args.ctx, "firewall"),
         applyTos: [{ labelSelector: `site=${args.ctx.site}` }],
-        rules: args.publicRules.map((r) => ({ direction: "in", protocol: r.protocol, port: r.port, sourceIps: r.sourceIps, description: r.description })),
+        rules: args.publicRules.map((r) => ({
+          direction: "in",
+          protocol: r.protocol,
+          port: r.port,
+          sourceIps: r.sourceIps,
+          description: r.description,
+        })),
       },
       child,
     );

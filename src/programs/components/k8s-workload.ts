@@ -60,7 +60,11 @@ export class Workload extends pulumi.ComponentResource {
                   name,
                   image: args.image,
                   args: args.args,
-                  ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? "TCP" })),
+                  ports: ports.map((p) => ({
+                    name: p.name,
+                    containerPort: p.port,
+                    protocol: p.protocol ?? "TCP",
+                  })),
                   env: [
                     ...Object.entries(args.env ?? {}).map(([k, value]) => ({ name: k, value })),
                     ...Object.entries(args.secretEnv ?? {}).map(([k, ref]) => ({
@@ -69,7 +73,9 @@ export class Workload extends pulumi.ComponentResource {
                     })),
                   ],
                   envFrom: (args.envFrom ?? []).map((e) =>
-                    e.configMap ? { configMapRef: { name: e.configMap } } : { secretRef: { name: e.secret! } },
+                    e.configMap
+                      ? { configMapRef: { name: e.configMap } }
+                      : { secretRef: { name: e.secret! } },
                   ),
                 },
               ],
@@ -82,7 +88,19 @@ export class Workload extends pulumi.ComponentResource {
     if (ports.length > 0) {
       const svc = new k8s.core.v1.Service(
         name,
-        { metadata, spec: { type: "ClusterIP", selector, ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol ?? "TCP" })) } },
+        {
+          metadata,
+          spec: {
+            type: "ClusterIP",
+            selector,
+            ports: ports.map((p) => ({
+              name: p.name,
+              port: p.port,
+              targetPort: p.port,
+              protocol: p.protocol ?? "TCP",
+            })),
+          },
+        },
         child,
       );
       this.serviceName = svc.metadata.name;
@@ -98,7 +116,11 @@ export class Workload extends pulumi.ComponentResource {
       );
     }
     if (args.minAvailable !== undefined) {
-      new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { minAvailable: args.minAvailable, selector: { matchLabels: selector } } }, child);
+      new k8s.policy.v1.PodDisruptionBudget(
+        name,
+        { metadata, spec: { minAvailable: args.minAvailable, selector: { matchLabels: selector } } },
+        child,
+      );
     }
     this.registerOutputs({ serviceName: this.serviceName });
   }

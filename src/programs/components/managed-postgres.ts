@@ -75,7 +75,11 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         stateful(this),
       );
       // A replica's firewall is addressed by the replica's uuid, not the cluster id.
-      new digitalocean.DatabaseFirewall(r.name, { clusterId: replica.uuid, rules: args.appSources }, { parent: this });
+      new digitalocean.DatabaseFirewall(
+        r.name,
+        { clusterId: replica.uuid, rules: args.appSources },
+        { parent: this },
+      );
       if (isPrimary) {
         host = replica.privateHost;
         port = replica.port;

@@ -51,12 +51,18 @@ export class ReplicatedDbDroplets extends pulumi.ComponentResource {
     const names = Object.keys(args.nodes);
     this.roles = nodeRoles(names, args.primary, args.replicas);
     const standbys = names.filter((n) => this.roles[n] === "standby");
-    const adoptOpts: pulumi.CustomResourceOptions = args.adopted ? { ignoreChanges: ["image", "userData"] } : {};
+    const adoptOpts: pulumi.CustomResourceOptions = args.adopted
+      ? { ignoreChanges: ["image", "userData"] }
+      : {};
 
     for (const node of names) {
       const spec = args.nodes[node]!;
       const role = this.roles[node]!;
-      const tags = siteTags(args.ctx, `${args.rolePrefix}-${role}`, ...(args.extraTags?.(node, role, standbys.indexOf(node)) ?? []));
+      const tags = siteTags(
+        args.ctx,
+        `${args.rolePrefix}-${role}`,
+        ...(args.extraTags?.(node, role, standbys.indexOf(node)) ?? []),
+      );
       const droplet = new digitalocean.Droplet(
         node,
         {
@@ -90,7 +96,11 @@ export class ReplicatedDbDroplets extends pulumi.ComponentResource {
           },
           stateful(this),
         );
-        new digitalocean.VolumeAttachment(`${node}-data`, { dropletId: numericId(droplet), volumeId: volume.id }, { parent: this });
+        new digitalocean.VolumeAttachment(
+          `${node}-data`,
+          { dropletId: numericId(droplet), volumeId: volume.id },
+          { parent: this },
+        );
       }
     }
 
@@ -98,7 +108,13 @@ export class ReplicatedDbDroplets extends pulumi.ComponentResource {
       const d = args.dns;
       new digitalocean.DnsRecord(
         `${name}-${d.primaryName}`,
-        { domain: d.domain, type: "A", name: d.primaryName, value: this.privateIps[args.primary]!, ttl: d.ttl },
+        {
+          domain: d.domain,
+          type: "A",
+          name: d.primaryName,
+          value: this.privateIps[args.primary]!,
+          ttl: d.ttl,
+        },
         { parent: this },
       );
       // With no standby the replica name points at the primary, so REPLICA_DB_HOST always resolves

@@ -25,15 +25,31 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
     super("stackyard:storage:S3CdnOrigin", name, {}, opts);
     const child = { parent: this };
     const tags = { ...siteLabels(args.ctx, "media"), "account-owner": args.accountOwner };
-    const bucket = new aws.s3.Bucket(name, { bucket: args.bucketName, region: args.region, tags }, stateful(this));
+    const bucket = new aws.s3.Bucket(
+      name,
+      { bucket: args.bucketName, region: args.region, tags },
+      stateful(this),
+    );
     new aws.s3.BucketPublicAccessBlock(
       name,
-      { bucket: bucket.id, region: args.region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: bucket.id,
+        region: args.region,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       child,
     );
     const oac = new aws.cloudfront.OriginAccessControl(
       name,
-      { name: `${name}-oac`, originAccessControlOriginType: "s3", signingBehavior: "always", signingProtocol: "sigv4" },
+      {
+        name: `${name}-oac`,
+        originAccessControlOriginType: "s3",
+        signingBehavior: "always",
+        signingProtocol: "sigv4",
+      },
       child,
     );
     const originId = `${name}-s3`;

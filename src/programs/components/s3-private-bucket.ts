@@ -35,11 +35,22 @@ export class S3PrivateBucket extends pulumi.ComponentResource {
     const child = { parent: this };
     new aws.s3.BucketPublicAccessBlock(
       name,
-      { bucket: this.bucket.id, region: args.region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: this.bucket.id,
+        region: args.region,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       child,
     );
     if (args.versioning) {
-      new aws.s3.BucketVersioning(name, { bucket: this.bucket.id, region: args.region, versioningConfiguration: { status: "Enabled" } }, child);
+      new aws.s3.BucketVersioning(
+        name,
+        { bucket: this.bucket.id, region: args.region, versioningConfiguration: { status: "Enabled" } },
+        child,
+      );
     }
     if (args.expireDays !== undefined) {
       new aws.s3.BucketLifecycleConfiguration(

@@ -51,7 +51,11 @@ export class SidekiqDropletPool extends pulumi.ComponentResource {
       );
       this.dropletNames.push(dropletName);
     };
-    make(`${name}-scheduler`, spec.size, sidekiqTags("scheduler", spec.scheduler.threads, spec.scheduler.queues));
+    make(
+      `${name}-scheduler`,
+      spec.size,
+      sidekiqTags("scheduler", spec.scheduler.threads, spec.scheduler.queues),
+    );
     for (const [pool, p] of Object.entries(spec.pools)) {
       for (let i = 1; i <= p.count; i++) {
         make(`${name}-${pool}-${i}`, p.size ?? spec.size, sidekiqTags(pool, p.threads, p.queues));

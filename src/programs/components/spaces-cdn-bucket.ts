@@ -32,14 +32,20 @@ export class SpacesCdnBucket extends pulumi.ComponentResource {
         acl: args.acl,
         versioning: args.versioning ? { enabled: true } : undefined,
         lifecycleRules:
-          args.expireDays !== undefined ? [{ enabled: true, expiration: { days: args.expireDays } }] : undefined,
+          args.expireDays !== undefined
+            ? [{ enabled: true, expiration: { days: args.expireDays } }]
+            : undefined,
       },
       stateful(this),
     );
     this.bucketName = bucket.name;
     this.bucketDomainName = bucket.bucketDomainName;
     if (args.cdn) {
-      const cdn = new digitalocean.Cdn(name, { origin: bucket.bucketDomainName, ttl: args.cdn.ttlSeconds }, { parent: this });
+      const cdn = new digitalocean.Cdn(
+        name,
+        { origin: bucket.bucketDomainName, ttl: args.cdn.ttlSeconds },
+        { parent: this },
+      );
       this.cdnEndpoint = cdn.endpoint;
     }
     this.registerOutputs({ bucketName: this.bucketName, cdnEndpoint: this.cdnEndpoint });

@@ -45,11 +45,13 @@ export function showValue(v: unknown): string {
 function describe(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "too_small":
-      if (issue.origin === "array" || issue.origin === "set") return `expected at least ${issue.minimum} item(s)`;
+      if (issue.origin === "array" || issue.origin === "set")
+        return `expected at least ${issue.minimum} item(s)`;
       if (issue.origin === "string") return `expected at least ${issue.minimum} character(s)`;
       return `expected ${issue.inclusive === false ? ">" : ">="} ${issue.minimum}`;
     case "too_big":
-      if (issue.origin === "array" || issue.origin === "set") return `expected at most ${issue.maximum} item(s)`;
+      if (issue.origin === "array" || issue.origin === "set")
+        return `expected at most ${issue.maximum} item(s)`;
       if (issue.origin === "string") return `expected at most ${issue.maximum} character(s)`;
       return `expected ${issue.inclusive === false ? "<" : "<="} ${issue.maximum}`;
     case "invalid_type":
@@ -70,7 +72,11 @@ function describe(issue: z.core.$ZodIssue): string {
  * (`stackyard:spec`), `raw` the unparsed object, so each line reads
  * `stackyard:spec.sidekiq.pools.main.count: expected >= 1, got -2`.
  */
-export function toConfigError(root: string, raw: unknown, issues: readonly z.core.$ZodIssue[]): SiteConfigError {
+export function toConfigError(
+  root: string,
+  raw: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): SiteConfigError {
   const problems = issues.map((issue) => {
     const path = issue.path as PropertyKey[];
     // For unknown keys the path names the parent; show the key itself instead of the whole object.
@@ -79,6 +85,7 @@ export function toConfigError(root: string, raw: unknown, issues: readonly z.cor
     }
     return `${keyPath(root, path)}: ${describe(issue)}, got ${showValue(valueAt(raw, path))}`;
   });
-  const head = problems.length === 1 ? problems[0]! : `${problems.length} config problems: ${problems.join("; ")}`;
+  const head =
+    problems.length === 1 ? problems[0]! : `${problems.length} config problems: ${problems.join("; ")}`;
   return new SiteConfigError(head, problems);
 }

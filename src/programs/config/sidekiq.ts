@@ -49,7 +49,11 @@ export function sidekiqSchema<Sized extends boolean>(
     .superRefine((s, ctx) => {
       const single = rules.singletonQueue;
       if (single !== null && !s.scheduler.queues.includes(single)) {
-        ctx.addIssue({ code: "custom", path: ["scheduler", "queues"], message: `the scheduler process must listen on "${single}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["scheduler", "queues"],
+          message: `the scheduler process must listen on "${single}"`,
+        });
       }
       // Only running processes count: a paused pool (count 0) may list the singleton, and covers nothing.
       const running = Object.entries(s.pools).filter(([, p]) => p.count > 0);
@@ -65,7 +69,11 @@ export function sidekiqSchema<Sized extends boolean>(
       const covered = new Set([...s.scheduler.queues, ...running.flatMap(([, p]) => p.queues)]);
       const missing = rules.requiredQueues.filter((q) => !covered.has(q));
       if (missing.length > 0) {
-        ctx.addIssue({ code: "custom", path: ["pools"], message: `no process listens on queue(s) ${missing.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["pools"],
+          message: `no process listens on queue(s) ${missing.join(", ")}`,
+        });
       }
     }, whenFieldsValid);
   // The conditional `size` field defeats inference; the runtime shape matches the declared type.
@@ -90,7 +98,9 @@ export function sidekiqPoolCount(s: SidekiqSpec): number {
 export function sidekiqOutputs(s: SidekiqSpec, where: Record<string, string>) {
   return {
     sidekiqCount: sidekiqPoolCount(s),
-    sidekiqPools: Object.fromEntries(Object.entries(s.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }])),
+    sidekiqPools: Object.fromEntries(
+      Object.entries(s.pools).map(([n, p]) => [n, { count: p.count, threads: p.threads, queues: p.queues }]),
+    ),
     sidekiqScheduler: { ...where, queues: s.scheduler.queues, replicas: 1 },
   };
 }

@@ -24,7 +24,9 @@ export function readStackyardConfig(file: string): RawStackyardConfig {
     throw new SiteConfigError(`${file}: malformed YAML: ${msg}`);
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new SiteConfigError(`${file}: expected a YAML mapping with a "config" key, got ${JSON.stringify(doc)}`);
+    throw new SiteConfigError(
+      `${file}: expected a YAML mapping with a "config" key, got ${JSON.stringify(doc)}`,
+    );
   }
   const config = (doc as Record<string, unknown>).config;
   if (config === null || typeof config !== "object" || Array.isArray(config)) {

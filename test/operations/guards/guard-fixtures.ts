@@ -21,7 +21,12 @@ export function guardInput(
   site: SiteId,
   kind: OperationKind,
   params: Record<string, unknown>,
-  opts: { config?: SiteConfig; settings?: Partial<SiteGuardSettings>; now?: Date; runsLastHour?: number } = {},
+  opts: {
+    config?: SiteConfig;
+    settings?: Partial<SiteGuardSettings>;
+    now?: Date;
+    runsLastHour?: number;
+  } = {},
 ): GuardInput {
   const config = opts.config ?? siteConfig(site);
   const def = OPERATIONS[kind];

@@ -2,7 +2,11 @@ import * as assert from "node:assert/strict";
 import { changeWindow, inWindow } from "../../../src/operations/guards/change-window";
 import { connectionBudget } from "../../../src/operations/guards/connection-budget";
 import { costCeiling, costDelta } from "../../../src/operations/guards/cost-ceiling";
-import { DEFAULT_GUARD_SETTINGS, guardSettingsFor, parseGuardOverrides } from "../../../src/operations/guards/guard-settings";
+import {
+  DEFAULT_GUARD_SETTINGS,
+  guardSettingsFor,
+  parseGuardOverrides,
+} from "../../../src/operations/guards/guard-settings";
 import type { GuardOutcome } from "../../../src/operations/guards/guard-types";
 import { operationRate } from "../../../src/operations/guards/operation-rate";
 import { replicaLimit } from "../../../src/operations/guards/replica-limit";
@@ -37,7 +41,16 @@ describe("operation guards (pure)", () => {
       assert.deepEqual([r.rule, r.value, r.limit], ["sidekiq-process-bounds", 7, { min: 1, max: 6 }]);
     });
     it("follows a per-site override", () => {
-      const r = refused(sidekiqBounds.check(guardInput("theatl", "scale-sidekiq", { count: 4 }, { settings: { sidekiq: { min: 1, max: 3, why: "test" } } })));
+      const r = refused(
+        sidekiqBounds.check(
+          guardInput(
+            "theatl",
+            "scale-sidekiq",
+            { count: 4 },
+            { settings: { sidekiq: { min: 1, max: 3, why: "test" } } },
+          ),
+        ),
+      );
       assert.deepEqual(r.limit, { min: 1, max: 3 });
     });
   });
@@ -46,7 +59,9 @@ describe("operation guards (pure)", () => {
     it("passes the dedicated scheduler process and refuses a pool that also listens on scheduler", () => {
       passed(schedulerSingleton.check(guardInput("vulpine", "scale-sidekiq", { count: 3 })));
       const config = siteConfig("vulpine", (s) => s.sidekiq.pools.main.queues.push("scheduler"));
-      const r = refused(schedulerSingleton.check(guardInput("vulpine", "scale-sidekiq", { count: 3 }, { config })));
+      const r = refused(
+        schedulerSingleton.check(guardInput("vulpine", "scale-sidekiq", { count: 3 }, { config })),
+      );
       assert.deepEqual([r.value, r.limit], [4, 1]);
     });
   });
@@ -58,7 +73,9 @@ describe("operation guards (pure)", () => {
       passed(ok);
       assert.match(ok.message, /105 connections/);
       const tight = { connections: { ...DEFAULT_GUARD_SETTINGS.theatl.connections!, maxConnections: 120 } };
-      const r = refused(connectionBudget.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { settings: tight })));
+      const r = refused(
+        connectionBudget.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { settings: tight })),
+      );
       assert.deepEqual([r.rule, r.value, r.limit], ["db-connection-budget", 105, 93]);
     });
   });
@@ -76,7 +93,9 @@ describe("operation guards (pure)", () => {
           s.postgres.replicas.push(n);
         }
       });
-      const r = refused(replicaLimit.check(guardInput("theatl", "add-read-replica", { name: "pg-e" }, { config: three })));
+      const r = refused(
+        replicaLimit.check(guardInput("theatl", "add-read-replica", { name: "pg-e" }, { config: three })),
+      );
       assert.deepEqual([r.value, r.limit], [4, 3]);
     });
   });
@@ -91,7 +110,9 @@ describe("operation guards (pure)", () => {
     it("passes a plan under the ceiling, refuses one over it, and never refuses a plan that lowers the cost", () => {
       passed(costCeiling.check(guardInput("theatl", "scale-sidekiq", { count: 6 })));
       const low = { cost: { ...DEFAULT_GUARD_SETTINGS.theatl.cost, monthlyCeiling: 300 } };
-      const r = refused(costCeiling.check(guardInput("theatl", "scale-sidekiq", { count: 4 }, { settings: low })));
+      const r = refused(
+        costCeiling.check(guardInput("theatl", "scale-sidekiq", { count: 4 }, { settings: low })),
+      );
       assert.deepEqual([r.rule, r.value, r.limit], ["monthly-cost-ceiling", 321, 300]);
       const lower = { cost: { ...DEFAULT_GUARD_SETTINGS.theatl.cost, monthlyCeiling: 100 } };
       passed(costCeiling.check(guardInput("theatl", "scale-sidekiq", { count: 1 }, { settings: lower })));
@@ -99,7 +120,9 @@ describe("operation guards (pure)", () => {
     it("compares chitter in EUR and refuses a size the price table does not know", () => {
       assert.equal(siteMonthlyCost(siteConfig("chitter"), "EUR").currency, "EUR");
       const config = siteConfig("datafruits", (s) => (s.database.size = "db-s-16vcpu-64gb"));
-      const r = refused(costCeiling.check(guardInput("datafruits", "scale-sidekiq", { count: 2 }, { config })));
+      const r = refused(
+        costCeiling.check(guardInput("datafruits", "scale-sidekiq", { count: 2 }, { config })),
+      );
       assert.match(r.message, /no list price for digitalocean db-s-16vcpu-64gb/);
     });
     it("reports the cost delta of a plan (the approval threshold reads it)", () => {
@@ -110,12 +133,37 @@ describe("operation guards (pure)", () => {
   describe("change-window", () => {
     const sunday = { changeWindows: [{ days: [0], start: "08:00", end: "10:00" }] };
     it("passes inside the window and refuses outside, naming the window", () => {
-      passed(changeWindow.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { settings: sunday, now: new Date("2026-06-07T09:30:00Z") })));
-      const r = refused(changeWindow.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { settings: sunday, now: new Date("2026-06-03T12:00:00Z") })));
+      passed(
+        changeWindow.check(
+          guardInput(
+            "theatl",
+            "scale-sidekiq",
+            { count: 3 },
+            { settings: sunday, now: new Date("2026-06-07T09:30:00Z") },
+          ),
+        ),
+      );
+      const r = refused(
+        changeWindow.check(
+          guardInput(
+            "theatl",
+            "scale-sidekiq",
+            { count: 3 },
+            { settings: sunday, now: new Date("2026-06-03T12:00:00Z") },
+          ),
+        ),
+      );
       assert.deepEqual(r.limit, ["Sun 08:00–10:00 UTC"]);
     });
     it("lets a failover through outside the window as an emergency, and says so", () => {
-      const o = changeWindow.check(guardInput("theatl", "failover", { target: "pg-b" }, { settings: sunday, now: new Date("2026-06-03T12:00:00Z") }));
+      const o = changeWindow.check(
+        guardInput(
+          "theatl",
+          "failover",
+          { target: "pg-b" },
+          { settings: sunday, now: new Date("2026-06-03T12:00:00Z") },
+        ),
+      );
       passed(o);
       assert.match(o.message, /outside the change windows .* allowed as an emergency/);
     });
@@ -130,21 +178,39 @@ describe("operation guards (pure)", () => {
   describe("operations-per-hour", () => {
     it("passes the 20th run of the hour and refuses the 21st", () => {
       passed(operationRate.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { runsLastHour: 19 })));
-      const r = refused(operationRate.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { runsLastHour: 20 })));
+      const r = refused(
+        operationRate.check(guardInput("theatl", "scale-sidekiq", { count: 3 }, { runsLastHour: 20 })),
+      );
       assert.deepEqual([r.value, r.limit], [21, 20]);
     });
   });
 
   describe("failover gates", () => {
-    const check = { kind: "standby-ready" as const, node: "pg-b", maxLagSeconds: 30, maxReplayGapBytes: 16777216, acceptDataLoss: false };
-    const node = (lag: number, healthy = true) => [{ name: "pg-b", role: "standby" as const, replicationLagSeconds: lag, healthy }];
+    const check = {
+      kind: "standby-ready" as const,
+      node: "pg-b",
+      maxLagSeconds: 30,
+      maxReplayGapBytes: 16777216,
+      acceptDataLoss: false,
+    };
+    const node = (lag: number, healthy = true) => [
+      { name: "pg-b", role: "standby" as const, replicationLagSeconds: lag, healthy },
+    ];
     it("passes a healthy standby within the lag limit", () => passed(standbyReady(check, node(3))));
     it("refuses failover when standby lag exceeds 30 s, with value and limit", () => {
       const r = refused(standbyReady(check, node(45)));
       assert.deepEqual([r.rule, r.value, r.limit], ["standby-lag", 45, 30]);
     });
     it("refuses a standby holding more un-replayed WAL than the limit (16 MiB), unless acceptDataLoss", () => {
-      const behind = [{ name: "pg-b", role: "standby" as const, replicationLagSeconds: 2, healthy: true, replayGapBytes: 20 * 1024 * 1024 }];
+      const behind = [
+        {
+          name: "pg-b",
+          role: "standby" as const,
+          replicationLagSeconds: 2,
+          healthy: true,
+          replayGapBytes: 20 * 1024 * 1024,
+        },
+      ];
       const r = refused(standbyReady(check, behind));
       assert.deepEqual([r.rule, r.value, r.limit], ["standby-lag", 20 * 1024 * 1024, 16 * 1024 * 1024]);
       passed(standbyReady({ ...check, acceptDataLoss: true }, behind));
@@ -155,7 +221,14 @@ describe("operation guards (pure)", () => {
       assert.equal(refused(standbyReady(check, undefined)).value, "unobserved");
     });
     it("refuses when the live primary is not the configured one", () => {
-      assert.equal(refused(primaryIs({ kind: "primary-is", node: "pg-a" }, [{ name: "pg-a", role: "standby", replicationLagSeconds: 0, healthy: true }])).value, "standby");
+      assert.equal(
+        refused(
+          primaryIs({ kind: "primary-is", node: "pg-a" }, [
+            { name: "pg-a", role: "standby", replicationLagSeconds: 0, healthy: true },
+          ]),
+        ).value,
+        "standby",
+      );
     });
   });
 

@@ -1,5 +1,10 @@
 import * as path from "node:path";
-import { parseSiteConfig, readStackyardConfig, type SiteConfig, type SiteId } from "../../../src/programs/site-config";
+import {
+  parseSiteConfig,
+  readStackyardConfig,
+  type SiteConfig,
+  type SiteId,
+} from "../../../src/programs/site-config";
 
 /** Repo root: this file runs from dist/test/programs/support. */
 export const repoRoot = path.resolve(__dirname, "..", "..", "..", "..");

@@ -56,8 +56,17 @@ export function installMocks(site: string): Map<string, Recorded> {
       newResource(args) {
         const key = `${args.type}::${args.name}`;
         if (rec.has(key)) throw new Error(`duplicate resource ${key}`);
-        rec.set(key, { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, opts: {} });
-        return { id: args.custom === false ? undefined : mockState.id(args), state: { ...args.inputs, ...mockState.computed(args) } };
+        rec.set(key, {
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? true,
+          inputs: args.inputs,
+          opts: {},
+        });
+        return {
+          id: args.custom === false ? undefined : mockState.id(args),
+          state: { ...args.inputs, ...mockState.computed(args) },
+        };
       },
       call(args) {
         throw new Error(`unexpected invoke ${args.token}: programs must not call data sources`);
@@ -101,7 +110,12 @@ export function byType(run: Run, type: string): Recorded[] {
 
 export function get(run: Run, type: string, name: string): Recorded {
   const r = run.resources.get(`${type}::${name}`);
-  if (!r) throw new Error(`no ${type} named ${name}; have ${byType(run, type).map((x) => x.name).join(", ")}`);
+  if (!r)
+    throw new Error(
+      `no ${type} named ${name}; have ${byType(run, type)
+        .map((x) => x.name)
+        .join(", ")}`,
+    );
   return r;
 }
 
@@ -130,7 +144,9 @@ export function diffRuns(before: Run, after: Run): RunDiff {
     const rb = b.get(k);
     if (!rb) continue;
     const keys = new Set([...Object.keys(ra.inputs), ...Object.keys(rb.inputs)]);
-    const fields = [...keys].filter((f) => JSON.stringify(ra.inputs[f]) !== JSON.stringify(rb.inputs[f])).sort();
+    const fields = [...keys]
+      .filter((f) => JSON.stringify(ra.inputs[f]) !== JSON.stringify(rb.inputs[f]))
+      .sort();
     if (fields.length > 0) changed[k] = fields;
   }
   return { added, removed, changed };

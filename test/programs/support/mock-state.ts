@@ -17,7 +17,11 @@ export const mockState = {
     const i = args.inputs as Record<string, any>;
     switch (args.type) {
       case "digitalocean:index/droplet:Droplet":
-        return { ipv4AddressPrivate: `10.10.${h % 16}.${(h % 250) + 2}`, ipv4Address: `203.0.113.${(h % 250) + 2}`, dropletUrn: `do:droplet:${h}` };
+        return {
+          ipv4AddressPrivate: `10.10.${h % 16}.${(h % 250) + 2}`,
+          ipv4Address: `203.0.113.${(h % 250) + 2}`,
+          dropletUrn: `do:droplet:${h}`,
+        };
       case "digitalocean:index/reservedIp:ReservedIp":
         return { ipAddress: "192.0.2.10" };
       case "digitalocean:index/spacesBucket:SpacesBucket":
@@ -25,15 +29,34 @@ export const mockState = {
       case "digitalocean:index/cdn:Cdn":
         return { endpoint: `${String(i.origin).split(".")[0]}.${"nyc3"}.cdn.digitaloceanspaces.com` };
       case "digitalocean:index/databaseCluster:DatabaseCluster":
-        return { privateHost: `private-${i.name}.db.example.test`, privateUri: `${i.engine}://app@private-${i.name}.db.example.test:25060/app`, port: 25060, uuid: `${i.name}-uuid` };
+        return {
+          privateHost: `private-${i.name}.db.example.test`,
+          privateUri: `${i.engine}://app@private-${i.name}.db.example.test:25060/app`,
+          port: 25060,
+          uuid: `${i.name}-uuid`,
+        };
       case "digitalocean:index/databaseReplica:DatabaseReplica":
-        return { privateHost: `private-${i.name}.db.example.test`, privateUri: `postgresql://app@private-${i.name}.db.example.test:25060/app`, port: 25060, uuid: `${i.name}-uuid` };
+        return {
+          privateHost: `private-${i.name}.db.example.test`,
+          privateUri: `postgresql://app@private-${i.name}.db.example.test:25060/app`,
+          port: 25060,
+          uuid: `${i.name}-uuid`,
+        };
       case "digitalocean:index/kubernetesCluster:KubernetesCluster":
-        return { kubeConfigs: [{ rawConfig: "apiVersion: v1\nkind: Config\nclusters: []\n" }], endpoint: "https://k8s.example.test" };
+        return {
+          kubeConfigs: [{ rawConfig: "apiVersion: v1\nkind: Config\nclusters: []\n" }],
+          endpoint: "https://k8s.example.test",
+        };
       case "aws:s3/bucket:Bucket":
-        return { arn: `arn:aws:s3:::${i.bucket}`, bucketRegionalDomainName: `${i.bucket}.s3.${i.region ?? "us-east-1"}.amazonaws.com` };
+        return {
+          arn: `arn:aws:s3:::${i.bucket}`,
+          bucketRegionalDomainName: `${i.bucket}.s3.${i.region ?? "us-east-1"}.amazonaws.com`,
+        };
       case "aws:cloudfront/distribution:Distribution":
-        return { arn: `arn:aws:cloudfront::000000000000:distribution/E${h}`, domainName: `d${h}.cloudfront.example.test` };
+        return {
+          arn: `arn:aws:cloudfront::000000000000:distribution/E${h}`,
+          domainName: `d${h}.cloudfront.example.test`,
+        };
       case "linode:index/instance:Instance":
         return { ipAddress: `198.51.100.${(h % 250) + 2}`, ipv6: "2600:3c03::f03c:91ff:fe00:1/128" };
       case "hcloud:index/server:Server":
