@@ -17,12 +17,10 @@ describe("GET /metrics", function () {
 
   it("exposes queue depth per stack, operation durations by type and outcome, and guard refusals by rule, in parseable text format", async () => {
     await s.finishedOperation();
-    const refused = await s
-      .api()
-      .post("/v1/sites/theatl/operations", {
-        operation: "scale-sidekiq",
-        params: { count: 3, pool: "nosuchpool" },
-      });
+    const refused = await s.api().post("/v1/sites/theatl/operations", {
+      operation: "scale-sidekiq",
+      params: { count: 3, pool: "nosuchpool" },
+    });
     assert.equal(refused.status, 422);
     const r = await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${s.tokens.metrics}` } });
     assert.equal(r.status, 200);

@@ -17,15 +17,13 @@ export function healthRoutes(redis: IORedis): Router {
     ]);
     if (ping) res.json({ status: "ready", redis: "up" });
     else
-      res
-        .status(503)
-        .json({
-          error: {
-            code: "SERVICE_UNAVAILABLE",
-            message: "redis does not answer",
-            details: { redis: "down" },
-          },
-        });
+      res.status(503).json({
+        error: {
+          code: "SERVICE_UNAVAILABLE",
+          message: "redis does not answer",
+          details: { redis: "down" },
+        },
+      });
   });
   return r;
 }
