@@ -93,8 +93,9 @@ export function shortestGap(
   cron: string,
   timezone: string,
   minIntervalSeconds: number,
+  from: Date = new Date(),
 ): { seconds: number; at: [string, string] } | undefined {
-  const it = CronExpressionParser.parse(cron, { tz: timezone });
+  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from });
   if (minIntervalSeconds <= 1 || !it.hasNext()) return undefined;
   const maxFirings = Math.ceil(GAP_HORIZON_MS / 1000 / minIntervalSeconds) + 1;
   let prev = it.next().getTime();
@@ -105,7 +106,9 @@ export function shortestGap(
     const seconds = (t - prev) / 1000;
     if (!shortest || seconds < shortest.seconds)
       shortest = { seconds, at: [new Date(prev).toISOString(), new Date(t).toISOString()] };
-    if (shortest.seconds < minIntervalSeconds || t > end) break;
+    // Not the first gap under the minimum: the shortest one (1 s is as short as cron gets), so the
+    // refusal names the same gap whatever moment the request arrives at.
+    if (shortest.seconds <= 1 || t > end) break;
     prev = t;
   }
   return shortest;

@@ -15,6 +15,9 @@ describe("schedule validation (unit)", () => {
   });
   it("finds the shortest gap anywhere in the next day of firings, not only between the first two", () => {
     assert.equal(shortestGap("0-29,59 */2 * * * *", "UTC", 60)?.seconds, 1);
+    // From a moment whose first gaps under the minimum are 30 s and 58 s, the 1 s gaps after them still count.
+    assert.equal(shortestGap("0-29,59 */2 * * * *", "UTC", 60, new Date("2026-12-01T17:38:28Z"))?.seconds, 1);
+    assert.equal(shortestGap("0,1,59 */2 * * * *", "UTC", 60, new Date("2026-12-01T17:38:00Z"))?.seconds, 1);
     assert.equal(shortestGap("0 18 * * 1-5", "America/New_York", 60)!.seconds >= 24 * 3600, true);
     assert.equal(shortestGap("0 0 1 1 *", "UTC", 60)!.seconds >= 365 * 24 * 3600, true);
   });
