@@ -49,7 +49,8 @@ interface Kill {
   stack: string;
   reached: boolean;
   operations: string[];
-  tree: number[];
+  /** The killed worker's processes as `pid:start time`: a pid alone may be reused in a long run. */
+  tree: string[];
 }
 
 /** A small deterministic generator, so a seed reproduces a run's choices. */
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
       };
       const victim = workers.find((w) => w.child.pid === holder.pid) ?? pick(workers);
       const operations = await runningIn(redis, ledger, victim.child.pid!);
-      const tree = descendants(victim.child.pid!);
+      const tree = descendants(victim.child.pid!).map(identity);
       await victim.killGroup();
       killed.push({ phase, stack, reached, operations, tree });
       workers = [...workers.filter((w) => w !== victim), await spawnService(d, "worker", `worker-${n++}`)];
@@ -196,7 +197,7 @@ async function main(): Promise<void> {
       });
     }
     await new Promise((r) => setTimeout(r, 3000)); // plugins notice their engine is gone within a second
-    const orphans = killed.flatMap((k) => k.tree.filter(isRunning));
+    const orphans = killed.flatMap((k) => k.tree.filter(stillRunning));
 
     // One row per kill phase.
     const rows = PHASES.map((phase) => {
@@ -212,7 +213,7 @@ async function main(): Promise<void> {
         failed: c.filter((x) => x.status === "failed").length,
         lost: c.filter((x) => x.lost).length,
         finishedTwice: c.filter((x) => x.twice).length,
-        orphans: ks.flatMap((k) => k.tree.filter(isRunning)).length,
+        orphans: ks.flatMap((k) => k.tree.filter(stillRunning)).length,
       };
     });
     const all = [...opChecks.values()];
@@ -286,6 +287,22 @@ async function reachedPhase(
   return (await allEvents(ledger, id)).some(
     (e) => e.type === "phase" && e.data.phase === phase && Number(e.id.split("-")[0]) >= since,
   );
+}
+
+/** `pid:start time` (field 22 of /proc/<pid>/stat, in clock ticks since boot). */
+function identity(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return `${pid}:${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`;
+  } catch {
+    return `${pid}:gone`;
+  }
+}
+
+/** The same process (pid and start time) is still running: a reused pid is another process. */
+function stillRunning(id: string): boolean {
+  const pid = Number(id.split(":")[0]);
+  return isRunning(pid) && identity(pid) === id;
 }
 
 /** Operations whose stack lock the worker holds right now. */
