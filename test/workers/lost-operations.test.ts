@@ -70,7 +70,8 @@ describe("operations nothing would end any more", function () {
 
   /** Runs the stack queue's waiting jobs with `processor` until `until` holds. */
   async function drain(processor: () => Promise<unknown>, until: () => Promise<boolean>): Promise<void> {
-    const w = new Worker(stackQueueName("theatl"), processor, { connection: conn.duplicate() });
+    const wconn = conn.duplicate({ maxRetriesPerRequest: null });
+    const w = new Worker(stackQueueName("theatl"), processor, { connection: wconn });
     try {
       for (const t = Date.now() + 20_000; !(await until());) {
         if (Date.now() > t) assert.fail("the jobs never ended");
@@ -78,6 +79,7 @@ describe("operations nothing would end any more", function () {
       }
     } finally {
       await w.close();
+      wconn.disconnect(); // a connection handed to BullMQ stays open after the worker closes
     }
   }
 
