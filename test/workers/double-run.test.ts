@@ -64,7 +64,13 @@ describe("one job run by two workers at once", function () {
         (c) => c.phase === "held" && Date.parse(c.ts) >= since,
       );
     for (const until = Date.now() + 300_000; !held();) {
-      if (Date.now() > until) assert.fail("the first run's preview never reached the held diff");
+      const now = (await api.get(`/v1/operations/${id}`)).body;
+      if (Date.now() > until || ["succeeded", "failed", "cancelled", "expired"].includes(now.status)) {
+        const log = fs.readFileSync(first.logFile, "utf8").split("\n").slice(-15).join("\n");
+        assert.fail(
+          `the first run's preview never reached the held diff: ${now.status} ${now.reason ?? ""}\n${log}`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     const firstClaim = await waitForEvent(
