@@ -100,7 +100,7 @@ export function previewText(rec: OperationRecord): string {
   return `preview of ${rec.id} on ${rec.site}: ${changes || "no changes"}; ${checks}`;
 }
 
-export function resultText(rec: OperationRecord & { coalescedInto?: string }): string {
+export function resultText(rec: OperationRecord): string {
   const head = `${rec.id} ${rec.status}: ${rec.plan?.summary ?? rec.kind}`;
   const carried = rec.coalescedInto ? ` (carried by ${rec.coalescedInto})` : "";
   const rev =

@@ -20,7 +20,7 @@ export interface RedisCommands {
   stackLockAcquire: RedisCommand;
   stackLockRenew: RedisCommand;
   stackLockRelease: RedisCommand;
-  coalesceCreateOrAttach: RedisCommand;
+  ledgerCreateOrRide: RedisCommand;
   schedulePutUnderCap: RedisCommand;
 }
 

@@ -93,6 +93,35 @@ export class Ledger {
       .then(throwOnMultiError);
   }
 
+  /**
+   * Writes `rec`, or lets it ride on the operation pending under `pendingKey` (a coalescer's key):
+   * when that one is still queued and neither involves an approval, it takes `rec`'s params, `rec`
+   * is recorded as its rider, and its id is returned (nothing to enqueue). Otherwise `rec` is
+   * written and becomes the pending one. One atomic script (ledger-create-or-ride-4.lua).
+   */
+  async createOrRide(pendingKey: string, rec: OperationRecord): Promise<string | undefined> {
+    const suffix = (key: (id: string) => string) => key("x").slice(opKey("x").length);
+    const carrier = (await redisCommands(this.redis).ledgerCreateOrRide(
+      pendingKey,
+      opKey(rec.id),
+      siteOpsKey(rec.site),
+      eventsKey(rec.id),
+      rec.id,
+      String(Date.parse(rec.createdAt)),
+      JSON.stringify(rec.params),
+      opKey(""),
+      JSON.stringify({ status: rec.status }),
+      JSON.stringify({ operationId: rec.id, params: rec.params }),
+      rec.approval ? "1" : "0",
+      JSON.stringify("queued"),
+      suffix(ridersKey),
+      suffix(eventsKey),
+      "coalescedInto" satisfies keyof OperationRecord,
+      ...Object.entries(encode(rec)).flat(),
+    )) as string;
+    return carrier === "" ? undefined : carrier;
+  }
+
   async get(id: string): Promise<OperationRecord | undefined> {
     const h = await this.redis.hgetall(opKey(id));
     if (!h.id) return undefined;
@@ -188,7 +217,7 @@ export class Ledger {
         );
       }
       if (!rec || !hasOperationObservers()) return;
-      const r = rec as OperationRecord & { coalescedInto?: string };
+      const r = rec;
       notifyFinished({
         id,
         site: r.site,

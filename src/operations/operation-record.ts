@@ -89,6 +89,8 @@ export interface OperationRecord {
   revision?: { from: number; to: number; commit?: string };
   recovery: RecoveryStep[];
   timings: { queuedMs?: number; recoveryMs?: number; previewMs?: number; upMs?: number; totalMs?: number };
+  /** The operation this request rode on (a coalesced scale request): it ran no engine of its own. */
+  coalescedInto?: string;
   /** The human text clients read: for a failure, `"<code>: <message>"` (see `failure`). */
   reason?: string;
   /** Why the operation did not succeed, typed: the code of the rule or layer that said no. */

@@ -37,8 +37,6 @@ export interface OperationQueue {
 export interface Coalescer {
   /** The collapse key of this request, or undefined when it must run on its own. */
   keyFor(config: SiteConfig, request: OperationRequest): string | undefined;
-  /** Writes the record; when it rode on a queued operation, returns that operation's id (nothing to enqueue). */
-  createOrAttach(key: string, rec: OperationRecord): Promise<string | undefined>;
 }
 
 export interface OperationServiceDeps {
@@ -155,9 +153,9 @@ export class OperationService {
     try {
       const key = this.deps.coalescer?.keyFor(config, input.request);
       const carrier = key
-        ? await this.deps.coalescer!.createOrAttach(key, record)
+        ? await this.deps.ledger.createOrRide(key, record)
         : (await this.deps.ledger.create(record), undefined);
-      if (carrier) return { record: { ...record, coalescedInto: carrier } as OperationRecord, created: true };
+      if (carrier) return { record: { ...record, coalescedInto: carrier }, created: true };
       await this.deps.queue.enqueue(input.site, id, record.kind);
     } catch (err) {
       if (idem) await this.deps.ledger.releaseIdempotencyKey(idemScope, idem.keyHash).catch(() => undefined);

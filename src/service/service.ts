@@ -106,7 +106,7 @@ async function startOn(
     stackFiles,
     sites,
     idempotencyTtlSeconds: 24 * 3600,
-    coalescer: new ScaleCoalescer(redis),
+    coalescer: new ScaleCoalescer(),
     guards,
     approvalTtlMs: cfg.policy.approvalTtlMs,
   });

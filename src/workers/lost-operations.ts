@@ -37,7 +37,7 @@ export class LostOperations {
     const rec = await ledger.get(operationId);
     if (!rec || (rec.status !== "running" && rec.status !== "queued")) return "alive";
     // A request riding on another operation ends with it; it never has a job of its own.
-    if ((rec as OperationRecord & { coalescedInto?: string }).coalescedInto) return "alive";
+    if (rec.coalescedInto) return "alive";
     if (await this.liveRunHolds(site, operationId)) return "alive";
     const jobs = await this.jobsOf(site, rec);
     const states = await Promise.all(jobs.map((j) => j.getState()));

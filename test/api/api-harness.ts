@@ -104,7 +104,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     idempotencyTtlSeconds: 3600,
     guards: opts.guards?.(ledger),
     approvalTtlMs: opts.approvalTtlMs,
-    coalescer: opts.coalesce ? new ScaleCoalescer(conn) : undefined,
+    coalescer: opts.coalesce ? new ScaleCoalescer() : undefined,
   });
   const sched =
     opts.schedules &&

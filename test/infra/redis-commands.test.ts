@@ -15,7 +15,7 @@ describe("Lua scripts as files, defined once per connection", () => {
         "stackLockAcquire",
         "stackLockRenew",
         "stackLockRelease",
-        "coalesceCreateOrAttach",
+        "ledgerCreateOrRide",
         "schedulePutUnderCap",
       ])
         assert.equal(typeof commands[name], "function", name);
