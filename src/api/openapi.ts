@@ -8,6 +8,7 @@ import {
 } from "../schedules/schedule-schema";
 import { idempotencyKeySchema, opIdParamSchema, siteParamSchema } from "./routes/operations";
 import { historyQuerySchema } from "./routes/sites";
+import { refusalSchema, verdictSchema } from "../operations/verdict";
 
 // Request parts are generated from the zod schemas the routes parse with (zod's own JSON Schema
 // output, draft 2020-12 = OpenAPI 3.1), so the document cannot drift from what the server accepts.
@@ -168,7 +169,11 @@ export const openApiDocument = {
           requester: { type: "object" },
           plan: { type: "object" },
           preview: { type: "object" },
-          checks: { type: "array" },
+          checks: {
+            type: "array",
+            description: "What each rule checked before `up` said: passes and refusals.",
+            items: jsonSchema(verdictSchema, "output"),
+          },
           result: { type: "object" },
           outputs: { type: "object", description: "Secret outputs are redacted." },
           revision: { type: "object" },
@@ -188,17 +193,7 @@ export const openApiDocument = {
           refusals: {
             type: "array",
             description: "Every refusal, from any layer, with the rule, the value and the limit.",
-            items: {
-              type: "object",
-              required: ["layer", "rule", "message"],
-              properties: {
-                layer: { type: "string", enum: ["guard", "policy", "blast-radius"] },
-                rule: { type: "string" },
-                value: {},
-                limit: {},
-                message: { type: "string" },
-              },
-            },
+            items: jsonSchema(refusalSchema, "output"),
           },
           approval: {
             type: "object",

@@ -1,4 +1,5 @@
-import type { CheckResult, OperationStatus } from "./operation-record";
+import type { OperationStatus } from "./operation-record";
+import type { Verdict } from "./verdict";
 
 /** An operation that reached a final status, as observers (metrics) see it. */
 export interface FinishedOperation {
@@ -10,13 +11,13 @@ export interface FinishedOperation {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  checks?: CheckResult[];
+  checks?: Verdict[];
   /** Set when the request rode on another operation (coalesced scale requests) and ran no engine of its own. */
   coalescedInto?: string;
 }
 
 /** A guard said no: at submission (the plan) or at run time (plan again, blast radius, live checks). */
-export interface GuardRefusal {
+export interface RefusalNotice {
   site: string;
   kind: string;
   rule: string;
@@ -25,7 +26,7 @@ export interface GuardRefusal {
 
 export interface OperationObserver {
   finished?(op: FinishedOperation): void;
-  refused?(r: GuardRefusal): void;
+  refused?(r: RefusalNotice): void;
 }
 
 const observers = new Set<OperationObserver>();
@@ -55,7 +56,7 @@ export function notifyFinished(op: FinishedOperation): void {
   }
 }
 
-export function notifyRefused(r: GuardRefusal): void {
+export function notifyRefused(r: RefusalNotice): void {
   for (const o of observers) {
     try {
       o.refused?.(r);

@@ -1,4 +1,4 @@
-import type { RecordedRefusal } from "./guards/guard-types";
+import type { Refusal, Verdict } from "./verdict";
 import type { OperationKind, PlannedChange } from "./types";
 
 /**
@@ -56,14 +56,6 @@ export interface PreviewSummary {
   steps: Array<{ op: string; type: string; urn: string }>;
 }
 
-export interface CheckResult {
-  rule: string;
-  ok: boolean;
-  message: string;
-  value?: unknown;
-  limit?: unknown;
-}
-
 /**
  * The history of one operation: what was asked, by whom, what it planned, what the engine did,
  * and how it ended. Nothing in it holds a secret (outputs are redacted before they get here).
@@ -83,7 +75,7 @@ export interface OperationRecord {
   attempts: number;
   plan?: { summary: string; changes: PlannedChange[]; noop: boolean };
   preview?: PreviewSummary;
-  checks?: CheckResult[];
+  checks?: Verdict[];
   result?: { resourceChanges: Record<string, number>; engineResult: string };
   outputs?: Record<string, unknown>;
   revision?: { from: number; to: number; commit?: string };
@@ -98,7 +90,7 @@ export interface OperationRecord {
   cancelRequested?: boolean;
   eventsSummary?: Record<string, number>;
   /** Every refusal, from any layer, with the rule, the value and the limit. */
-  refusals?: RecordedRefusal[];
+  refusals?: Refusal[];
   /** Guards that passed with something worth keeping (e.g. an emergency failover outside the change window). */
   guardNotes?: string[];
   approval?: ApprovalState;

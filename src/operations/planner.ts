@@ -1,7 +1,7 @@
 import type { SiteConfig } from "../programs/site-config";
-import { evaluateGuards, plannedConfigOf, refusalError, refusalsOf } from "./guards/evaluate-guards";
+import { evaluateGuards, plannedConfigOf, refusalError } from "./guards/evaluate-guards";
 import type { SiteGuardSettings } from "./guards/guard-settings";
-import type { GuardOutcome } from "./guards/guard-types";
+import { refusalsOf, type Verdict } from "./verdict";
 import { OPERATIONS } from "./registry";
 import type { OperationKind, OperationPlan } from "./types";
 
@@ -22,7 +22,7 @@ export function planAndGuard(
   kind: OperationKind,
   params: Record<string, unknown>,
   ctx: GuardContext,
-): { plan: OperationPlan; outcomes: GuardOutcome[] } {
+): { plan: OperationPlan; outcomes: Verdict[] } {
   const raw = OPERATIONS[kind].plan(config, params);
   // Per-site failover gate: the live check carries the site's lag limit, not the code default.
   const plan: OperationPlan = {

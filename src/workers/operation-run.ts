@@ -8,9 +8,10 @@ import { assertRevisionNotStale, deployedRevisionFromState } from "../programs/r
 import { BlastRadiusError, GuardRefusedError, PolicyViolationError } from "../errors";
 import { approvalNeed } from "../operations/approval-policy";
 import { outsideBlastRadius } from "../operations/blast-radius";
+import { refusalError } from "../operations/guards/evaluate-guards";
 import { evaluateLiveChecks } from "../operations/guards/live-checks";
 import { commitStackFile } from "../operations/git-commit";
-import type { RecordedRefusal } from "../operations/guards/guard-types";
+import { pass, refuse, refusalsOf, type Refusal, type Verdict } from "../operations/verdict";
 import type { TransitionResult } from "../operations/ledger";
 import {
   failureFields,
@@ -209,20 +210,17 @@ export class OperationRun {
         runsLastHour: await deps.guards.runsLastHour(rec.site, operationId),
       });
       plan = guarded.plan;
-      const notes = guarded.outcomes
-        .filter((o) => o.ok && /emergency/.test(o.message))
-        .map((o) => `${o.rule}: ${o.message}`);
+      const notes = guarded.outcomes.filter((o) => o.ok && o.note).map((o) => `${o.rule}: ${o.message}`);
       if (notes.length > 0) await ledger.patch(operationId, { guardNotes: notes });
     } catch (err) {
       if (err instanceof GuardRefusedError)
         await this.refuse([
-          {
-            layer: "guard",
+          refuse({
             rule: err.rule,
             value: err.details.value,
             limit: err.details.limit,
             message: err.message,
-          },
+          }),
         ]);
       throw err;
     }
@@ -292,15 +290,20 @@ export class OperationRun {
     const { deps, rec, operationId } = this;
     await this.phase("check");
     const outside = outsideBlastRadius(preview.steps, p.plan.touches);
-    const checks = [
-      {
-        rule: "blast-radius",
-        ok: outside.length === 0,
-        message:
-          outside.length === 0
-            ? "every planned step is inside the operation's declared resources"
-            : `${outside.length} step(s) outside`,
-      },
+    const checks: Verdict[] = [
+      outside.length === 0
+        ? pass(
+            "blast-radius",
+            "every planned step is inside the operation's declared resources",
+            "blast-radius",
+          )
+        : refuse({
+            layer: "blast-radius",
+            rule: "blast-radius",
+            value: outside.length,
+            limit: 0,
+            message: `${outside.length} step(s) outside`,
+          }),
       ...(await evaluateLiveChecks(rec.site, p.plan.liveChecks, deps.facts)),
     ];
     await deps.ledger.patch(operationId, { preview, checks, timings: this.timings });
@@ -309,21 +312,10 @@ export class OperationRun {
       await this.refuse(outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches)));
       throw new BlastRadiusError(rec.kind, outside);
     }
-    const refused = checks.find((c) => !c.ok);
+    const refused = refusalsOf(checks)[0];
     if (refused) {
-      await this.refuse([
-        {
-          layer: "guard",
-          rule: refused.rule,
-          value: refused.value,
-          limit: refused.limit,
-          message: refused.message,
-        },
-      ]);
-      throw new GuardRefusedError(refused.rule, refused.message, {
-        value: refused.value,
-        limit: refused.limit,
-      });
+      await this.refuse([refused]);
+      throw refusalError(refused);
     }
     await this.checkCancel();
   }
@@ -359,19 +351,14 @@ export class OperationRun {
     }
     if (approval?.approvedAt && approval.previewDigest && approval.previewDigest !== digest) {
       const message = `the preview changed since ${approval.approvedBy} approved it; submit the operation again`;
-      await this.refuse([
-        {
-          layer: "guard",
-          rule: "approved-preview-changed",
-          value: digest,
-          limit: approval.previewDigest,
-          message,
-        },
-      ]);
-      throw new GuardRefusedError("approved-preview-changed", message, {
+      const refusal = refuse({
+        rule: "approved-preview-changed",
         value: digest,
         limit: approval.previewDigest,
+        message,
       });
+      await this.refuse([refusal]);
+      throw refusalError(refusal);
     }
     return undefined;
   }
@@ -598,7 +585,7 @@ export class OperationRun {
   }
 
   /** Every refusal, from any layer, lands on the record with its rule, value and limit. */
-  private async refuse(refusals: RecordedRefusal[]): Promise<void> {
+  private async refuse(refusals: Refusal[]): Promise<void> {
     const before = (await this.deps.ledger.get(this.operationId))?.refusals ?? this.rec.refusals ?? [];
     await this.deps.ledger.patch(this.operationId, { refusals: [...before, ...refusals] });
     await this.deps.ledger.event(this.operationId, "refused", { refusals });

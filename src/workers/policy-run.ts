@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { projectRoot } from "../infra/paths";
-import type { RecordedRefusal } from "../operations/guards/guard-types";
+import { refuse, type Refusal } from "../operations/verdict";
 
 /** The repo's CrossGuard pack: the same folder an operator passes to `pulumi up --policy-pack`. */
 export const POLICY_PACK_DIR = path.join(projectRoot, "policy-pack");
@@ -28,7 +28,7 @@ export function writePolicyConfig(
  * messages with `[rule]`; the message carries the value and the limit in words.
  */
 export class PolicyViolationCollector {
-  readonly refusals: RecordedRefusal[] = [];
+  readonly refusals: Refusal[] = [];
 
   readonly onEvent = (e: EngineEvent): void => {
     const p = e.policyEvent;
@@ -39,6 +39,6 @@ export class PolicyViolationCollector {
     const message = (m?.[2] ?? p.message ?? "").trim().split("\n")[0]!.slice(0, 500);
     const limit = /\(limit: ([^)]*)\)/.exec(message)?.[1] ?? p.policyName;
     if (this.refusals.some((r) => r.rule === rule && r.message === message)) return;
-    this.refusals.push({ layer: "policy", rule, value: p.resourceUrn ?? "stack", limit, message });
+    this.refusals.push(refuse({ layer: "policy", rule, value: p.resourceUrn ?? "stack", limit, message }));
   };
 }

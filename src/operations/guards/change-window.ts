@@ -1,5 +1,6 @@
 import type { ChangeWindow } from "./guard-settings";
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, passWithNote, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -28,7 +29,7 @@ export const changeWindow: Guard = {
     if (inside) return pass(this.rule, `inside the change window ${describeWindow(inside)}`);
     const list = windows.map(describeWindow);
     if (settings.emergencyKinds.includes(kind)) {
-      return pass(
+      return passWithNote(
         this.rule,
         `${kind} at ${now.toISOString()} is outside the change windows (${list.join("; ")}): allowed as an emergency`,
       );

@@ -2,7 +2,8 @@ import type { SiteConfig } from "../../programs/site-config";
 import type { AppProcesses } from "../../programs/site-definition";
 import { definitionFor } from "../../programs/sites";
 import { sidekiqKnob } from "../knobs/sidekiq-knob";
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 /** How many web and streaming processes a site's config runs (each holds its own database pool). */
 export function appProcesses(config: SiteConfig): AppProcesses {

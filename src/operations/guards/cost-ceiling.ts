@@ -1,6 +1,7 @@
 import { PRICE_TABLE_VERSION } from "../pricing/price-table";
 import { siteMonthlyCost } from "../pricing/site-cost";
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 const money = (n: number, c: string) => `${c === "EUR" ? "€" : "$"}${n.toFixed(2)}`;
 

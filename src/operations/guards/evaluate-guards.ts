@@ -5,7 +5,8 @@ import { changeWindow } from "./change-window";
 import { connectionBudget } from "./connection-budget";
 import { costCeiling } from "./cost-ceiling";
 import { guardSettingsFor, type GuardOverrides, type SiteGuardSettings } from "./guard-settings";
-import type { Guard, GuardInput, GuardOutcome, GuardRefusal } from "./guard-types";
+import type { Refusal, Verdict } from "../verdict";
+import type { Guard, GuardInput } from "./guard-types";
 import { operationRate } from "./operation-rate";
 import { replicaLimit } from "./replica-limit";
 import { schedulerSingleton } from "./scheduler-singleton";
@@ -26,16 +27,13 @@ export function plannedConfigOf(config: SiteConfig, plan: OperationPlan): SiteCo
   return { ...config, spec: plan.nextSpec } as SiteConfig;
 }
 
-export function evaluateGuards(input: GuardInput, guards: readonly Guard[] = PLAN_GUARDS): GuardOutcome[] {
+export function evaluateGuards(input: GuardInput, guards: readonly Guard[] = PLAN_GUARDS): Verdict[] {
   return guards
     .filter((g) => g.appliesTo === "all" || g.appliesTo.includes(input.kind))
     .map((g) => g.check(input));
 }
 
-export const refusalsOf = (outcomes: readonly GuardOutcome[]): GuardRefusal[] =>
-  outcomes.filter((o): o is Extract<GuardOutcome, { ok: false }> => !o.ok).map(({ ok: _ok, ...r }) => r);
-
-export function refusalError(r: GuardRefusal): GuardRefusedError {
+export function refusalError(r: Refusal): GuardRefusedError {
   return new GuardRefusedError(r.rule, r.message, { field: r.field, value: r.value, limit: r.limit });
 }
 

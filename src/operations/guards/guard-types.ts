@@ -1,28 +1,8 @@
 import type { SiteConfig, SiteId } from "../../programs/site-config";
 import type { LiveDbNode } from "../live-db-node";
 import type { OperationKind, OperationPlan } from "../types";
+import type { Verdict } from "../verdict";
 import type { SiteGuardSettings } from "./guard-settings";
-
-/** Where a refusal came from: the operation guards, the resource policy pack, or the blast-radius check. */
-export type RefusalLayer = "guard" | "policy" | "blast-radius";
-
-/** A refusal names the rule, the value it saw and the limit it holds (DESIGN.md §2). */
-export interface GuardRefusal {
-  rule: string;
-  value: unknown;
-  limit: unknown;
-  message: string;
-  /** The request field to change, when one field is to blame. */
-  field?: string;
-}
-
-/** A refusal as recorded on the operation and returned by the API. */
-export interface RecordedRefusal extends GuardRefusal {
-  layer: RefusalLayer;
-}
-
-/** A passed guard may still leave a note on the record (e.g. an emergency failover outside the change window). */
-export type GuardOutcome = { ok: true; rule: string; message: string } | ({ ok: false } & GuardRefusal);
 
 /** What the service remembers of a site's recent operations, for the guards that look back. */
 export interface GuardHistory {
@@ -54,8 +34,6 @@ export interface Guard {
   rule: string;
   /** Which operations the guard applies to. */
   appliesTo: readonly OperationKind[] | "all";
-  check(input: GuardInput): GuardOutcome;
+  /** A pass may still leave a note on the record (e.g. an emergency failover outside the change window). */
+  check(input: GuardInput): Verdict;
 }
-
-export const pass = (rule: string, message: string): GuardOutcome => ({ ok: true, rule, message });
-export const refuse = (r: GuardRefusal): GuardOutcome => ({ ok: false, ...r });

@@ -1,6 +1,6 @@
-import type { CheckResult } from "../operation-record";
 import type { LiveCheck } from "../types";
 import type { LiveFacts } from "../live-db-node";
+import type { Verdict } from "../verdict";
 import { primaryIs, standbyReady } from "./standby-ready";
 
 /** Evaluates an operation's live checks right before the update (the failover gates of src/operations/guards/standby-ready.ts). */
@@ -8,13 +8,8 @@ export async function evaluateLiveChecks(
   site: string,
   checks: readonly LiveCheck[],
   facts: LiveFacts,
-): Promise<CheckResult[]> {
+): Promise<Verdict[]> {
   if (checks.length === 0) return [];
   const nodes = await facts.dbNodes(site);
-  return checks.map((c) => {
-    const o = c.kind === "primary-is" ? primaryIs(c, nodes) : standbyReady(c, nodes);
-    return o.ok
-      ? { rule: o.rule, ok: true, message: o.message }
-      : { rule: o.rule, ok: false, message: o.message, value: o.value, limit: o.limit };
-  });
+  return checks.map((c) => (c.kind === "primary-is" ? primaryIs(c, nodes) : standbyReady(c, nodes)));
 }

@@ -1,4 +1,5 @@
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 /** At most N engine runs per site per rolling hour (a runaway script or chat loop cannot churn a site). */
 export const operationRate: Guard = {

@@ -1,5 +1,6 @@
 import { dbKnob } from "../knobs/db-knob";
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 /** Read-only nodes (hot standbys included) per primary stay at or under the site's limit. */
 export const replicaLimit: Guard = {

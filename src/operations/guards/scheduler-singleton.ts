@@ -1,5 +1,6 @@
 import { sidekiqKnob } from "../knobs/sidekiq-knob";
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 /** Mastodon: "the scheduler queue should never be run in more than one Sidekiq process at a time" (research §2.1). */
 const SINGLETON_QUEUE = "scheduler";

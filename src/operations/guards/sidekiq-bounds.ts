@@ -1,5 +1,6 @@
 import { sidekiqKnob } from "../knobs/sidekiq-knob";
-import { pass, refuse, type Guard } from "./guard-types";
+import { pass, refuse } from "../verdict";
+import type { Guard } from "./guard-types";
 
 /** Pool processes (the scheduler excluded) stay within the site's bounds (research §3). */
 export const sidekiqBounds: Guard = {

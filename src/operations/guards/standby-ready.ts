@@ -1,6 +1,6 @@
 import type { LiveDbNode } from "../live-db-node";
 import type { LiveCheck } from "../types";
-import { pass, refuse, type GuardOutcome } from "./guard-types";
+import { pass, refuse, type Verdict } from "../verdict";
 
 /**
  * Failover gate (research §2.3): the standby to promote is observed, healthy, and no further behind
@@ -9,7 +9,7 @@ import { pass, refuse, type GuardOutcome } from "./guard-types";
 export function standbyReady(
   check: Extract<LiveCheck, { kind: "standby-ready" }>,
   nodes: LiveDbNode[] | undefined,
-): GuardOutcome {
+): Verdict {
   const node = nodes?.find((n) => n.name === check.node);
   if (!node) {
     return check.acceptDataLoss
@@ -59,7 +59,7 @@ export function standbyReady(
 export function primaryIs(
   check: Extract<LiveCheck, { kind: "primary-is" }>,
   nodes: LiveDbNode[] | undefined,
-): GuardOutcome {
+): Verdict {
   const node = nodes?.find((n) => n.name === check.node);
   if (!nodes || !node) return pass("primary-is", `no live facts for ${check.node}; relying on config`);
   return node.role === "primary"

@@ -7,22 +7,22 @@ import {
   guardSettingsFor,
   parseGuardOverrides,
 } from "../../../src/operations/guards/guard-settings";
-import type { GuardOutcome } from "../../../src/operations/guards/guard-types";
+import { refusalsOf, type Verdict } from "../../../src/operations/verdict";
 import { operationRate } from "../../../src/operations/guards/operation-rate";
 import { replicaLimit } from "../../../src/operations/guards/replica-limit";
 import { schedulerSingleton } from "../../../src/operations/guards/scheduler-singleton";
 import { sidekiqBounds } from "../../../src/operations/guards/sidekiq-bounds";
 import { primaryIs, standbyReady } from "../../../src/operations/guards/standby-ready";
-import { evaluateGuards, refusalsOf } from "../../../src/operations/guards/evaluate-guards";
+import { evaluateGuards } from "../../../src/operations/guards/evaluate-guards";
 import { siteMonthlyCost } from "../../../src/operations/pricing/site-cost";
 import { SITE_IDS } from "../../../src/programs/site-config";
 import { guardInput, siteConfig } from "./guard-fixtures";
 
-const refused = (o: GuardOutcome) => {
+const refused = (o: Verdict) => {
   assert.equal(o.ok, false, `expected a refusal, got: ${o.message}`);
-  return o as Extract<GuardOutcome, { ok: false }>;
+  return o as Extract<Verdict, { ok: false }>;
 };
-const passed = (o: GuardOutcome) => assert.equal(o.ok, true, o.message);
+const passed = (o: Verdict) => assert.equal(o.ok, true, o.message);
 
 describe("operation guards (pure)", () => {
   it("every site's stack file passes every guard as it is (the defaults fit the seeds)", () => {
