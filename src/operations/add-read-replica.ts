@@ -16,7 +16,7 @@ const params = z.strictObject({
 });
 export type AddReadReplicaParams = z.infer<typeof params>;
 
-export const addReadReplica: OperationDefinition<AddReadReplicaParams> = {
+export const addReadReplica: OperationDefinition<"add-read-replica", AddReadReplicaParams> = {
   kind: "add-read-replica",
   description: "Add a streaming read replica of the primary (same region and private network).",
   paramsSchema: params,

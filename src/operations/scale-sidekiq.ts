@@ -37,7 +37,7 @@ const TOUCHES: TouchRule[] = [
   },
 ];
 
-export const scaleSidekiq: OperationDefinition<ScaleSidekiqParams> = {
+export const scaleSidekiq: OperationDefinition<"scale-sidekiq", ScaleSidekiqParams> = {
   kind: "scale-sidekiq",
   description:
     "Set the number of sidekiq processes in one pool; the singleton scheduler process is never scaled.",

@@ -1,6 +1,7 @@
 import type { SiteConfig, SiteId } from "../../programs/site-config";
 import type { LiveDbNode } from "../live-db-node";
-import type { OperationKind, OperationPlan } from "../types";
+import type { OperationKind } from "../registry";
+import type { OperationPlan } from "../types";
 import type { SiteGuardSettings } from "./guard-settings";
 
 /** Where a refusal came from: the operation guards, the resource policy pack, or the blast-radius check. */
@@ -41,7 +42,7 @@ export interface GuardInput {
   currentConfig: SiteConfig;
   /** The config after the operation (the current one with the plan's nextSpec). */
   plannedConfig: SiteConfig;
-  plan: OperationPlan;
+  plan: OperationPlan<OperationKind>;
   settings: SiteGuardSettings;
   /** Live database nodes, when the caller read them (at run time, before `up`); undefined at submit. */
   dbNodes?: LiveDbNode[];
