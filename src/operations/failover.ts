@@ -28,6 +28,7 @@ export const failover: OperationDefinition<"failover", FailoverParams> = {
   paramsSchema: params,
   // `{ "operation": "failover" }` alone promotes the only standby, accepting no data loss.
   defaultParams: { acceptDataLoss: false },
+  chat: { args: [{ param: "target", optional: true }] },
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "failover", r.reason);

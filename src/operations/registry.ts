@@ -8,7 +8,7 @@ import type { OperationDefinition } from "./types";
 /**
  * Every operation the service knows, in the order help texts list them. Adding one = its file and
  * one entry here: the kinds, the request schema (and so the OpenAPI document), the token and
- * chat-user scopes and the guard settings all follow from this list.
+ * chat-user scopes, the guard settings and the chat grammar all follow from this list.
  */
 export const DEFINITIONS = [scaleSidekiq, addReadReplica, removeReadReplica, failover] as const;
 

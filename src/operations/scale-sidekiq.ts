@@ -42,6 +42,12 @@ export const scaleSidekiq: OperationDefinition<"scale-sidekiq", ScaleSidekiqPara
   description:
     "Set the number of sidekiq processes in one pool; the singleton scheduler process is never scaled.",
   paramsSchema: params,
+  chat: {
+    args: [
+      { param: "count", type: "integer" },
+      { param: "pool", optional: true },
+    ],
+  },
   plan(config, p) {
     const knob = sidekiqKnob(config);
     if (!knob.ok) throw new OperationUnsupportedError(config.site, "scale-sidekiq", knob.reason);

@@ -55,6 +55,19 @@ export interface OperationPlan<K extends string> {
   allowUnprotected?: string[];
 }
 
+/**
+ * One word a chat user types after `<site>`, in order. Optional words come last; words past the
+ * declared ones are ignored.
+ */
+export interface ChatArg<Param extends string = string> {
+  /** The parameter the word fills; also its name in the usage line (`<count>`, `[pool]`). */
+  param: Param;
+  /** `integer`: a whole number of up to four digits. Default `word`: the text as typed. */
+  type?: "integer" | "word";
+  /** May be left out (shown as `[param]`); the parameter is then absent from the request. */
+  optional?: true;
+}
+
 /** A declarative operation: its parameters, what it changes, what it may touch, what guards it. */
 export interface OperationDefinition<K extends string, P> {
   /** The name of the operation in requests, records, token scopes and chat. */
@@ -64,6 +77,8 @@ export interface OperationDefinition<K extends string, P> {
   paramsSchema: z.ZodType<P>;
   /** When set, a request may omit `params`; it then means these. Unset: `params` is required. */
   defaultParams?: P;
+  /** The chat command `<kind> <site> <args…>` (src/chatops/chat-command.ts). */
+  chat: { args: readonly ChatArg<keyof P & string>[] };
   /** Plans on the current config; throws OperationUnsupportedError or GuardRefusedError. */
   plan(config: SiteConfig, params: P): OperationPlan<K>;
 }
