@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { operationRequestSchema } from "../operations/registry";
-import { OPERATION_KINDS } from "../operations/types";
+import { OPERATION_KINDS, operationRequestSchema } from "../operations/registry";
 import {
   SCHEDULE_ID_PATTERN,
   scheduleBodySchema,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { OPERATION_KINDS } from "../operations/types";
+import { OPERATION_KINDS } from "../operations/registry";
 
 export const SCOPES = [
   "operations:write",

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SCOPES } from "../auth/tokens";
-import { OPERATION_KINDS } from "../operations/types";
+import { OPERATION_KINDS } from "../operations/registry";
 
 /**
  * Who a chat identity is. Keys: `slack:<team id>:<user id>` for Slack, `hook:<user>` for the generic

@@ -16,10 +16,11 @@ const params = z.strictObject({
 });
 export type AddReadReplicaParams = z.infer<typeof params>;
 
-export const addReadReplica: OperationDefinition<AddReadReplicaParams> = {
+export const addReadReplica: OperationDefinition<"add-read-replica", AddReadReplicaParams> = {
   kind: "add-read-replica",
   description: "Add a streaming read replica of the primary (same region and private network).",
   paramsSchema: params,
+  chat: { args: [{ param: "name" }, { param: "size", optional: true }] },
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "add-read-replica", r.reason);

@@ -2,6 +2,7 @@ import type { SiteConfig } from "../programs/site-config";
 import { costDelta } from "./guards/cost-ceiling";
 import type { SiteGuardSettings } from "./guards/guard-settings";
 import type { ApprovalState } from "./operation-record";
+import type { OperationKind } from "./registry";
 import type { OperationPlan } from "./types";
 
 /**
@@ -11,7 +12,7 @@ import type { OperationPlan } from "./types";
  */
 export function approvalNeed(
   config: SiteConfig,
-  plan: OperationPlan,
+  plan: OperationPlan<OperationKind>,
   settings: SiteGuardSettings,
 ): ApprovalState | undefined {
   if (plan.noop) return undefined;

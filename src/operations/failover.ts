@@ -22,10 +22,13 @@ export type FailoverParams = z.infer<typeof params>;
  * matches the firewall that admits the apps), while the private DNS name / connection config the
  * apps use moves to the new primary in the same update. Both can never accept app writes at once.
  */
-export const failover: OperationDefinition<FailoverParams> = {
+export const failover: OperationDefinition<"failover", FailoverParams> = {
   kind: "failover",
   description: "Promote a hot standby, repoint the apps at it, and fence the old primary.",
   paramsSchema: params,
+  // `{ "operation": "failover" }` alone promotes the only standby, accepting no data loss.
+  defaultParams: { acceptDataLoss: false },
+  chat: { args: [{ param: "target", optional: true }] },
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "failover", r.reason);

@@ -1,5 +1,6 @@
 import type { Refusal, Verdict } from "./verdict";
-import type { OperationKind, PlannedChange } from "./types";
+import type { OperationKind } from "./registry";
+import type { PlannedChange } from "./types";
 
 /**
  * `awaiting-approval`: previewed and checked, waiting for a second principal (no worker holds the

@@ -2,8 +2,8 @@ import type { SiteConfig } from "../programs/site-config";
 import { evaluateGuards, plannedConfigOf, refusalError } from "./guards/evaluate-guards";
 import type { SiteGuardSettings } from "./guards/guard-settings";
 import { refusalsOf, type Verdict } from "./verdict";
-import { OPERATIONS } from "./registry";
-import type { OperationKind, OperationPlan } from "./types";
+import { OPERATIONS, type OperationKind } from "./registry";
+import type { OperationPlan } from "./types";
 
 export interface GuardContext {
   settings: SiteGuardSettings;
@@ -22,10 +22,10 @@ export function planAndGuard(
   kind: OperationKind,
   params: Record<string, unknown>,
   ctx: GuardContext,
-): { plan: OperationPlan; outcomes: Verdict[] } {
+): { plan: OperationPlan<OperationKind>; outcomes: Verdict[] } {
   const raw = OPERATIONS[kind].plan(config, params);
   // Per-site failover gate: the live check carries the site's lag limit, not the code default.
-  const plan: OperationPlan = {
+  const plan: OperationPlan<OperationKind> = {
     ...raw,
     liveChecks: raw.liveChecks.map((c) =>
       c.kind === "standby-ready" ? { ...c, ...ctx.settings.failover } : c,

@@ -3,24 +3,47 @@ import { addReadReplica } from "./add-read-replica";
 import { failover } from "./failover";
 import { removeReadReplica } from "./remove-read-replica";
 import { scaleSidekiq } from "./scale-sidekiq";
-import type { OperationDefinition, OperationKind } from "./types";
+import type { OperationDefinition } from "./types";
 
-/** Every operation the service knows, by kind. Adding one = one file + one line here. */
-export const OPERATIONS: { [K in OperationKind]: OperationDefinition<any> } = {
-  "scale-sidekiq": scaleSidekiq,
-  "add-read-replica": addReadReplica,
-  "remove-read-replica": removeReadReplica,
-  failover,
+/**
+ * Every operation the service knows, in the order help texts list them. Adding one = its file and
+ * one entry here: the kinds, the request schema (and so the OpenAPI document), the token and
+ * chat-user scopes, the guard settings and the chat grammar all follow from this list.
+ */
+export const DEFINITIONS = [scaleSidekiq, addReadReplica, removeReadReplica, failover] as const;
+
+type Definition = (typeof DEFINITIONS)[number];
+export type OperationKind = Definition["kind"];
+
+/** A tuple of definitions mapped to the tuple of their kinds (mapped types keep tuples when generic). */
+type KindsOf<T extends readonly Definition[]> = {
+  [I in keyof T]: T[I] extends { kind: infer K } ? K : never;
 };
 
+/** The kinds as a runtime tuple, for `z.enum` wherever a kind is configured or asked for. */
+export const OPERATION_KINDS = Object.freeze(DEFINITIONS.map((d) => d.kind)) as KindsOf<typeof DEFINITIONS>;
+
+/** The definition of each kind, its params unnamed: callers validate with its `paramsSchema` first. */
+export const OPERATIONS = Object.fromEntries(DEFINITIONS.map((d) => [d.kind, d])) as {
+  [K in OperationKind]: OperationDefinition<K, any>;
+};
+
+/** One `{ operation, params }` per definition (the conditional distributes over the union). */
+type RequestOf<D extends Definition> = D extends unknown
+  ? { operation: D["kind"]; params: z.output<D["paramsSchema"]> }
+  : never;
 /** The body of `POST /v1/sites/:site/operations`, discriminated on `operation`. */
-export const operationRequestSchema = z.discriminatedUnion("operation", [
-  z.strictObject({ operation: z.literal("scale-sidekiq"), params: scaleSidekiq.paramsSchema }),
-  z.strictObject({ operation: z.literal("add-read-replica"), params: addReadReplica.paramsSchema }),
-  z.strictObject({ operation: z.literal("remove-read-replica"), params: removeReadReplica.paramsSchema }),
+export type OperationRequest = RequestOf<Definition>;
+
+const requestSchemaOf = (d: OperationDefinition<OperationKind, any>) =>
   z.strictObject({
-    operation: z.literal("failover"),
-    params: failover.paramsSchema.default({ acceptDataLoss: false }),
-  }),
-]);
-export type OperationRequest = z.infer<typeof operationRequestSchema>;
+    operation: z.literal(d.kind),
+    params: d.defaultParams === undefined ? d.paramsSchema : d.paramsSchema.default(d.defaultParams),
+  });
+type RequestSchema = ReturnType<typeof requestSchemaOf>;
+
+/** Strict; `params` may be omitted only for an operation that declares `defaultParams`. */
+export const operationRequestSchema: z.ZodType<OperationRequest> = z.discriminatedUnion(
+  "operation",
+  DEFINITIONS.map(requestSchemaOf) as [RequestSchema, ...RequestSchema[]],
+);

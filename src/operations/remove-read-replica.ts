@@ -13,11 +13,12 @@ const params = z.strictObject({
 });
 export type RemoveReadReplicaParams = z.infer<typeof params>;
 
-export const removeReadReplica: OperationDefinition<RemoveReadReplicaParams> = {
+export const removeReadReplica: OperationDefinition<"remove-read-replica", RemoveReadReplicaParams> = {
   kind: "remove-read-replica",
   description:
     "Stop using a read replica. A managed replica is deleted; a self-managed host leaves replication and is fenced (kept, protected) for an operator to decommission.",
   paramsSchema: params,
+  chat: { args: [{ param: "name" }] },
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "remove-read-replica", r.reason);

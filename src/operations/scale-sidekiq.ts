@@ -37,11 +37,17 @@ const TOUCHES: TouchRule[] = [
   },
 ];
 
-export const scaleSidekiq: OperationDefinition<ScaleSidekiqParams> = {
+export const scaleSidekiq: OperationDefinition<"scale-sidekiq", ScaleSidekiqParams> = {
   kind: "scale-sidekiq",
   description:
     "Set the number of sidekiq processes in one pool; the singleton scheduler process is never scaled.",
   paramsSchema: params,
+  chat: {
+    args: [
+      { param: "count", type: "integer" },
+      { param: "pool", optional: true },
+    ],
+  },
   plan(config, p) {
     const knob = sidekiqKnob(config);
     if (!knob.ok) throw new OperationUnsupportedError(config.site, "scale-sidekiq", knob.reason);

@@ -1,12 +1,9 @@
+import type { z } from "zod";
 import type { SiteConfig, SiteId } from "../programs/site-config";
 
-export const OPERATION_KINDS = [
-  "scale-sidekiq",
-  "add-read-replica",
-  "remove-read-replica",
-  "failover",
-] as const;
-export type OperationKind = (typeof OPERATION_KINDS)[number];
+// The kinds (`OperationKind`, `OPERATION_KINDS`) are derived from the definitions in registry.ts.
+// The shapes here take the kind as a parameter instead of naming them: the registry imports the
+// definitions, which import this file, so importing the registry here would close a cycle.
 
 /** One knob the operation turns, as a config path under `stackyard:spec`. */
 export interface PlannedChange {
@@ -40,8 +37,8 @@ export type LiveCheck =
   | { kind: "primary-is"; node: string };
 
 /** What an operation will do to one site: computed from the stack file, never from memory. */
-export interface OperationPlan {
-  kind: OperationKind;
+export interface OperationPlan<K extends string> {
+  kind: K;
   site: SiteId;
   summary: string;
   changes: PlannedChange[];
@@ -58,12 +55,30 @@ export interface OperationPlan {
   allowUnprotected?: string[];
 }
 
+/**
+ * One word a chat user types after `<site>`, in order. Optional words come last; words past the
+ * declared ones are ignored.
+ */
+export interface ChatArg<Param extends string = string> {
+  /** The parameter the word fills; also its name in the usage line (`<count>`, `[pool]`). */
+  param: Param;
+  /** `integer`: a whole number of up to four digits. Default `word`: the text as typed. */
+  type?: "integer" | "word";
+  /** May be left out (shown as `[param]`); the parameter is then absent from the request. */
+  optional?: true;
+}
+
 /** A declarative operation: its parameters, what it changes, what it may touch, what guards it. */
-export interface OperationDefinition<P> {
-  kind: OperationKind;
+export interface OperationDefinition<K extends string, P> {
+  /** The name of the operation in requests, records, token scopes and chat. */
+  kind: K;
   description: string;
   /** Validates `params` of a request (strict: unknown keys are refused). */
-  paramsSchema: import("zod").ZodType<P>;
+  paramsSchema: z.ZodType<P>;
+  /** When set, a request may omit `params`; it then means these. Unset: `params` is required. */
+  defaultParams?: P;
+  /** The chat command `<kind> <site> <args…>` (src/chatops/chat-command.ts). */
+  chat: { args: readonly ChatArg<keyof P & string>[] };
   /** Plans on the current config; throws OperationUnsupportedError or GuardRefusedError. */
-  plan(config: SiteConfig, params: P): OperationPlan;
+  plan(config: SiteConfig, params: P): OperationPlan<K>;
 }

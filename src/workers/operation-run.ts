@@ -21,6 +21,7 @@ import {
   type StackFileSettlement,
 } from "../operations/operation-record";
 import { planAndGuard } from "../operations/planner";
+import type { OperationKind } from "../operations/registry";
 import type { OperationPlan } from "../operations/types";
 import { packConfigFor } from "../policy/policy-settings";
 import type { Logger } from "../infra/observability/logger";
@@ -43,7 +44,7 @@ class Cancelled extends Error {}
 class Superseded extends Error {}
 
 interface Planned {
-  plan: OperationPlan;
+  plan: OperationPlan<OperationKind>;
   from: number;
   to: number;
   config: ReturnType<RunnerDeps["stackFiles"]["load"]>;
@@ -202,7 +203,7 @@ export class OperationRun {
     if (!ours) assertRevisionNotStale(rec.site, config.configRevision, deployed);
     // Layer 2: the operation guards again, on the config and history as they are now.
     const settings = deps.guards.settings(config.site);
-    let plan: OperationPlan;
+    let plan: OperationPlan<OperationKind>;
     try {
       const guarded = planAndGuard(config, rec.kind, rec.params, {
         settings,

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ChatCommandError, parseChatCommand } from "../../src/chatops/chat-command";
+import { CHAT_USAGE, ChatCommandError, parseChatCommand } from "../../src/chatops/chat-command";
 
 describe("chat command text", () => {
   it("maps scale-sidekiq with a count and an optional pool", () => {
@@ -26,6 +26,25 @@ describe("chat command text", () => {
     assert.deepEqual(parseChatCommand("status theatl"), { kind: "status", site: "theatl" });
     assert.deepEqual(parseChatCommand("approve op-123"), { kind: "approve", operationId: "op-123" });
     assert.deepEqual(parseChatCommand(""), { kind: "help" });
+  });
+  it("lists each operation's command with its words, then status and approve", () => {
+    const lines = CHAT_USAGE.split("\n");
+    for (const usage of [
+      "scale-sidekiq <site> <count> [pool]",
+      "add-read-replica <site> <name> [size]",
+      "remove-read-replica <site> <name>",
+      "failover <site> [target]",
+    ])
+      assert.ok(lines.includes(usage), CHAT_USAGE);
+    assert.deepEqual(lines.slice(-2), ["status <site>", "approve <operation-id>"]);
+  });
+  it("ignores words past the declared ones and the case of the command", () => {
+    assert.deepEqual(parseChatCommand("Remove-Read-Replica theatl pg-b now"), {
+      kind: "operation",
+      site: "theatl",
+      operation: "remove-read-replica",
+      params: { name: "pg-b" },
+    });
   });
   it("refuses an unknown command, a missing argument and a non-numeric count", () => {
     assert.throws(() => parseChatCommand("reboot theatl"), ChatCommandError);

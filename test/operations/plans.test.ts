@@ -4,9 +4,8 @@ import { AppError } from "../../src/errors";
 import { projectRoot } from "../workers/support/service-harness";
 import { guardSettingsFor } from "../../src/operations/guards/guard-settings";
 import { planAndGuard } from "../../src/operations/planner";
-import { OPERATIONS } from "../../src/operations/registry";
+import { OPERATIONS, type OperationKind } from "../../src/operations/registry";
 import { StackFileStore } from "../../src/operations/stack-file-store";
-import type { OperationKind } from "../../src/operations/types";
 import type { SiteConfig } from "../../src/programs/site-config";
 
 // The repo's own stack files are the fixtures: plans are checked against the real stackyard:spec shape.

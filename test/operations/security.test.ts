@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { allows, findToken, hashToken, tokenListSchema } from "../../src/auth/tokens";
 import { createLogger } from "../../src/infra/observability/logger";
 import { REDACTED, redact, redactOutputs } from "../../src/infra/observability/redact";
-import { OPERATION_KINDS } from "../../src/operations/types";
+import { OPERATION_KINDS } from "../../src/operations/registry";
 
 describe("tokens, scopes and redaction", () => {
   const tokens = tokenListSchema.parse([

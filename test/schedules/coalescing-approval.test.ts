@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { guardSettingsFor } from "../../src/operations/guards/guard-settings";
-import type { OperationKind } from "../../src/operations/types";
+import type { OperationKind } from "../../src/operations/registry";
 import { parkAwaitingApproval, startApiHarness, type ApiHarness } from "../api/api-harness";
 
 /** Coalescing scale requests (real Redis script) never reaches an operation an approval is about. */

@@ -23,7 +23,7 @@ export const PLAN_GUARDS: readonly Guard[] = [
   operationRate,
 ];
 
-export function plannedConfigOf(config: SiteConfig, plan: OperationPlan): SiteConfig {
+export function plannedConfigOf(config: SiteConfig, plan: OperationPlan<string>): SiteConfig {
   return { ...config, spec: plan.nextSpec } as SiteConfig;
 }
 

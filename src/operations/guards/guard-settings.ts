@@ -2,7 +2,7 @@ import { z } from "zod";
 import { parseSettings, readSettingsFile } from "../../infra/settings-file";
 import { SITE_IDS, SITES, type SiteId } from "../../programs/sites";
 import { FAILOVER_MAX_LAG_SECONDS, FAILOVER_MAX_REPLAY_GAP_BYTES } from "../limits";
-import { OPERATION_KINDS } from "../types";
+import { OPERATION_KINDS } from "../registry";
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM (UTC)");
 

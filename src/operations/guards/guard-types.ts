@@ -1,6 +1,7 @@
 import type { SiteConfig, SiteId } from "../../programs/site-config";
 import type { LiveDbNode } from "../live-db-node";
-import type { OperationKind, OperationPlan } from "../types";
+import type { OperationKind } from "../registry";
+import type { OperationPlan } from "../types";
 import type { Verdict } from "../verdict";
 import type { SiteGuardSettings } from "./guard-settings";
 
@@ -21,7 +22,7 @@ export interface GuardInput {
   currentConfig: SiteConfig;
   /** The config after the operation (the current one with the plan's nextSpec). */
   plannedConfig: SiteConfig;
-  plan: OperationPlan;
+  plan: OperationPlan<OperationKind>;
   settings: SiteGuardSettings;
   /** Live database nodes, when the caller read them (at run time, before `up`); undefined at submit. */
   dbNodes?: LiveDbNode[];

@@ -1,9 +1,8 @@
 import * as path from "node:path";
 import { guardSettingsFor, type SiteGuardSettings } from "../../../src/operations/guards/guard-settings";
 import type { GuardInput } from "../../../src/operations/guards/guard-types";
-import { OPERATIONS } from "../../../src/operations/registry";
+import { OPERATIONS, type OperationKind } from "../../../src/operations/registry";
 import { StackFileStore } from "../../../src/operations/stack-file-store";
-import type { OperationKind } from "../../../src/operations/types";
 import type { SiteConfig, SiteId } from "../../../src/programs/site-config";
 import { projectRoot } from "../../workers/support/service-harness";
 
