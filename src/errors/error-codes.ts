@@ -1,10 +1,13 @@
 /**
  * Every code the service answers with, the HTTP status the API maps it to, and what it tells a
- * client. The one table: errors carry only a code; `statusOf` is how the edge finds the status.
+ * client. The one table: errors carry only a code; `statusOf` is how the edge finds the status;
+ * the OpenAPI document lists these codes and docs/api.md renders this table (`npm run docs:errors`,
+ * and test/errors/error-table.test.ts fails while the rendered block is stale).
  *
- * Codes that end an operation rather than a request (a policy or blast-radius refusal, a recovery
- * the engine refuses, live facts it cannot read) are here too: they reach the client as the
- * operation's `failure.code`, and the status is what the API answers should one reach the edge.
+ * Codes that end an operation or a schedule's firing rather than a request (a policy or
+ * blast-radius refusal, a recovery the engine refuses, live facts it cannot read, a creator who lost
+ * the scope) are here too: they reach the client as the operation's `failure.code` or the
+ * schedule's `lastRun.error.code`, and the status is what the API answers should one reach the edge.
  */
 export const ERROR_CODES = {
   VALIDATION_FAILED: {
