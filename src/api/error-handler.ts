@@ -5,6 +5,7 @@ import {
   MalformedJsonError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  statusOf,
   UnsupportedCharsetError,
   UnsupportedEncodingError,
 } from "../errors";
@@ -66,24 +67,25 @@ export function toAppError(err: unknown, bodyLimitBytes: number): AppError {
     err && typeof err === "object" ? fromBodyParser(err as BodyReadError, bodyLimitBytes) : undefined;
   if (fromBody) return fromBody;
   if (isRedisDown(err)) return new ServiceUnavailableError();
-  return new AppError("INTERNAL", 500, "internal error; see the service log");
+  return new AppError("INTERNAL", "internal error; see the service log");
 }
 
 export function errorHandler(logger: Logger, bodyLimitBytes: number) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const app = toAppError(err, bodyLimitBytes);
+    const status = statusOf(app.code);
     const fields = {
       code: app.code,
-      status: app.status,
+      status,
       method: req.method,
       path: req.path,
       tokenId: req.principal?.tokenId,
     };
-    if (app.status >= 500) logger.error("request failed", { ...fields, err });
+    if (status >= 500) logger.error("request failed", { ...fields, err });
     else logger.info("request refused", fields);
     if (res.headersSent) return void res.end();
     const retryAfter = app.details.retryAfterSeconds;
-    if (app.status === 429 && typeof retryAfter === "number") res.set("Retry-After", String(retryAfter));
-    res.status(app.status).json(app.toJSON());
+    if (status === 429 && typeof retryAfter === "number") res.set("Retry-After", String(retryAfter));
+    res.status(status).json(app.toJSON());
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { codesWithStatus, ERROR_CODE_LIST, errorStatuses, type ErrorCode, type ErrorStatus } from "../errors";
 import { OPERATION_KINDS, operationRequestSchema } from "../operations/registry";
 import {
   SCHEDULE_ID_PATTERN,
@@ -37,7 +38,16 @@ const scheduleRequest = {
   properties: { ...scheduleBody.properties, operation: { $ref: "#/components/schemas/OperationKind" } },
 };
 
-const error = { $ref: "#/components/responses/Error" };
+const json = (schema: object) => ({ "application/json": { schema } });
+/**
+ * The documented error answers of a route, by status: each is `components/responses/Error<status>`,
+ * whose codes are those the error table gives that status. Only a status some code has compiles.
+ */
+const errors = (...statuses: ErrorStatus[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/Error${s}` }]));
+/** One `Error<status>` component per status of the error table, built by `entry` from its codes. */
+const byErrorStatus = (entry: (status: ErrorStatus, codes: ErrorCode[]) => object) =>
+  Object.fromEntries(errorStatuses().map((s) => [`Error${s}`, entry(s, codesWithStatus(s))]));
 const [siteParam] = paramsOf(siteParamSchema, "path");
 const [idParam] = paramsOf(opIdParamSchema, "path");
 const scheduleParams = paramsOf(scheduleParamSchema, "path");
@@ -51,7 +61,7 @@ const idempotencyHeader = {
 };
 const secured = [{ bearer: [] }];
 /** Every bearer route: a bad or missing token, a scope it lacks, a spent rate budget. */
-const bearerErrors = { "401": error, "403": error, "429": error };
+const bearerErrors = errors(401, 403, 429);
 const signedHook = (summary: string, headers: string[]) => ({
   summary,
   security: [],
@@ -60,13 +70,9 @@ const signedHook = (summary: string, headers: string[]) => ({
     "200": {
       description: "Acknowledged with a text for the chat (within 3 s); outcomes follow on the reply URL",
     },
-    "400": error,
-    "401": error,
-    "413": error,
-    "415": error,
+    ...errors(400, 401, 413, 415),
   },
 });
-const json = (schema: object) => ({ "application/json": { schema } });
 
 /**
  * The API contract, served at /v1/openapi.json. test/api/openapi.test.ts checks that every path and
@@ -83,9 +89,10 @@ export const openApiDocument = {
     securitySchemes: {
       bearer: { type: "http", scheme: "bearer", description: "Scoped token; only its SHA-256 is stored." },
     },
-    responses: {
-      Error: { description: "Any refusal", content: json({ $ref: "#/components/schemas/Error" }) },
-    },
+    responses: byErrorStatus((status, codes) => ({
+      description: codes.join(", "),
+      content: json({ $ref: `#/components/schemas/Error${status}` }),
+    })),
     schemas: {
       Error: {
         type: "object",
@@ -97,36 +104,7 @@ export const openApiDocument = {
             properties: {
               code: {
                 type: "string",
-                enum: [
-                  "VALIDATION_FAILED",
-                  "MALFORMED_JSON",
-                  "UNAUTHENTICATED",
-                  "FORBIDDEN",
-                  "SITE_NOT_FOUND",
-                  "OPERATION_NOT_FOUND",
-                  "ROUTE_NOT_FOUND",
-                  "OPERATION_FINISHED",
-                  "PAYLOAD_TOO_LARGE",
-                  "UNSUPPORTED_MEDIA_TYPE",
-                  "OPERATION_UNSUPPORTED",
-                  "GUARD_REFUSED",
-                  "IDEMPOTENCY_KEY_REUSED",
-                  "STACK_CONFIG_INVALID",
-                  "SERVICE_UNAVAILABLE",
-                  "INTERNAL",
-                  "SCHEDULE_NOT_FOUND",
-                  "SCHEDULES_DISABLED",
-                  "SCHEDULE_LIMIT_REACHED",
-                  "SELF_APPROVAL_FORBIDDEN",
-                  "APPROVAL_EXPIRED",
-                  "OPERATION_NOT_AWAITING_APPROVAL",
-                  "UNSUPPORTED_CHARSET",
-                  "UNSUPPORTED_ENCODING",
-                  "MALFORMED_BODY",
-                  "RATE_LIMITED",
-                  "TOO_MANY_STREAMS",
-                  "METHOD_NOT_ALLOWED",
-                ],
+                enum: ERROR_CODE_LIST,
               },
               message: { type: "string" },
               details: { type: "object", description: "Names the field, rule, value and limit involved." },
@@ -134,6 +112,11 @@ export const openApiDocument = {
           },
         },
       },
+      // The same body, with only the codes the table answers with that status.
+      ...byErrorStatus((_status, codes) => ({
+        allOf: [{ $ref: "#/components/schemas/Error" }],
+        properties: { error: { properties: { code: { enum: codes } } } },
+      })),
       OperationRequest: jsonSchema(operationRequestSchema),
       OperationKind: { type: "string", enum: [...OPERATION_KINDS] },
       ScheduleRequest: {
@@ -216,7 +199,7 @@ export const openApiDocument = {
       get: {
         summary: "Readiness (Redis answers)",
         security: [],
-        responses: { "200": { description: "Ready" }, "503": error },
+        responses: { "200": { description: "Ready" }, ...errors(503) },
       },
     },
     "/v1/openapi.json": {
@@ -225,7 +208,7 @@ export const openApiDocument = {
     "/v1/sites": {
       get: {
         summary: "Sites the token may see (scope sites:read)",
-        responses: { "200": { description: "Sites" }, ...bearerErrors, "503": error },
+        responses: { "200": { description: "Sites" }, ...bearerErrors, ...errors(503) },
       },
     },
     "/v1/sites/{site}": {
@@ -234,11 +217,8 @@ export const openApiDocument = {
         parameters: [siteParam],
         responses: {
           "200": { description: "Site" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "500": error,
-          "503": error,
+          ...errors(400, 404, 500, 503),
         },
       },
     },
@@ -248,10 +228,8 @@ export const openApiDocument = {
         parameters: [siteParam, ...historyQuery],
         responses: {
           "200": { description: "History" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "503": error,
+          ...errors(400, 404, 503),
         },
       },
       post: {
@@ -264,14 +242,8 @@ export const openApiDocument = {
             description: "Idempotency-Key replay: the first operation",
             content: json({ $ref: "#/components/schemas/Accepted" }),
           },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "413": error,
-          "415": error,
-          "422": error,
-          "500": error,
-          "503": error,
+          ...errors(400, 404, 413, 415, 422, 500, 503),
         },
       },
     },
@@ -281,10 +253,8 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "200": { description: "Operation", content: json({ $ref: "#/components/schemas/Operation" }) },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "503": error,
+          ...errors(400, 404, 503),
         },
       },
     },
@@ -295,10 +265,8 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "200": { description: "text/event-stream" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "503": error,
+          ...errors(400, 404, 503),
         },
       },
     },
@@ -309,10 +277,8 @@ export const openApiDocument = {
         parameters: [siteParam, ...scheduleListQuery],
         responses: {
           "200": { description: "Schedules" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "503": error,
+          ...errors(400, 404, 503),
         },
       },
       post: {
@@ -322,14 +288,8 @@ export const openApiDocument = {
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/ScheduleRequest" }) },
         responses: {
           "201": { description: "Created" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "409": error,
-          "413": error,
-          "415": error,
-          "422": error,
-          "503": error,
+          ...errors(400, 404, 409, 413, 415, 422, 503),
         },
       },
     },
@@ -339,10 +299,8 @@ export const openApiDocument = {
         parameters: scheduleParams,
         responses: {
           "200": { description: "Deleted" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "503": error,
+          ...errors(400, 404, 503),
         },
       },
     },
@@ -364,9 +322,7 @@ export const openApiDocument = {
           "Prometheus metrics (scope metrics:read): queue depth per stack, operation durations, guard refusals",
         responses: {
           "200": { description: "text/plain; version=0.0.4" },
-          "401": error,
-          "403": error,
-          "503": error,
+          ...errors(401, 403, 503),
         },
       },
     },
@@ -384,11 +340,9 @@ export const openApiDocument = {
         security: [],
         responses: {
           "303": { description: "Logged in" },
-          "400": error,
+          ...errors(400),
           "401": { description: "Unknown token or no operations:read" },
-          "403": error,
-          "413": error,
-          "415": error,
+          ...errors(403, 413, 415),
         },
       },
     },
@@ -396,7 +350,7 @@ export const openApiDocument = {
       post: {
         summary: "End the session",
         security: [],
-        responses: { "303": { description: "Logged out" }, "400": error, "403": error },
+        responses: { "303": { description: "Logged out" }, ...errors(400, 403) },
       },
     },
     "/v1/operations/{id}/approve": {
@@ -406,11 +360,8 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "202": { description: "Approved; the up phase is queued" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "409": error,
-          "503": error,
+          ...errors(400, 404, 409, 503),
         },
       },
     },
@@ -420,11 +371,8 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "202": { description: "Cancelled or cancelling" },
-          "400": error,
           ...bearerErrors,
-          "404": error,
-          "409": error,
-          "503": error,
+          ...errors(400, 404, 409, 503),
         },
       },
     },

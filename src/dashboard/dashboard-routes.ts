@@ -5,6 +5,7 @@ import type { Queue } from "bullmq";
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import type IORedis from "ioredis";
 import { allows, findToken, type Principal, type TokenEntry } from "../auth/tokens";
+import { statusOf } from "../errors";
 import type { Ledger } from "../operations/ledger";
 import type { OperationRecord } from "../operations/operation-record";
 import type { Logger } from "../infra/observability/logger";
@@ -54,7 +55,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     if (!p || !allows(p, "operations:read")) {
       if (req.originalUrl.startsWith("/dashboard/queues/api"))
         return void res
-          .status(401)
+          .status(statusOf("UNAUTHENTICATED"))
           .json({ error: { code: "UNAUTHENTICATED", message: "log in at /dashboard/login", details: {} } });
       return void res.redirect(303, "/dashboard/login");
     }
@@ -122,7 +123,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
         const message = "the queues view needs a token for every site and every operation";
         if (req.originalUrl.startsWith("/dashboard/queues/api"))
           return void res
-            .status(403)
+            .status(statusOf("FORBIDDEN"))
             .json({ error: { code: "FORBIDDEN", message, details: { sites: ["*"], operations: ["*"] } } });
         return void res
           .status(403)

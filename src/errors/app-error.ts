@@ -1,12 +1,13 @@
+import type { ErrorCode } from "./error-codes";
+
 /**
- * The one error shape the service speaks. `code` is stable (clients and tests key on it), `status`
- * is the HTTP answer the API maps it to, `details` names the field, rule, value or limit involved.
- * The domain throws these; only src/api/ turns them into HTTP.
+ * The one error shape the service speaks. `code` is stable (clients and tests key on it) and is one
+ * of `ERROR_CODES`, where the HTTP status it maps to lives (`statusOf`); `details` names the field,
+ * rule, value or limit involved. The domain throws these; only src/api/ turns them into HTTP.
  */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
-    readonly status: number,
+    readonly code: ErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -15,7 +16,7 @@ export class AppError extends Error {
     Object.setPrototypeOf(this, new.target.prototype);
   }
 
-  toJSON(): { error: { code: string; message: string; details: Record<string, unknown> } } {
+  toJSON(): { error: { code: ErrorCode; message: string; details: Record<string, unknown> } } {
     return { error: { code: this.code, message: this.message, details: this.details } };
   }
 }

@@ -5,7 +5,6 @@ export class PolicyViolationError extends AppError {
   constructor(violations: Array<{ rule: string; message: string; urn?: string }>) {
     super(
       "POLICY_VIOLATION",
-      422,
       `resource policy refused the update: ${
         violations
           .map((v) => `[${v.rule}] ${v.message}`)
@@ -22,7 +21,6 @@ export class SelfApprovalError extends AppError {
   constructor(id: string, tokenId: string) {
     super(
       "SELF_APPROVAL_FORBIDDEN",
-      403,
       `operation ${id} was requested by ${tokenId}; another principal must approve it`,
       { id, tokenId },
     );
@@ -34,7 +32,6 @@ export class ApprovalExpiredError extends AppError {
   constructor(id: string, expiresAt: string) {
     super(
       "APPROVAL_EXPIRED",
-      409,
       `operation ${id} waited for approval until ${expiresAt} and expired; submit it again`,
       { id, expiresAt },
     );
@@ -43,7 +40,7 @@ export class ApprovalExpiredError extends AppError {
 
 export class NotAwaitingApprovalError extends AppError {
   constructor(id: string, status: string) {
-    super("OPERATION_NOT_AWAITING_APPROVAL", 409, `operation ${id} is ${status}, not awaiting approval`, {
+    super("OPERATION_NOT_AWAITING_APPROVAL", `operation ${id} is ${status}, not awaiting approval`, {
       id,
       status,
     });

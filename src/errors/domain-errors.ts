@@ -3,7 +3,7 @@ import { AppError } from "./app-error";
 /** The site cannot do this operation at all (its topology has no such knob). */
 export class OperationUnsupportedError extends AppError {
   constructor(site: string, operation: string, reason: string) {
-    super("OPERATION_UNSUPPORTED", 422, `${site} cannot ${operation}: ${reason}`, {
+    super("OPERATION_UNSUPPORTED", `${site} cannot ${operation}: ${reason}`, {
       site,
       operation,
       reason,
@@ -18,7 +18,7 @@ export class GuardRefusedError extends AppError {
     message: string,
     details: { field?: string; value?: unknown; limit?: unknown } = {},
   ) {
-    super("GUARD_REFUSED", 422, message, { rule, ...details });
+    super("GUARD_REFUSED", message, { rule, ...details });
   }
 }
 
@@ -27,7 +27,6 @@ export class StackConfigInvalidError extends AppError {
   constructor(site: string, problems: readonly string[]) {
     super(
       "STACK_CONFIG_INVALID",
-      500,
       `stacks/Pulumi.${site}.yaml is invalid: ${problems[0] ?? "unknown problem"}`,
       { site, problems },
     );
@@ -39,7 +38,6 @@ export class BlastRadiusError extends AppError {
   constructor(operation: string, outside: Array<{ op: string; type: string; urn: string }>) {
     super(
       "BLAST_RADIUS_EXCEEDED",
-      422,
       `${operation} would ${outside
         .map((s) => `${s.op} ${s.type}`)
         .slice(0, 5)
@@ -54,7 +52,6 @@ export class StaleConfigRevisionError extends AppError {
   constructor(stack: string, fileRevision: number, deployedRevision: number) {
     super(
       "STALE_CONFIG_REVISION",
-      409,
       `stack ${stack}: stacks/Pulumi.${stack}.yaml is at config revision ${fileRevision} but revision ${deployedRevision} is deployed. ` +
         `Pull the latest stack files (git pull) so your config includes every operation the service applied, then run again.`,
       { stack, fileRevision, deployedRevision },
@@ -65,6 +62,6 @@ export class StaleConfigRevisionError extends AppError {
 /** The engine state needs a human: pending creates the sandbox/provider cannot vouch for, a live foreign lock. */
 export class RecoveryRefusedError extends AppError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super("RECOVERY_REFUSED", 500, message, details);
+    super("RECOVERY_REFUSED", message, details);
   }
 }

@@ -1,3 +1,4 @@
+export * from "./error-codes";
 export * from "./app-error";
 export * from "./request-errors";
 export * from "./domain-errors";

@@ -4,13 +4,13 @@ import { AppError, FieldIssue } from "./app-error";
 export class ValidationError extends AppError {
   constructor(issues: FieldIssue[], where = "body") {
     const head = issues[0] ? `${issues[0].field}: ${issues[0].message}` : "invalid input";
-    super("VALIDATION_FAILED", 400, `invalid ${where}: ${head}`, { where, issues, field: issues[0]?.field });
+    super("VALIDATION_FAILED", `invalid ${where}: ${head}`, { where, issues, field: issues[0]?.field });
   }
 }
 
 export class UnauthenticatedError extends AppError {
   constructor(message = "a bearer token is required") {
-    super("UNAUTHENTICATED", 401, message);
+    super("UNAUTHENTICATED", message);
   }
 }
 
@@ -23,7 +23,7 @@ export class ForbiddenError extends AppError {
     ]
       .filter(Boolean)
       .join(", ");
-    super("FORBIDDEN", 403, `token ${tokenId} is not allowed: ${what}`, { tokenId, ...needed });
+    super("FORBIDDEN", `token ${tokenId} is not allowed: ${what}`, { tokenId, ...needed });
   }
 }
 
@@ -33,13 +33,13 @@ export class NotFoundError extends AppError {
     message: string,
     details: Record<string, unknown> = {},
   ) {
-    super(code, 404, message, details);
+    super(code, message, details);
   }
 }
 
 export class PayloadTooLargeError extends AppError {
   constructor(limitBytes: number) {
-    super("PAYLOAD_TOO_LARGE", 413, `request body exceeds ${limitBytes} bytes`, {
+    super("PAYLOAD_TOO_LARGE", `request body exceeds ${limitBytes} bytes`, {
       limitBytes,
       field: "body",
     });
@@ -48,7 +48,7 @@ export class PayloadTooLargeError extends AppError {
 
 export class UnsupportedMediaTypeError extends AppError {
   constructor(got: string | undefined) {
-    super("UNSUPPORTED_MEDIA_TYPE", 415, "send the body as application/json", {
+    super("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json", {
       got: got ?? null,
       field: "content-type",
     });
@@ -57,7 +57,7 @@ export class UnsupportedMediaTypeError extends AppError {
 
 export class MalformedJsonError extends AppError {
   constructor() {
-    super("MALFORMED_JSON", 400, "the body is not valid JSON", { field: "body" });
+    super("MALFORMED_JSON", "the body is not valid JSON", { field: "body" });
   }
 }
 
@@ -66,7 +66,6 @@ export class UnsupportedCharsetError extends AppError {
   constructor(charset: string | undefined) {
     super(
       "UNSUPPORTED_CHARSET",
-      415,
       `unsupported charset ${JSON.stringify(charset ?? "")}; send the body as utf-8`,
       { got: charset ?? null, field: "content-type" },
     );
@@ -78,7 +77,6 @@ export class UnsupportedEncodingError extends AppError {
   constructor(encoding: string | undefined) {
     super(
       "UNSUPPORTED_ENCODING",
-      415,
       `unsupported Content-Encoding ${JSON.stringify(encoding ?? "")}; use gzip, deflate, br or identity`,
       {
         got: encoding ?? null,
@@ -91,7 +89,7 @@ export class UnsupportedEncodingError extends AppError {
 /** The body could not be read as sent: a broken compressed stream, a length that does not match, an aborted upload. */
 export class MalformedBodyError extends AppError {
   constructor(reason: string) {
-    super("MALFORMED_BODY", 400, `the body could not be read: ${reason}`, { field: "body", reason });
+    super("MALFORMED_BODY", `the body could not be read: ${reason}`, { field: "body", reason });
   }
 }
 
@@ -100,7 +98,6 @@ export class IdempotencyMismatchError extends AppError {
   constructor(key: string, operationId: string) {
     super(
       "IDEMPOTENCY_KEY_REUSED",
-      422,
       `Idempotency-Key "${key}" was first used for a different request (operation ${operationId})`,
       {
         field: "Idempotency-Key",
@@ -113,14 +110,14 @@ export class IdempotencyMismatchError extends AppError {
 /** Cancel of an operation that already ended. */
 export class OperationFinishedError extends AppError {
   constructor(id: string, status: string) {
-    super("OPERATION_FINISHED", 409, `operation ${id} already ended (${status})`, { id, status });
+    super("OPERATION_FINISHED", `operation ${id} already ended (${status})`, { id, status });
   }
 }
 
 /** Redis is down or refused a write: the API accepts nothing it cannot keep. */
 export class ServiceUnavailableError extends AppError {
   constructor(message = "the queue store is unavailable; nothing was accepted, retry later") {
-    super("SERVICE_UNAVAILABLE", 503, message);
+    super("SERVICE_UNAVAILABLE", message);
   }
 }
 
@@ -133,7 +130,6 @@ export class RateLimitedError extends AppError {
   ) {
     super(
       "RATE_LIMITED",
-      429,
       `token ${tokenId} sent more than ${limit.requests} requests in ${limit.windowSeconds} s; retry after ${retryAfterSeconds} s`,
       { tokenId, limit: limit.requests, windowSeconds: limit.windowSeconds, retryAfterSeconds },
     );
@@ -145,7 +141,6 @@ export class TooManyStreamsError extends AppError {
   constructor(tokenId: string, limit: number) {
     super(
       "TOO_MANY_STREAMS",
-      429,
       `token ${tokenId} already has ${limit} event streams open (the limit); close one first`,
       {
         tokenId,
@@ -159,7 +154,7 @@ export class TooManyStreamsError extends AppError {
 /** A known path asked with a method it does not answer; the `Allow` header lists those it does. */
 export class MethodNotAllowedError extends AppError {
   constructor(method: string, path: string, allow: readonly string[]) {
-    super("METHOD_NOT_ALLOWED", 405, `${path} does not answer ${method}; it answers ${allow.join(", ")}`, {
+    super("METHOD_NOT_ALLOWED", `${path} does not answer ${method}; it answers ${allow.join(", ")}`, {
       method,
       allow,
       field: "method",

@@ -6,12 +6,10 @@ import { observePostgresNode } from "./postgres-node-facts";
 /** Live mode cannot read a fact the failover gates need: refuse rather than promote blind. */
 export class LiveFactsNotImplementedError extends AppError {
   constructor(site: string, missing: string) {
-    super(
-      "LIVE_FACTS_NOT_IMPLEMENTED",
-      501,
-      `live mode cannot read ${missing} for ${site} yet: not implemented`,
-      { site, missing },
-    );
+    super("LIVE_FACTS_NOT_IMPLEMENTED", `live mode cannot read ${missing} for ${site} yet: not implemented`, {
+      site,
+      missing,
+    });
   }
 }
 
@@ -20,7 +18,6 @@ export class LiveFactsNotConfiguredError extends AppError {
   constructor(site: string) {
     super(
       "LIVE_FACTS_NOT_CONFIGURED",
-      501,
       `live mode has no database settings for ${site} (STACKYARD_LIVE_DB_FILE); refusing to promote blind`,
       { site },
     );

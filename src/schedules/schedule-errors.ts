@@ -2,14 +2,14 @@ import { AppError } from "../errors";
 
 export class ScheduleNotFoundError extends AppError {
   constructor(site: string, id: string) {
-    super("SCHEDULE_NOT_FOUND", 404, `no schedule ${id} on ${site}`, { field: "scheduleId", site, id });
+    super("SCHEDULE_NOT_FOUND", `no schedule ${id} on ${site}`, { field: "scheduleId", site, id });
   }
 }
 
 /** This API process was started without the schedules queue (a test app, or a deployment that turned it off). */
 export class SchedulesDisabledError extends AppError {
   constructor() {
-    super("SCHEDULES_DISABLED", 503, "schedules are not enabled in this process");
+    super("SCHEDULES_DISABLED", "schedules are not enabled in this process");
   }
 }
 
@@ -18,7 +18,6 @@ export class ScheduleLimitError extends AppError {
   constructor(site: string, limit: number) {
     super(
       "SCHEDULE_LIMIT_REACHED",
-      409,
       `${site} already has ${limit} schedules (STACKYARD_SCHEDULES_PER_SITE); delete one first`,
       { field: "site", site, limit },
     );
@@ -28,7 +27,7 @@ export class ScheduleLimitError extends AppError {
 /** A firing whose creator's token is gone or no longer holds the scope: nothing is submitted. */
 export class ScheduleCreatorUnauthorizedError extends AppError {
   constructor(scheduleId: string, createdBy: string, reason: string) {
-    super("SCHEDULE_CREATOR_UNAUTHORIZED", 403, `schedule ${scheduleId} fired nothing: ${reason}`, {
+    super("SCHEDULE_CREATOR_UNAUTHORIZED", `schedule ${scheduleId} fired nothing: ${reason}`, {
       scheduleId,
       createdBy,
     });

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { openApiDocument } from "../../src/api/openapi";
+import { codesWithStatus, ERROR_CODE_LIST, errorStatuses } from "../../src/errors";
 import { secretOf, startApiHarness, type ApiHarness } from "./api-harness";
-import { rawRequest } from "./openapi-contract";
+import { ContractChecker, rawRequest } from "./openapi-contract";
 
 /** Probes each documented route for real: a 404 ROUTE_NOT_FOUND means the document lies. */
 describe("OpenAPI document", function () {
@@ -131,5 +132,33 @@ describe("OpenAPI document", function () {
       assert.ok((codes as readonly string[]).includes(c), c);
     const post = openApiDocument.paths["/v1/sites/{site}/operations"].post.responses;
     for (const s of ["202", "400", "401", "403", "404", "413", "415", "422", "503"]) assert.ok(s in post, s);
+  });
+
+  it("takes its error codes from the error table, and documents each error status with the table's codes for it", () => {
+    assert.deepEqual(
+      openApiDocument.components.schemas.Error.properties.error.properties.code.enum,
+      ERROR_CODE_LIST,
+    );
+    const responses = openApiDocument.components.responses as Record<string, { description: string }>;
+    for (const s of errorStatuses())
+      assert.equal(responses[`Error${s}`]?.description, codesWithStatus(s).join(", "));
+    for (const [p, methods] of Object.entries(openApiDocument.paths)) {
+      for (const [m, op] of Object.entries(methods as Record<string, { responses: Record<string, any> }>)) {
+        for (const [status, r] of Object.entries(op.responses)) {
+          if (Number(status) < 400 || !r.$ref) continue;
+          assert.equal(r.$ref, `#/components/responses/Error${status}`, `${m} ${p} ${status}`);
+        }
+      }
+    }
+  });
+
+  it("refuses, as a contract, a body whose code the table gives another status", () => {
+    const contract = new ContractChecker();
+    const body = (code: string) => ({ error: { code, message: "m", details: {} } });
+    contract.check("POST", "/v1/sites/theatl/operations", 422, body("GUARD_REFUSED"), "application/json");
+    assert.throws(
+      () => contract.check("POST", "/v1/sites/theatl/operations", 422, body("FORBIDDEN"), "application/json"),
+      /does not match the document/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type IORedis from "ioredis";
+import { statusOf } from "../../errors";
 
 /** Liveness says the process answers; readiness says it can keep what it accepts (Redis answers). */
 export function healthRoutes(redis: IORedis): Router {
@@ -17,7 +18,7 @@ export function healthRoutes(redis: IORedis): Router {
     ]);
     if (ping) res.json({ status: "ready", redis: "up" });
     else
-      res.status(503).json({
+      res.status(statusOf("SERVICE_UNAVAILABLE")).json({
         error: {
           code: "SERVICE_UNAVAILABLE",
           message: "redis does not answer",
