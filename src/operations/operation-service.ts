@@ -93,48 +93,10 @@ export class OperationService {
   async submit(input: SubmitInput): Promise<{ record: OperationRecord; created: boolean }> {
     this.requireSite(input.site);
     const config = this.deps.stackFiles.load(input.site);
-    let plan;
-    let approval;
-    try {
-      // Layer 2 (DESIGN.md §2): the operation guards on the planned config answer at once (422) and enqueue nothing.
-      const settings = this.guards.settings(config.site);
-      const params = input.request.params as Record<string, unknown>;
-      const ctx = {
-        settings,
-        now: this.guards.now(),
-        runsLastHour: await this.guards.runsLastHour(input.site),
-      };
-      const guarded = planAndGuard(config, input.request.operation, params, ctx);
-      plan = guarded.plan;
-      approval = approvalNeed(config, plan, settings);
-    } catch (err) {
-      if (err instanceof GuardRefusedError)
-        notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
-      throw err;
-    }
-
+    const { plan, approval } = await this.planAndGuard(config, input);
     const id = newOperationId();
-    // Keys are per caller; a schedule's firings have a namespace of their own.
-    const idemScope = input.via ?? input.tokenId;
-    let idem: { keyHash: string } | undefined;
-    if (input.idempotencyKey !== undefined) {
-      const keyHash = sha256(input.idempotencyKey);
-      const requestHash = sha256(JSON.stringify({ site: input.site, ...input.request }));
-      const claim = await this.deps.ledger.claimIdempotencyKey(
-        idemScope,
-        keyHash,
-        { operationId: id, requestHash },
-        this.deps.idempotencyTtlSeconds,
-      );
-      if (!claim.claimed) {
-        if (claim.requestHash !== requestHash)
-          throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
-        const first = await this.waitForRecord(claim.operationId);
-        return { record: first, created: false };
-      }
-      idem = { keyHash };
-    }
-
+    const idem = await this.claimIdempotency(input, id);
+    if (idem.first) return { record: idem.first, created: false };
     const record: OperationRecord = {
       id,
       site: input.site,
@@ -150,18 +112,82 @@ export class OperationService {
       timings: {},
       ...(approval ? { approval } : {}),
     };
+    return { record: await this.writeAndQueue(config, input, record, idem.keyHash), created: true };
+  }
+
+  /** Layer 2 (DESIGN.md §2): the operation guards on the planned config answer at once (422) and enqueue nothing. */
+  private async planAndGuard(config: SiteConfig, input: SubmitInput) {
+    try {
+      const settings = this.guards.settings(config.site);
+      const ctx = {
+        settings,
+        now: this.guards.now(),
+        runsLastHour: await this.guards.runsLastHour(input.site),
+      };
+      const { plan } = planAndGuard(
+        config,
+        input.request.operation,
+        input.request.params as Record<string, unknown>,
+        ctx,
+      );
+      return { plan, approval: approvalNeed(config, plan, settings) };
+    } catch (err) {
+      if (err instanceof GuardRefusedError)
+        notifyRefused({ site: input.site, kind: input.request.operation, rule: err.rule, stage: "submit" });
+      throw err;
+    }
+  }
+
+  /**
+   * Claims the caller's Idempotency-Key for `id`. A key already used for the same request returns
+   * that first operation; for a different request it is refused. Keys are per caller; a schedule's
+   * firings have a namespace of their own.
+   */
+  private async claimIdempotency(
+    input: SubmitInput,
+    id: string,
+  ): Promise<{ keyHash?: string; first?: OperationRecord }> {
+    if (input.idempotencyKey === undefined) return {};
+    const keyHash = sha256(input.idempotencyKey);
+    const requestHash = sha256(JSON.stringify({ site: input.site, ...input.request }));
+    const claim = await this.deps.ledger.claimIdempotencyKey(
+      input.via ?? input.tokenId,
+      keyHash,
+      { operationId: id, requestHash },
+      this.deps.idempotencyTtlSeconds,
+    );
+    if (claim.claimed) return { keyHash };
+    if (claim.requestHash !== requestHash)
+      throw new IdempotencyMismatchError(input.idempotencyKey, claim.operationId);
+    return { first: await this.waitForRecord(claim.operationId) };
+  }
+
+  /**
+   * Writes the record and queues its job, or lets it ride on a queued operation (the coalescer).
+   * If the store refuses either, the key is released and the record, if written, ends failed.
+   */
+  private async writeAndQueue(
+    config: SiteConfig,
+    input: SubmitInput,
+    record: OperationRecord,
+    idemKeyHash: string | undefined,
+  ): Promise<OperationRecord> {
     try {
       const key = this.deps.coalescer?.keyFor(config, input.request);
       const carrier = key
         ? await this.deps.ledger.createOrRide(key, record)
         : (await this.deps.ledger.create(record), undefined);
-      if (carrier) return { record: { ...record, coalescedInto: carrier }, created: true };
-      await this.deps.queue.enqueue(input.site, id, record.kind);
+      if (carrier) return { ...record, coalescedInto: carrier };
+      await this.deps.queue.enqueue(input.site, record.id, record.kind);
+      return record;
     } catch (err) {
-      if (idem) await this.deps.ledger.releaseIdempotencyKey(idemScope, idem.keyHash).catch(() => undefined);
+      if (idemKeyHash)
+        await this.deps.ledger
+          .releaseIdempotencyKey(input.via ?? input.tokenId, idemKeyHash)
+          .catch(() => undefined);
       await this.deps.ledger
         .transition(
-          id,
+          record.id,
           ["queued"],
           "failed",
           { reason: "not enqueued: the queue store refused it" },
@@ -170,7 +196,6 @@ export class OperationService {
         .catch(() => undefined);
       throw err;
     }
-    return { record, created: true };
   }
 
   /** The stored record as it is, with no side effect (an overdue approval is not expired here). */
