@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { SITE_IDS } from "../../src/programs/sites";
+import { reveal } from "../../src/sandbox/property-values";
 import { runSite, type Recorded, type Run } from "../programs/support/harness";
 import { configFor } from "../programs/support/fixtures";
 import {
@@ -12,9 +13,10 @@ import {
   type RenderedHost,
 } from "./support/rendered-host";
 
-/** The user data a machine resource boots with, whichever provider spells it how. */
+/** The user data a machine resource boots with, whichever provider spells it how (a secret is unwrapped). */
 function userDataOf(r: Recorded): string | undefined {
-  if (typeof r.inputs.userData === "string") return r.inputs.userData;
+  const userData = reveal(r.inputs.userData);
+  if (typeof userData === "string") return userData;
   const linode = (r.inputs.metadatas as Array<{ userData?: string }> | undefined)?.[0]?.userData;
   return linode ? Buffer.from(linode, "base64").toString("utf8") : undefined;
 }
