@@ -68,6 +68,33 @@ if [[ "${STACKYARD_SETUP_POSTGRES:-0}" == "1" ]] && ! ls /usr/lib/postgresql/*/b
   fi
 fi
 
+# The programs that consume what the site programs render for their hosts (cloud-init, compose,
+# nginx, HAProxy, Caddy, shell), only for the host tests (scripts/test.sh asks for them): a rendered
+# file is checked by the program that will read it. None of their services is started.
+host_consumers=(cloud-init:cloud-init docker-compose:docker-compose nginx:nginx-light haproxy:haproxy caddy:caddy shellcheck:shellcheck)
+if [[ "${STACKYARD_SETUP_HOSTS:-0}" == "1" ]]; then
+  missing=()
+  for pair in "${host_consumers[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair#*:}")
+  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+      say "installing the hosts' file consumers from Debian: ${missing[*]}..."
+      apt-get update -qq
+      # policy-rc.d keeps the packages' own services (nginx, haproxy, caddy) from starting.
+      own_policy=0
+      if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && own_policy=1
+      fi
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+      if [[ $own_policy == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
+    else
+      say "ERROR: missing ${missing[*]}; the host tests need them (Debian: sudo apt-get install ${missing[*]})."
+      exit 3
+    fi
+  fi
+fi
+
 say "compiling TypeScript..."
 # From an empty dist/: a file that moved or was removed must not leave its old build behind, where
 # Node would still resolve it (dist/src/programs/theatl.js before dist/src/programs/theatl/index.js).

@@ -12,6 +12,8 @@ export interface CloudInitArgs {
   runcmd?: string[];
   /** Files written at first boot (static per role family). */
   files?: { path: string; content: string; permissions?: string }[];
+  /** Debian packages beyond the base set (e.g. `s3cmd` for hosts that pull from object storage). */
+  packages?: string[];
 }
 
 export function cloudInit(args: CloudInitArgs): string {
@@ -19,7 +21,7 @@ export function cloudInit(args: CloudInitArgs): string {
     "#cloud-config",
     `# stackyard: ${args.site} ${args.family} host`,
     "package_update: true",
-    "packages: [docker.io, docker-compose-v2, jq, curl]",
+    `packages: [${["docker.io", "docker-compose-v2", "jq", "curl", ...(args.packages ?? [])].join(", ")}]`,
   ];
   const files = args.files ?? [];
   if (files.length > 0) {

@@ -25,22 +25,29 @@ describe("theatl program", () => {
     base = await runSite(configFor("theatl"));
   });
 
-  it("registers the seed's tiers: 47 cloud resources by type", () => {
+  // Beyond the seed's tiers: the deploy bucket and the files it holds per role family, the Spaces
+  // keys hosts pull and write with, and the IAM users behind awslogs and the secret seed.
+  it("registers the seed's tiers and their host delivery: 74 cloud resources by type", () => {
     assert.deepEqual(countByType(base), {
       "digitalocean:index/vpc:Vpc": 1,
-      "digitalocean:index/tag:Tag": 9,
+      "digitalocean:index/tag:Tag": 10,
       [FIREWALL]: 8,
       "digitalocean:index/domain:Domain": 1,
       [DROPLET]: 9,
       [VOLUME]: 2,
       "digitalocean:index/volumeAttachment:VolumeAttachment": 2,
       [DNS]: 4,
-      "digitalocean:index/spacesBucket:SpacesBucket": 2,
+      "digitalocean:index/spacesBucket:SpacesBucket": 3,
+      "digitalocean:index/spacesBucketObject:SpacesBucketObject": 17,
+      "digitalocean:index/spacesKey:SpacesKey": 3,
       "digitalocean:index/cdn:Cdn": 1,
       "digitalocean:index/reservedIp:ReservedIp": 1,
       "aws:cloudwatch/logGroup:LogGroup": 7,
+      "aws:iam/user:User": 2,
+      "aws:iam/userPolicy:UserPolicy": 1,
+      "aws:iam/accessKey:AccessKey": 2,
     });
-    assert.equal(cloudResources(base).length, 47);
+    assert.equal(cloudResources(base).length, 74);
   });
 
   it("puts every droplet in nyc3 inside the VPC with the sizes from config", () => {
@@ -125,12 +132,17 @@ describe("theatl program", () => {
       "pg-a-data",
       "pg-b",
       "pg-b-data",
+      "theatl-deploy",
       "theatl-media",
       "theatl-pg-dumps",
       "theatl-redis",
     ]);
     for (const r of cloudResources(base).filter((x) => x.opts.protect))
       assert.equal(r.opts.retainOnDelete, true, r.name);
+  });
+
+  it("keeps DigitalOcean backups on for every database host", () => {
+    for (const node of ["pg-a", "pg-b"]) assert.equal(get(base, DROPLET, node).inputs.backups, true, node);
   });
 
   it("derives node roles and private DNS from primary and replicas", () => {
@@ -186,13 +198,16 @@ describe("theatl program", () => {
     assert.deepEqual(after.outputs.replicas, ["pg-b", "pg-c"]);
   });
 
-  it("removing the only replica fences it and points the replica name at the primary", async () => {
+  it("removing the only replica fences it, points the replica name at the primary and moves the dumps there", async () => {
     const after = await runSite(configFor("theatl", { "postgres.replicas": [] }));
     const d = diffRuns(base, after);
     assert.deepEqual(d.added, [`${DNS}::theatl-pg-db-replica.int-pg-a`]);
     assert.deepEqual(d.removed, [`${DNS}::theatl-pg-db-replica.int-pg-b`]);
-    assert.deepEqual(d.changed, { [`${DROPLET}::pg-b`]: ["tags"] });
+    // pg-a's tags change too: with no standby left, the primary carries backup:pgdump.
+    assert.deepEqual(d.changed, { [`${DROPLET}::pg-a`]: ["tags"], [`${DROPLET}::pg-b`]: ["tags"] });
     assert.ok(tagsOf(after, "pg-b").includes("role:pg-fenced"));
+    assert.ok(tagsOf(after, "pg-a").includes("backup:pgdump"));
+    assert.ok(!tagsOf(after, "pg-b").includes("backup:pgdump"));
   });
 
   it("failover to pg-b flips two droplets' role tags and the primary DNS record, and fences pg-a", async () => {

@@ -20,7 +20,8 @@ export interface ReplicatedDbDropletsArgs {
   primary: string;
   replicas: string[];
   image: string;
-  userData?: string;
+  /** Static per role family; may be an Output (e.g. a secret carrying the hosts' credentials). */
+  userData?: pulumi.Input<string>;
   vpcIds: Record<string, pulumi.Input<string>>;
   sshKeys?: string[];
   /** Extra tags per derived role, e.g. `backup:automysqlbackup` on the node that runs backups. */
@@ -32,6 +33,13 @@ export interface ReplicatedDbDropletsArgs {
   dns?: { domain: pulumi.Input<string>; primaryName: string; replicaName: string; ttl: number };
   /** Existing hosts keep their image/userData; never replace a database host over them. */
   adopted?: boolean;
+  /**
+   * DigitalOcean installs `sshKeys` only when it creates a droplet, and a change would replace it:
+   * set this where the keys of running hosts are managed on the hosts, so a new key list reaches
+   * new droplets only and never replaces a database host.
+   * @defaultValue false
+   */
+  ignoreSshKeyChanges?: boolean;
 }
 
 /**
@@ -51,9 +59,11 @@ export class ReplicatedDbDroplets extends pulumi.ComponentResource {
     const names = Object.keys(args.nodes);
     this.roles = nodeRoles(names, args.primary, args.replicas);
     const standbys = names.filter((n) => this.roles[n] === "standby");
-    const adoptOpts: pulumi.CustomResourceOptions = args.adopted
-      ? { ignoreChanges: ["image", "userData"] }
-      : {};
+    const ignored = [
+      ...(args.adopted ? ["image", "userData"] : []),
+      ...(args.ignoreSshKeyChanges ? ["sshKeys"] : []),
+    ];
+    const adoptOpts: pulumi.CustomResourceOptions = ignored.length > 0 ? { ignoreChanges: ignored } : {};
 
     for (const node of names) {
       const spec = args.nodes[node]!;

@@ -11,7 +11,13 @@ export interface SidekiqDropletPoolArgs {
   vpcUuid: pulumi.Input<string>;
   sshKeys?: string[];
   /** Identical for every sidekiq droplet: the queues a process serves come from its tags. */
-  userData: string;
+  userData: pulumi.Input<string>;
+  /**
+   * Keep a changed `sshKeys` list from replacing running droplets (DigitalOcean installs keys only
+   * at creation); new droplets get the new list.
+   * @defaultValue false
+   */
+  ignoreSshKeyChanges?: boolean;
 }
 
 /** Tags a sidekiq droplet reads at boot to build `sidekiq -c <threads> -q <queue> ...`. */
@@ -47,7 +53,7 @@ export class SidekiqDropletPool extends pulumi.ComponentResource {
           gracefulShutdown: true,
           tags: siteTags(ctx, "sidekiq", ...tags),
         },
-        { parent: this },
+        { parent: this, ...(args.ignoreSshKeyChanges ? { ignoreChanges: ["sshKeys"] } : {}) },
       );
       this.dropletNames.push(dropletName);
     };

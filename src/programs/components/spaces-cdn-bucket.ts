@@ -10,6 +10,8 @@ export interface SpacesCdnBucketArgs {
   cdn?: { ttlSeconds: number };
   /** Expire objects after this many days (backup buckets). */
   expireDays?: number;
+  /** With versioning: delete replaced and deleted versions after this many days. */
+  noncurrentExpireDays?: number;
   versioning?: boolean;
 }
 
@@ -32,8 +34,15 @@ export class SpacesCdnBucket extends pulumi.ComponentResource {
         acl: args.acl,
         versioning: args.versioning ? { enabled: true } : undefined,
         lifecycleRules:
-          args.expireDays !== undefined
-            ? [{ enabled: true, expiration: { days: args.expireDays } }]
+          args.expireDays !== undefined || args.noncurrentExpireDays !== undefined
+            ? [
+                {
+                  enabled: true,
+                  expiration: args.expireDays !== undefined ? { days: args.expireDays } : undefined,
+                  noncurrentVersionExpiration:
+                    args.noncurrentExpireDays !== undefined ? { days: args.noncurrentExpireDays } : undefined,
+                },
+              ]
             : undefined,
       },
       stateful(this),

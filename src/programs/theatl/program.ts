@@ -1,6 +1,6 @@
+import * as aws from "@pulumi/aws";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { cloudInit, DO_ROLE_FROM_TAGS } from "../cloud-init";
 import { CloudWatchLogGroups } from "../components/cloudwatch-log-groups";
 import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS, type OutboundRule } from "../components/do-private-network";
 import { ReplicatedDbDroplets } from "../components/replicated-db-droplets";
@@ -8,7 +8,22 @@ import { SidekiqDropletPool } from "../components/sidekiq-droplet-pool";
 import { SpacesCdnBucket } from "../components/spaces-cdn-bucket";
 import { sidekiqOutputs } from "../config/sidekiq";
 import type { TheatlConfig } from "./spec";
-import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
+import { numericId, SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "../site-context";
+import {
+  LOG_PREFIX,
+  PG_DUMP_TAG,
+  THEATL_DB_PRIMARY,
+  THEATL_DB_REPLICA,
+  THEATL_FAMILIES,
+  THEATL_REDIS,
+  composeFor,
+  publishedFileNames,
+  publishedFiles,
+  userDataOutput,
+  type KeyPair,
+  type TheatlFamily,
+} from "./hosts";
+import { theatlSecrets } from "./secrets";
 
 /** Every role tag a theATL firewall keys on; all exist up front so a failover only moves tags. */
 const ROLES = [
@@ -23,83 +38,6 @@ const ROLES = [
 ] as const;
 const APP = ["role:web", "role:sidekiq"];
 
-/** Private names the app connects to; records under `int.` follow the knobs, the names never change. */
-export const THEATL_DB_PRIMARY = "db-primary.int";
-export const THEATL_DB_REPLICA = "db-replica.int";
-export const THEATL_REDIS = "redis.int";
-
-/** Static per role family (see cloud-init.ts): only the compose services of that family. */
-function userData(site: string, family: string, compose: string): string {
-  return cloudInit({
-    site,
-    family,
-    files: [
-      { path: "/opt/stackyard/role-from-tags", content: DO_ROLE_FROM_TAGS, permissions: "0755" },
-      { path: "/opt/mastodon/docker-compose.yml", content: compose },
-    ],
-    runcmd: [
-      "cd /opt/mastodon && /opt/stackyard/role-from-tags > /opt/stackyard/tags && docker compose up -d",
-    ],
-  });
-}
-
-function composeFor(family: string, cfg: TheatlConfig): string {
-  const s = cfg.spec;
-  const logging = (svc: string) =>
-    `    logging: {driver: awslogs, options: {awslogs-region: ${s.cloudwatch.region}, awslogs-group: /theatl/mastodon/${svc}}}`;
-  const mastodonEnv = [
-    `      DB_HOST: ${THEATL_DB_PRIMARY}.${s.domain}`,
-    `      REPLICA_DB_HOST: ${THEATL_DB_REPLICA}.${s.domain}`,
-    `      REDIS_HOST: ${THEATL_REDIS}.${s.domain}`,
-    `      S3_BUCKET: ${s.spaces.mediaBucket}`,
-    `      S3_ENDPOINT: https://${s.spaces.region}.digitaloceanspaces.com`,
-  ];
-  const svc = (name: string, image: string, extra: string[] = []) =>
-    [`  ${name}:`, `    image: ${image}`, "    restart: always", ...extra, logging(name)].join("\n");
-  const byFamily: Record<string, string[]> = {
-    haproxy: [svc("haproxy", "haproxy:2.8", ["    ports: ['80:80', '443:443']"])],
-    nginx: [svc("nginx", "nginx:1.26", ["    ports: ['80:80', '443:443']"])],
-    web: [
-      svc("web", s.mastodonImage, [
-        "    command: bundle exec puma -C config/puma.rb",
-        "    ports: ['3000:3000']",
-        "    environment:",
-        ...mastodonEnv,
-      ]),
-      svc("streaming", s.mastodonImage.replace("/mastodon:", "/mastodon-streaming:"), [
-        "    ports: ['4000:4000']",
-        "    environment:",
-        ...mastodonEnv,
-      ]),
-    ],
-    // The queue list comes from the droplet's sidekiq-q:* tags, written to /opt/stackyard/tags at boot.
-    sidekiq: [
-      svc("sidekiq", s.mastodonImage, [
-        "    command: /opt/stackyard/sidekiq-from-tags",
-        "    environment:",
-        ...mastodonEnv,
-      ]),
-    ],
-    postgres: [
-      svc("db", `postgres:${s.postgres.version}`, [
-        "    volumes: ['/mnt/data/postgres:/var/lib/postgresql/data']",
-        "    ports: ['5432:5432']",
-        "    # role:pg-primary runs read/write; role:pg-standby writes standby.signal; role:pg-fenced stops.",
-      ]),
-      svc("pgdump", `postgres:${s.postgres.version}`, [
-        `    command: pg-dump-loop --every ${s.postgres.dumps.everyMinutes}m --to s3://${s.postgres.dumps.bucket}`,
-      ]),
-    ],
-    redis: [
-      svc("redis", "redis:7.2", [
-        "    command: redis-server --bind 0.0.0.0 --protected-mode yes",
-        "    ports: ['6379:6379']",
-      ]),
-    ],
-  };
-  return ["services:", ...(byFamily[family] ?? [])].join("\n");
-}
-
 /**
  * theATL.social (seed 002), read top to bottom like its ops doc: network, data, apps, edge.
  */
@@ -111,7 +49,6 @@ export async function theatlProgram(
   const ctx: SiteContext = { site: "theatl", env: s.env };
   const root = new SiteRoot("theatl", opts);
   const parent = { parent: root };
-  const ud = (family: string) => userData("theatl", family, composeFor(family, cfg));
 
   // Network: one VPC, least-access firewalls by tag. "All but the forward proxy sits behind a firewall."
   const vpcOnly: OutboundRule[] = [
@@ -126,7 +63,7 @@ export async function theatlProgram(
     {
       name: "theatl",
       vpcs: [{ region: s.region, ipRange: s.vpc.ipRange, description: "theATL.social private network" }],
-      tags: ["site:theatl", ...ROLES.map((r) => `role:${r}`)],
+      tags: ["site:theatl", ...ROLES.map((r) => `role:${r}`), PG_DUMP_TAG],
       firewalls: [
         {
           name: "admin-ssh",
@@ -187,6 +124,61 @@ export async function theatlProgram(
   const vpcUuid = net.vpcIds[s.region]!;
   const domain = new digitalocean.Domain("theatl-domain", { name: s.domain }, parent);
 
+  // Hosts: what each role family boots with (credentials, the deploy timer) and what it pulls.
+  const secrets = theatlSecrets(root);
+  const deployBucket = new SpacesCdnBucket(
+    "theatl-deploy",
+    { bucketName: s.spaces.deployBucket, region: s.spaces.region, acl: "private" },
+    parent,
+  );
+  const spacesKey = (
+    name: string,
+    bucket: pulumi.Input<string>,
+    permission: string,
+  ): pulumi.Output<KeyPair> => {
+    const k = new digitalocean.SpacesKey(name, { name, grants: [{ bucket, permission }] }, parent);
+    return pulumi.secret(pulumi.all([k.accessKey, k.secretKey]).apply(([id, secret]) => ({ id, secret })));
+  };
+  const deployKey = spacesKey("theatl-deploy-read", deployBucket.bucketName, "read");
+  const dumpsKey = spacesKey("theatl-pg-dumps-write", s.postgres.dumps.bucket, "readwrite");
+  const mediaKey = spacesKey("theatl-media-write", s.spaces.mediaBucket, "readwrite");
+  // awslogs ships from dockerd: one IAM user per site that may only write to the site's log groups.
+  const logsUser = new aws.iam.User(
+    "theatl-awslogs",
+    { name: "theatl-awslogs", tags: siteLabels(ctx, "logs") },
+    parent,
+  );
+  new aws.iam.UserPolicy(
+    "theatl-awslogs",
+    {
+      user: logsUser.name,
+      name: "theatl-awslogs-write",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: `arn:aws:logs:${s.cloudwatch.region}:*:log-group:${LOG_PREFIX}/*:*`,
+          },
+        ],
+      }),
+    },
+    parent,
+  );
+  const logsKey = new aws.iam.AccessKey("theatl-awslogs", { user: logsUser.name }, parent);
+  const awslogs: pulumi.Output<KeyPair> = pulumi.secret(
+    pulumi.all([logsKey.id, logsKey.secret]).apply(([id, secret]) => ({ id, secret })),
+  );
+  const ud = (family: TheatlFamily) =>
+    userDataOutput(family, {
+      deployBucket: s.spaces.deployBucket,
+      spacesRegion: s.spaces.region,
+      deploy: deployKey,
+      awslogs,
+      dumps: family === "postgres" ? dumpsKey : undefined,
+    });
+
   // Data: PostgreSQL primary + WAL-streaming hot standbys, Redis, Spaces.
   const pg = new ReplicatedDbDroplets(
     "theatl-pg",
@@ -202,11 +194,24 @@ export async function theatlProgram(
       userData: ud("postgres"),
       vpcIds: net.vpcIds,
       sshKeys: s.sshKeys,
+      ignoreSshKeyChanges: true,
+      // pg_dump runs on one node: the first standby, or the primary when there is none (seed: dumps
+      // every 30 minutes beside a hot standby). The tag moves in place with the knobs.
+      extraTags: (_node, role, standbyIndex) =>
+        (s.postgres.replicas.length > 0 ? role === "standby" && standbyIndex === 0 : role === "primary")
+          ? [PG_DUMP_TAG]
+          : [],
       dns: { domain: domain.name, primaryName: THEATL_DB_PRIMARY, replicaName: THEATL_DB_REPLICA, ttl: 30 },
     },
     parent,
   );
-  const droplet = (name: string, role: string, size: string, o: pulumi.CustomResourceOptions = parent) =>
+  // sshKeys are installed only when a droplet is created; a new list must not replace running hosts.
+  const droplet = (
+    name: string,
+    role: TheatlFamily,
+    size: string,
+    o: pulumi.CustomResourceOptions = parent,
+  ) =>
     new digitalocean.Droplet(
       name,
       {
@@ -221,7 +226,7 @@ export async function theatlProgram(
         ipv6: true,
         tags: siteTags(ctx, role),
       },
-      o,
+      { ...o, ignoreChanges: ["sshKeys"] },
     );
   // Sidekiq's queue lives in Redis: losing the host loses jobs, so it is protected like a database.
   const redis = droplet("theatl-redis", "redis", s.redis.size, stateful(root));
@@ -235,7 +240,9 @@ export async function theatlProgram(
     {
       bucketName: s.spaces.mediaBucket,
       region: s.spaces.region,
-      acl: "public-read",
+      // Mastodon writes each object public-read (S3_PERMISSION) and keeps followers-only media
+      // private; the bucket itself must not list every key.
+      acl: "private",
       cdn: { ttlSeconds: s.spaces.cdnTtlSeconds },
     },
     parent,
@@ -247,6 +254,7 @@ export async function theatlProgram(
       region: s.spaces.region,
       acl: "private",
       expireDays: s.postgres.dumps.retentionDays,
+      noncurrentExpireDays: s.postgres.dumps.retentionDays,
       versioning: true,
     },
     parent,
@@ -263,10 +271,40 @@ export async function theatlProgram(
       image: s.image,
       vpcUuid,
       sshKeys: s.sshKeys,
+      ignoreSshKeyChanges: true,
       userData: ud("sidekiq"),
     },
     parent,
   );
+
+  // What changes with config reaches the hosts at run time: each family's files in the deploy bucket.
+  const published = pulumi
+    .all([secrets, mediaKey, media.cdnEndpoint!])
+    .apply(([sec, mk, cdn]) =>
+      Object.fromEntries(
+        THEATL_FAMILIES.map((f) => [f, publishedFiles(f, s, { secrets: sec, media: mk, cdnEndpoint: cdn })]),
+      ),
+    );
+  for (const family of THEATL_FAMILIES) {
+    for (const file of publishedFileNames(family, s)) {
+      // The compose file holds no secret (they come from host.env by `${VAR}`), so it stays readable.
+      const content =
+        file === "docker-compose.yml"
+          ? composeFor(family, s)
+          : pulumi.secret(published.apply((p) => p[family]![file]!));
+      new digitalocean.SpacesBucketObject(
+        `theatl-deploy-${family}-${file.replace(/\//g, "-")}`,
+        {
+          bucket: deployBucket.bucketName,
+          region: s.spaces.region,
+          key: `${family}/${file}`,
+          acl: "private",
+          content,
+        },
+        parent,
+      );
+    }
+  }
 
   // Edge: nginx reverse proxy behind the HAProxy forward proxy, which holds the public address.
   droplet("theatl-nginx", "nginx", s.nginx.size);

@@ -56,6 +56,8 @@ export const theatlSpecSchema = z
     spaces: z.strictObject({
       region: z.string().min(1),
       mediaBucket: z.string().min(3),
+      /** Private bucket the hosts pull their compose files and env from (stackyard-deploy.timer). */
+      deployBucket: z.string().min(3),
       cdnTtlSeconds: z.int().min(60).default(3600),
     }),
     cloudwatch: z.strictObject({

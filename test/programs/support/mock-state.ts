@@ -61,6 +61,11 @@ export const mockState = {
         return { ipAddress: `198.51.100.${(h % 250) + 2}`, ipv6: "2600:3c03::f03c:91ff:fe00:1/128" };
       case "hcloud:index/server:Server":
         return { ipv4Address: `198.51.100.${(h % 250) + 2}`, ipv6Address: "2a01:4f8::1" };
+      // Stand-ins for provider-generated credentials (fixed per name, not real).
+      case "aws:iam/accessKey:AccessKey":
+        return { secret: `mock-access-key-secret-${args.name}-${h}` };
+      case "digitalocean:index/spacesKey:SpacesKey":
+        return { accessKey: `DO00MOCK${h}`, secretKey: `mock-spaces-secret-${args.name}-${h}` };
       default:
         return {};
     }
