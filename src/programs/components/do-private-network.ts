@@ -29,8 +29,11 @@ export interface FirewallSpec {
 export interface DoPrivateNetworkArgs {
   /** Prefix for every child name, e.g. "theatl". */
   name: string;
-  /** One VPC per region the site uses. */
-  vpcs: { region: string; ipRange: string; description?: string }[];
+  /**
+   * One VPC per region the site uses. `existingId` names a VPC that already exists (the one live,
+   * adopted droplets sit in): it is used as is and not created.
+   */
+  vpcs: { region: string; ipRange: string; description?: string; existingId?: string }[];
   /**
    * Every tag a firewall names. DigitalOcean refuses a firewall that names a tag that doesn't
    * exist yet, so these are created first; role tags for every possible role (primary, standby,
@@ -52,6 +55,10 @@ export class DoPrivateNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: DoPrivateNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("stackyard:network:DoPrivateNetwork", name, {}, opts);
     for (const v of args.vpcs) {
+      if (v.existingId !== undefined) {
+        this.vpcIds[v.region] = pulumi.output(v.existingId);
+        continue;
+      }
       const vpc = new digitalocean.Vpc(
         `${args.name}-${v.region}`,
         {

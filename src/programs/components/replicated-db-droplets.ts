@@ -10,6 +10,10 @@ export interface DbNodeSpec {
   volumeGb?: number;
   /** Adopt an existing droplet instead of creating one. */
   importId?: string;
+  /** The live node's monitoring agent (ForceNew on DigitalOcean). @defaultValue true */
+  monitoring?: boolean;
+  /** The live node's IPv6 (turning it off is ForceNew). @defaultValue true */
+  ipv6?: boolean;
 }
 
 export interface ReplicatedDbDropletsArgs {
@@ -84,8 +88,8 @@ export class ReplicatedDbDroplets extends pulumi.ComponentResource {
           sshKeys: args.sshKeys,
           userData: args.userData,
           backups: true,
-          monitoring: true,
-          ipv6: true,
+          monitoring: spec.monitoring ?? true,
+          ipv6: spec.ipv6 ?? true,
           gracefulShutdown: true,
           tags,
         },

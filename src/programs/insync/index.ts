@@ -1,7 +1,10 @@
 import { selfManagedMoves } from "../config/db-topology";
-import type { SiteDefinition } from "../site-definition";
+import type { AdoptedResource, SiteDefinition } from "../site-definition";
+import { dropletSettings, dropletTags, liveVpcId, mysqlNodeTags } from "./fleet";
 import { insyncProgram } from "./program";
 import { insyncSpecSchema, type InsyncSpec } from "./spec";
+
+const DROPLET = "digitalocean:index/droplet:Droplet";
 
 /** Insync (seed 003): 21 DigitalOcean droplets in two regions, self-managed MySQL with replicas. */
 export const insyncSite: SiteDefinition<"insync", InsyncSpec> = {
@@ -62,16 +65,49 @@ export const insyncSite: SiteDefinition<"insync", InsyncSpec> = {
   policyDefaults: { resourceCeiling: 200 },
   liveDb: "not-implemented",
   adoptedResources(spec) {
+    const adopted: AdoptedResource[] = [];
+    // A live droplet as the account holds it: what the stack file states of it (its VPC, monitoring,
+    // IPv6, backups) and the tags it must carry before adoption (docs/site-programs.md, Insync).
+    for (const [name, d] of Object.entries(spec.droplets)) {
+      if (d.importId === undefined) continue;
+      adopted.push({
+        type: DROPLET,
+        id: d.importId,
+        inputs: {
+          ...dropletSettings(spec, name),
+          image: spec.image,
+          vpcUuid: liveVpcId(spec, d.region),
+          tags: dropletTags(spec, name),
+        },
+      });
+    }
+    for (const [name, n] of Object.entries(spec.mysql.nodes)) {
+      if (n.importId === undefined) continue;
+      adopted.push({
+        type: DROPLET,
+        id: n.importId,
+        inputs: {
+          name,
+          region: n.region,
+          size: n.size,
+          image: spec.image,
+          vpcUuid: liveVpcId(spec, n.region),
+          backups: true,
+          monitoring: n.monitoring,
+          ipv6: n.ipv6,
+          gracefulShutdown: true,
+          tags: mysqlNodeTags(spec, name),
+        },
+      });
+    }
     const backups = spec.mysql.backups;
     // insync_db_backups predates the program, and its "_" name could not be created anew.
-    return backups.importId
-      ? [
-          {
-            type: "aws:s3/bucket:Bucket",
-            id: backups.importId,
-            inputs: { bucket: backups.importId, region: backups.region },
-          },
-        ]
-      : [];
+    if (backups.importId)
+      adopted.push({
+        type: "aws:s3/bucket:Bucket",
+        id: backups.importId,
+        inputs: { bucket: backups.importId, region: backups.region },
+      });
+    return adopted;
   },
 };

@@ -4,18 +4,33 @@ import { ANYWHERE, DoPrivateNetwork, OPEN_EGRESS } from "../components/do-privat
 import { ReplicatedDbDroplets } from "../components/replicated-db-droplets";
 import { S3PrivateBucket } from "../components/s3-private-bucket";
 import { INSYNC_ROLES, type InsyncConfig } from "./spec";
-import { SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
+import { SiteRoot, stateful, type SiteContext } from "../site-context";
+import {
+  dropletSettings,
+  dropletTags,
+  liveVpcId,
+  MYSQL_PRIMARY_NAME,
+  MYSQL_REPLICA_NAME,
+  mysqlExtraTags,
+  vpcRange,
+} from "./fleet";
+
+export { BACKUP_TAG } from "./fleet";
 
 const MYSQL_ROLES = ["mysql-primary", "mysql-standby", "mysql-fenced"];
-/** Hosts that talk to the app's data stores (the mailers run on the beanstalkd host). */
+/**
+ * Hosts that talk to the app's data stores and to ct1's conf server: web, the /license backends of
+ * the same app, and the mailers (mailer and periodic_mailer run on the beanstalkd host).
+ */
 const APP = ["role:web", "role:license", "role:queue"];
-/** The seed's backup job; it moves with the replica set (first standby, else the primary). */
-export const BACKUP_TAG = "backup:automysqlbackup";
 
 /**
- * Insync (seed 003): 21 droplets that already exist, adopted as they are (image and userData are
- * ignored, `importId` adopts the live droplet). ct1 is the only SSH entry: port 58878 from the admin
- * networks; every other droplet accepts port 22 only from ct1.
+ * Insync (seed 003): 21 droplets that already exist, adopted as they are: `importId` adopts the live
+ * droplet, which keeps its VPC, monitoring and IPv6 as the stack file states them (image and
+ * userData are ignored), and every droplet is retained if its line is removed. ct1 is the only SSH
+ * entry (keys only): port 58878 from the admin networks; every other droplet accepts port 22 only
+ * from ct1. Web and the mailers reach MySQL by `db-primary.<privateDns.domain>`, which follows the
+ * failover knob.
  */
 export async function insyncProgram(
   cfg: InsyncConfig,
@@ -30,13 +45,15 @@ export async function insyncProgram(
     "insync",
     {
       name: "insync",
-      vpcs: [
-        { region: "nyc2", ipRange: s.vpcs.nyc2 },
-        { region: "sgp1", ipRange: s.vpcs.sgp1 },
-      ],
+      vpcs: (["nyc2", "sgp1"] as const).map((region) => ({
+        region,
+        ipRange: vpcRange(s, region),
+        existingId: liveVpcId(s, region),
+      })),
       tags: [
         "site:insync",
         "edge:public",
+        "edge:internal",
         ...INSYNC_ROLES.map((r) => `role:${r}`),
         ...MYSQL_ROLES.map((r) => `role:${r}`),
       ],
@@ -59,10 +76,26 @@ export async function insyncProgram(
             { protocol: "tcp", ports: "443", fromCidrs: ANYWHERE },
           ],
         },
+        // dev's private PyPI and hg.insynchq.com: the site's hosts and the admins, never the Internet.
+        {
+          name: "internal-https",
+          targetTags: ["edge:internal"],
+          inbound: [
+            { protocol: "tcp", ports: "80", fromTags: ["site:insync"], fromCidrs: s.adminCidrs },
+            { protocol: "tcp", ports: "443", fromTags: ["site:insync"], fromCidrs: s.adminCidrs },
+          ],
+        },
+        // Only Insync's own load balancer: mrkr-web-lb (mrkr.io) carries role:mrkr, not role:web-lb.
         {
           name: "web-backends",
           targetTags: ["role:web", "role:license"],
           inbound: [{ protocol: "tcp", ports: String(s.webBackendPort), fromTags: ["role:web-lb"] }],
+        },
+        // Seed: ct1's conf server "stores configuration that the web and mailer uses".
+        {
+          name: "conf-server",
+          targetTags: ["role:bastion"],
+          inbound: [{ protocol: "tcp", ports: String(s.bastion.confServerPort), fromTags: APP }],
         },
         // ct1's conf server and web restarts talk to the queue and the database too.
         {
@@ -91,27 +124,31 @@ export async function insyncProgram(
   );
 
   for (const [name, d] of Object.entries(s.droplets)) {
-    const [first, ...more] = d.roles;
-    const tags = siteTags({ ...ctx, env: d.env }, first!, ...more.map((r) => `role:${r}`));
-    if (d.public) tags.push("edge:public");
-    if (d.decommissionCandidate) tags.push("decommission-candidate");
-    const adopt: pulumi.CustomResourceOptions = { ignoreChanges: ["image", "userData"], import: d.importId };
+    // A removed line (the seed's own removal list) forgets the droplet; the server stays until an
+    // operator deletes it by hand. Stateful hosts are also protected.
+    const adopt: pulumi.CustomResourceOptions = {
+      ignoreChanges: ["image", "userData"],
+      import: d.importId,
+      retainOnDelete: true,
+    };
     new digitalocean.Droplet(
       name,
       {
-        name,
-        region: d.region,
-        size: d.size,
+        ...dropletSettings(s, name),
         image: s.image,
         vpcUuid: net.vpcIds[d.region],
-        monitoring: true,
-        backups: d.stateful ? true : undefined,
-        tags,
+        tags: dropletTags(s, name),
       },
       d.stateful ? stateful(root, adopt) : { ...adopt, parent: root },
     );
   }
 
+  // A zone of private names (delegated from insynchq.com to DigitalOcean; see docs/site-programs.md).
+  const privateZone = new digitalocean.Domain(
+    "insync-private-dns",
+    { name: s.mysql.privateDns.domain },
+    parent,
+  );
   const mysql = new ReplicatedDbDroplets(
     "insync-mysql",
     {
@@ -123,14 +160,13 @@ export async function insyncProgram(
       image: s.image,
       vpcIds: net.vpcIds,
       adopted: true,
-      extraTags: (_node, role, standbyIndex) =>
-        (
-          s.mysql.replicas.filter((r) => r !== s.mysql.primary).length > 0
-            ? standbyIndex === 0
-            : role === "primary"
-        )
-          ? [BACKUP_TAG]
-          : [],
+      extraTags: (_node, role, standbyIndex) => mysqlExtraTags(s, role, standbyIndex),
+      dns: {
+        domain: privateZone.name,
+        primaryName: MYSQL_PRIMARY_NAME,
+        replicaName: MYSQL_REPLICA_NAME,
+        ttl: s.mysql.privateDns.ttl,
+      },
     },
     parent,
   );
@@ -143,7 +179,12 @@ export async function insyncProgram(
       bucketName: s.mysql.backups.bucket,
       region: s.mysql.backups.region,
       versioning: true,
-      expireDays: s.mysql.backups.retentionDays,
+      // Adopting must not change the live bucket's lifecycle: a new expiry rule would delete every
+      // older backup on the first apply. Only an explicit `expireAdopted` puts it on.
+      expireDays:
+        s.mysql.backups.importId === undefined || s.mysql.backups.expireAdopted
+          ? s.mysql.backups.retentionDays
+          : undefined,
       importId: s.mysql.backups.importId,
     },
     parent,
@@ -165,8 +206,11 @@ export async function insyncProgram(
     fenced: nodesWith("fenced"),
     backupNode: standbys[0] ?? s.mysql.primary,
     primaryPrivateIp: mysql.privateIps[s.mysql.primary],
+    /** The DB host web and the mailers read from ct1's conf server. */
+    dbPrimaryHost: `${MYSQL_PRIMARY_NAME}.${s.mysql.privateDns.domain}`,
     endpoints: {
-      sshEntry: { host: s.bastion.host, port: s.bastion.sshPort },
+      sshEntry: { host: s.bastion.host, port: s.bastion.sshPort, auth: s.bastion.sshAuth },
+      confServer: { host: s.bastion.host, port: s.bastion.confServerPort },
       publicHosts: Object.entries(s.droplets)
         .filter(([, d]) => d.public)
         .map(([n, d]) => ({ droplet: n, hostnames: d.hostnames })),
