@@ -50,6 +50,8 @@ export const datafruitsSite: SiteDefinition<"datafruits", DatafruitsSpec> = {
     bill.sized("digitalocean-droplet", `node pool ${pool.name}`, pool.size, pool.count);
     if (s.cluster.ha) bill.unit("digitalocean-doks-ha-control-plane", "DOKS HA control plane");
     bill.unit("digitalocean-load-balancer", "ingress load balancer");
+    // liquidsoap's harbor is TCP, behind its own load balancer beside the ingress's.
+    bill.unit("digitalocean-load-balancer", "liquidsoap-harbor load balancer");
     bill.sized("digitalocean-database", s.database.name, s.database.size, s.database.nodeCount);
     for (const r of s.database.replicas) bill.sized("digitalocean-database", r.name, r.size);
     bill.sized("digitalocean-database", s.redis.name, s.redis.size);

@@ -46,7 +46,8 @@ export const datafruitsSpecSchema = z
       site: workload(scalable),
       admin: workload(scalable),
       api: workload(scalable),
-      icecast: workload(scalable),
+      /** One source, no relay configured: a second icecast would have listeners and no audio. */
+      icecast: workload(singleton),
       liquidsoap: workload(singleton),
       rtmp: workload(singleton),
       chat: workload(scalable),
@@ -69,6 +70,8 @@ export const datafruitsSpecSchema = z
       staticBucket: z.string().min(3),
       podcastsBucket: z.string().min(3),
     }),
+    /** Who DigitalOcean Uptime alerts when a public endpoint is down or its certificate is expiring. */
+    monitoring: z.strictObject({ alertEmails: z.array(z.email()).min(1) }),
     externals: externalsSchema,
   })
   .superRefine((s, ctx) => {
