@@ -27,6 +27,21 @@ export interface WorkloadArgs {
   headless?: boolean;
   /** Keep at least this many pods through node drains. */
   minAvailable?: number;
+  /** Container requests and limits. @defaultValue none (the scheduler packs the pod blind) */
+  resources?: k8s.types.input.core.v1.ResourceRequirements;
+  /** @defaultValue none */
+  readinessProbe?: k8s.types.input.core.v1.Probe;
+  /** @defaultValue none */
+  livenessProbe?: k8s.types.input.core.v1.Probe;
+  /** The container's securityContext. @defaultValue none (the image's user and the runtime's defaults) */
+  securityContext?: k8s.types.input.core.v1.SecurityContext;
+  /** The pod's securityContext. @defaultValue none */
+  podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
+  /**
+   * Annotations on the pod template. A change here rolls the pods, so a checksum of the config the
+   * pods read at start (envFrom) belongs here. @defaultValue none
+   */
+  podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -52,14 +67,19 @@ export class Workload extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           strategy: args.recreate ? { type: "Recreate" } : { type: "RollingUpdate" },
           template: {
-            metadata: { labels },
+            metadata: { labels, annotations: args.podAnnotations },
             spec: {
               serviceAccountName: args.serviceAccountName,
+              securityContext: args.podSecurityContext,
               containers: [
                 {
                   name,
                   image: args.image,
                   args: args.args,
+                  resources: args.resources,
+                  readinessProbe: args.readinessProbe,
+                  livenessProbe: args.livenessProbe,
+                  securityContext: args.securityContext,
                   ports: ports.map((p) => ({
                     name: p.name,
                     containerPort: p.port,

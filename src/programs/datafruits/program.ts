@@ -1,12 +1,18 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import { Workload } from "../components/k8s-workload";
 import { ManagedPostgres } from "../components/managed-postgres";
 import { SpacesCdnBucket } from "../components/spaces-cdn-bucket";
 import { sidekiqOutputs } from "../config/sidekiq";
 import type { DatafruitsConfig } from "./spec";
+import { UptimeMonitors } from "./uptime-monitors";
+import { WORKLOAD_SHAPES as shape } from "./workload-shapes";
 import { SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "../site-context";
+
+/** Pod-template annotation holding a checksum of the config the pods read at start. */
+export const CONFIG_CHECKSUM = "stackyard.io/config-checksum";
 
 /**
  * datafruits.fm (seed 004): the RFC's DOKS cluster. Data lives outside the cluster (managed
@@ -34,6 +40,8 @@ export async function datafruitsProgram(
     {
       name: s.cluster.name,
       region: s.region,
+      // With autoUpgrade DigitalOcean moves the cluster to new patch releases itself; the stack's
+      // version is the one it was created at, ignored afterwards (see ignoreChanges below).
       version: s.cluster.version,
       vpcUuid: vpc.id,
       ha: s.cluster.ha,
@@ -44,7 +52,8 @@ export async function datafruitsProgram(
       nodePool: {
         name: np.name,
         size: np.size,
-        nodeCount: np.count,
+        // An autoscaled pool's size belongs to the autoscaler: a nodeCount would fight it on every up.
+        nodeCount: np.autoScale ? undefined : np.count,
         autoScale: np.autoScale,
         minNodes: np.autoScale ? np.minNodes : undefined,
         maxNodes: np.autoScale ? np.maxNodes : undefined,
@@ -52,11 +61,27 @@ export async function datafruitsProgram(
         labels: siteLabels(ctx, "k8s-node"),
       },
     },
+    {
+      parent: root,
+      // Deleting or replacing the cluster takes every workload with it.
+      protect: true,
+      // After DigitalOcean's patch upgrade, a refresh reads the newer version; the pinned one would
+      // then be a downgrade, which the provider can only do by replacing the cluster.
+      ignoreChanges: ["version"],
+    },
+  );
+  // The cluster's kubeConfigs in state carry a token DigitalOcean expires after 7 days. Reading the
+  // cluster (a resource read, not a data source) asks the provider for its current credentials on
+  // every run, so the Kubernetes provider never starts from a week-old token.
+  const live = digitalocean.KubernetesCluster.get(
+    `${s.cluster.name}-credentials`,
+    cluster.id,
+    undefined,
     parent,
   );
   const provider = new k8s.Provider(
     "doks",
-    { kubeconfig: cluster.kubeConfigs.apply((c) => c[0]?.rawConfig ?? "") },
+    { kubeconfig: live.kubeConfigs.apply((c) => c[0]?.rawConfig ?? "") },
     parent,
   );
   const inCluster = { parent: root, provider };
@@ -115,43 +140,64 @@ export async function datafruitsProgram(
   );
 
   // App env derives from the primary knob; credentials come from provider outputs, as secrets.
+  const apiEnvData = {
+    DATABASE_PRIMARY: s.database.primary,
+    DB_HOST: pg.primaryHost,
+    DB_PORT: pg.primaryPort.apply(String),
+    DATABASE_REPLICA_HOSTS: pulumi.all(Object.values(pg.replicaHosts)).apply((h) => h.join(",")),
+    REDIS_HOST: valkey.privateHost,
+    S3_STATIC_BUCKET: s.spaces.staticBucket,
+    S3_PODCASTS_BUCKET: s.spaces.podcastsBucket,
+    S3_ENDPOINT: `https://${s.spaces.region}.digitaloceanspaces.com`,
+  };
+  const apiSecretData = { DATABASE_URL: pg.primaryUri, REDIS_URL: pulumi.secret(valkey.privateUri) };
   const apiEnv = new k8s.core.v1.ConfigMap(
     "api-env",
-    {
-      metadata: meta("api-env", "api"),
-      data: {
-        DATABASE_PRIMARY: s.database.primary,
-        DB_HOST: pg.primaryHost,
-        DB_PORT: pg.primaryPort.apply(String),
-        DATABASE_REPLICA_HOSTS: pulumi.all(Object.values(pg.replicaHosts)).apply((h) => h.join(",")),
-        REDIS_HOST: valkey.privateHost,
-        S3_STATIC_BUCKET: s.spaces.staticBucket,
-        S3_PODCASTS_BUCKET: s.spaces.podcastsBucket,
-        S3_ENDPOINT: `https://${s.spaces.region}.digitaloceanspaces.com`,
-      },
-    },
+    { metadata: meta("api-env", "api"), data: apiEnvData },
     inCluster,
   );
   const apiSecrets = new k8s.core.v1.Secret(
     "api-database",
-    {
-      metadata: meta("api-database", "api"),
-      stringData: { DATABASE_URL: pg.primaryUri, REDIS_URL: pulumi.secret(valkey.privateUri) },
-    },
+    { metadata: meta("api-database", "api"), stringData: apiSecretData },
     inCluster,
   );
   const apiEnvFrom = [{ configMap: apiEnv.metadata.name }, { secret: apiSecrets.metadata.name }];
+  // Pods read envFrom only when they start, and the ConfigMap and Secret keep their names: a
+  // checksum of what both are given (their inputs; a Secret reports no stringData back) on the pod
+  // template is what rolls the pods when the primary moves or a database password changes. The
+  // digest is not secret: a SHA-256 of URIs carrying DigitalOcean's generated passwords cannot be
+  // walked back, and a secret digest would make the whole Deployment spec secret in state.
+  const apiConfigChecksum = pulumi.unsecret(
+    pulumi
+      .all([pulumi.output(apiEnvData), pulumi.output(apiSecretData)])
+      .apply(([data, secret]) => createHash("sha256").update(JSON.stringify({ data, secret })).digest("hex")),
+  );
+  const apiPodAnnotations = { [CONFIG_CHECKSUM]: apiConfigChecksum };
 
   // Apps.
   const w = s.workloads;
   new Workload(
     "site",
-    { ctx, namespace, image: w.site.image, replicas: w.site.replicas, ports: [{ name: "http", port: 3000 }] },
+    {
+      ctx,
+      namespace,
+      image: w.site.image,
+      replicas: w.site.replicas,
+      ports: [{ name: "http", port: 3000 }],
+      ...shape.site,
+    },
     wl,
   );
   new Workload(
     "admin",
-    { ctx, namespace, image: w.admin.image, replicas: w.admin.replicas, ports: [{ name: "http", port: 80 }] },
+    {
+      ctx,
+      namespace,
+      image: w.admin.image,
+      replicas: w.admin.replicas,
+      ports: [{ name: "http", port: 80 }],
+      ...shape.admin,
+    },
     wl,
   );
   new Workload(
@@ -163,6 +209,8 @@ export async function datafruitsProgram(
       replicas: w.api.replicas,
       ports: [{ name: "http", port: 3000 }],
       envFrom: apiEnvFrom,
+      podAnnotations: apiPodAnnotations,
+      ...shape.api,
     },
     wl,
   );
@@ -187,6 +235,8 @@ export async function datafruitsProgram(
       args: sidekiqArgs(sq.scheduler.threads, sq.scheduler.queues),
       env: { SIDEKIQ_SCHEDULER: "enabled" },
       envFrom: apiEnvFrom,
+      podAnnotations: apiPodAnnotations,
+      ...shape.sidekiq,
     },
     wl,
   );
@@ -201,6 +251,8 @@ export async function datafruitsProgram(
         args: sidekiqArgs(p.threads, p.queues),
         env: { SIDEKIQ_SCHEDULER: "disabled" },
         envFrom: apiEnvFrom,
+        podAnnotations: apiPodAnnotations,
+        ...shape.sidekiq,
       },
       wl,
     );
@@ -211,8 +263,11 @@ export async function datafruitsProgram(
       ctx,
       namespace,
       image: w.icecast.image,
+      // One icecast: liquidsoap pushes its one source to it. A second pod would have no source (no
+      // relay is configured), so its listeners would hear silence; the schema pins this to 1.
       replicas: w.icecast.replicas,
       ports: [{ name: "http", port: 8000 }],
+      ...shape.icecast,
     },
     wl,
   );
@@ -225,6 +280,7 @@ export async function datafruitsProgram(
       replicas: 1,
       recreate: true,
       ports: [{ name: "harbor", port: 9000 }],
+      ...shape.liquidsoap,
     },
     wl,
   );
@@ -240,6 +296,7 @@ export async function datafruitsProgram(
         { name: "rtmp", port: 1935 },
         { name: "hls", port: 8080 },
       ],
+      ...shape.rtmp,
     },
     wl,
   );
@@ -252,6 +309,20 @@ export async function datafruitsProgram(
         type: "LoadBalancer",
         selector: { app: "rtmp" },
         ports: [{ name: "rtmp", port: 1935, targetPort: 1935, protocol: "TCP" }],
+      },
+    },
+    inCluster,
+  );
+  // A DJ's source stream into liquidsoap's harbor is one long-lived request body: an HTTP ingress
+  // buffers it and caps its size (ingress-nginx: 1m), so harbor gets its own TCP load balancer too.
+  const harborIngest = new k8s.core.v1.Service(
+    "liquidsoap-harbor",
+    {
+      metadata: meta("liquidsoap-harbor", "liquidsoap"),
+      spec: {
+        type: "LoadBalancer",
+        selector: { app: "liquidsoap" },
+        ports: [{ name: "harbor", port: 9000, targetPort: 9000, protocol: "TCP" }],
       },
     },
     inCluster,
@@ -291,17 +362,18 @@ export async function datafruitsProgram(
       serviceAccountName: chatSa.metadata.name,
       headless: true,
       minAvailable: 1,
+      ...shape.chat,
     },
     wl,
   );
 
-  // Edge: one Ingress maps each host to its Service (the RFC's datafruits.fm / dj. / static. example).
+  // Edge: one Ingress maps each HTTP host to its Service (the RFC's datafruits.fm / static. example);
+  // dj. (harbor) is the TCP load balancer above, not a route.
   const routes: [string, string, number][] = [
     [w.site.host, "site", 3000],
     [w.admin.host, "admin", 80],
     [w.api.host, "api", 3000],
     [w.icecast.host, "icecast", 8000],
-    [w.liquidsoap.host, "liquidsoap", 9000],
     [w.rtmp.host, "rtmp", 8080],
     [w.chat.host, "chat", 4000],
   ];
@@ -328,6 +400,13 @@ export async function datafruitsProgram(
     inCluster,
   );
 
+  // Monitoring (the RFC's step 2): every public HTTP endpoint is checked from outside the cluster.
+  new UptimeMonitors(
+    "datafruits-uptime",
+    { hosts: Object.fromEntries(routes.map(([h, svc]) => [svc, h])), alertEmails: s.monitoring.alertEmails },
+    parent,
+  );
+
   return root.finish({
     site: cfg.site,
     configRevision: cfg.configRevision,
@@ -339,12 +418,13 @@ export async function datafruitsProgram(
     fenced: s.database.primary === s.database.name ? [] : [s.database.name],
     cluster: { name: s.cluster.name, ha: s.cluster.ha, nodePool: np },
     endpoints: {
-      hosts: Object.fromEntries(routes.map(([h, svc]) => [svc, h])),
+      hosts: { ...Object.fromEntries(routes.map(([h, svc]) => [svc, h])), liquidsoap: w.liquidsoap.host },
       databaseHost: pg.primaryHost,
       redisHost: valkey.privateHost,
       staticCdn: assets.cdnEndpoint,
       podcastsCdn: podcasts.cdnEndpoint,
       rtmpIngestService: rtmpIngest.metadata.name,
+      harborIngestService: harborIngest.metadata.name,
     },
     externals: s.externals,
   });

@@ -25,6 +25,10 @@ export const datafruitsSpecSchema = z
     namespace: nameSchema,
     cluster: z.strictObject({
       name: nameSchema,
+      /**
+       * The release the cluster is created at. autoUpgrade moves it to new patch releases and the
+       * program ignores changes to it afterwards; a minor upgrade is `doctl kubernetes cluster upgrade`.
+       */
       version: z.string().min(1),
       /** DOKS defaults HA to true from 1.36; it costs $40/mo, so it is always explicit here. */
       ha: z.boolean(),
@@ -32,6 +36,7 @@ export const datafruitsSpecSchema = z
         .strictObject({
           name: nameSchema,
           size: z.string().min(1),
+          /** Nodes to price (and to run when autoScale is off); with autoScale the autoscaler sizes the pool. */
           count: z.int().min(1).max(10),
           autoScale: z.boolean(),
           minNodes: z.int().min(1),
@@ -46,7 +51,8 @@ export const datafruitsSpecSchema = z
       site: workload(scalable),
       admin: workload(scalable),
       api: workload(scalable),
-      icecast: workload(scalable),
+      /** One source, no relay configured: a second icecast would have listeners and no audio. */
+      icecast: workload(singleton),
       liquidsoap: workload(singleton),
       rtmp: workload(singleton),
       chat: workload(scalable),
@@ -69,6 +75,8 @@ export const datafruitsSpecSchema = z
       staticBucket: z.string().min(3),
       podcastsBucket: z.string().min(3),
     }),
+    /** Who DigitalOcean Uptime alerts when a public endpoint is down or its certificate is expiring. */
+    monitoring: z.strictObject({ alertEmails: z.array(z.email()).min(1) }),
     externals: externalsSchema,
   })
   .superRefine((s, ctx) => {
