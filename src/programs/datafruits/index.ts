@@ -49,10 +49,10 @@ export const datafruitsSite: SiteDefinition<"datafruits", DatafruitsSpec> = {
     const pool = s.cluster.nodePool;
     bill.sized("digitalocean-droplet", `node pool ${pool.name}`, pool.size, pool.count);
     if (s.cluster.ha) bill.unit("digitalocean-doks-ha-control-plane", "DOKS HA control plane");
+    // Three load balancers: the ingress controller's, RTMP ingest's and liquidsoap harbor's (both TCP).
     bill.unit("digitalocean-load-balancer", "ingress load balancer");
-    // Not billed yet: the rtmp-ingest and liquidsoap-harbor load balancers ($12 each). Billed, the
-    // stack would cost $143 and a second read replica would pass the $150 ceiling
-    // (docs/site-programs.md, datafruits cost); that is the ceiling owner's decision.
+    bill.unit("digitalocean-load-balancer", "rtmp-ingest load balancer");
+    bill.unit("digitalocean-load-balancer", "liquidsoap-harbor load balancer");
     bill.sized("digitalocean-database", s.database.name, s.database.size, s.database.nodeCount);
     for (const r of s.database.replicas) bill.sized("digitalocean-database", r.name, r.size);
     bill.sized("digitalocean-database", s.redis.name, s.redis.size);
