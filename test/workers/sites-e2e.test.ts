@@ -1,8 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { guardSettingsFor } from "../../src/operations/guards/guard-settings";
 import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
@@ -15,7 +11,6 @@ import {
 } from "./support/service-harness";
 
 const SITES = ["vulpine", "chitter", "insync", "datafruits"] as const;
-const DATAFRUITS_COST = guardSettingsFor("datafruits").cost;
 
 /** Every other site: one run of each operation it supports, through HTTP, with the simulated cloud checked. */
 describe("the other four sites end to end: each supported operation once", function () {
@@ -28,15 +23,7 @@ describe("the other four sites end to end: each supported operation once", funct
   const cloud = (site: string): SandboxCloud => siteCloud(d, site);
 
   before(async () => {
-    // datafruits' default ceiling ($150) refuses its second replica now that the three load
-    // balancers are billed ($161): this test is about the operations, so the operator's override
-    // file raises the ceiling for it (the refusal itself: test/operations/guards/guards.test.ts).
-    const guards = path.join(os.tmpdir(), `stackyard-sites-e2e-guards-${process.pid}.json`);
-    fs.writeFileSync(
-      guards,
-      JSON.stringify({ datafruits: { cost: { ...DATAFRUITS_COST, monthlyCeiling: 200 } } }),
-    );
-    d = await createDeployment("sites-e2e", SITES, { STACKYARD_GUARDS_FILE: guards });
+    d = await createDeployment("sites-e2e", SITES);
     await Promise.all(SITES.map((s) => deployBaseline(d, s)));
     svc = await spawnService(d, "all", "service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
@@ -46,7 +33,6 @@ describe("the other four sites end to end: each supported operation once", funct
   after(async () => {
     await svc?.stop();
     await d?.cleanup();
-    fs.rmSync(path.join(os.tmpdir(), `stackyard-sites-e2e-guards-${process.pid}.json`), { force: true });
   });
 
   for (const site of ["vulpine", "chitter"] as const) {

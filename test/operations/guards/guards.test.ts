@@ -117,33 +117,28 @@ describe("operation guards (pure)", () => {
       const lower = { cost: { ...DEFAULT_GUARD_SETTINGS.theatl.cost, monthlyCeiling: 100 } };
       passed(costCeiling.check(guardInput("theatl", "scale-sidekiq", { count: 1 }, { settings: lower })));
     });
-    it("bills datafruits' three load balancers, so its second read replica passes its $150 ceiling only with an override", () => {
+    it("bills datafruits' three load balancers; two read replicas fit its ceiling, the research's $150 would refuse the first", () => {
       const c = siteMonthlyCost(siteConfig("datafruits"), "USD");
-      const lbs = c.lines.filter((l) => /load balancer/.test(l.item));
       assert.deepEqual(
-        lbs.map((l) => l.item),
+        c.lines.filter((l) => /load balancer/.test(l.item)).map((l) => l.item),
         ["ingress load balancer", "rtmp-ingest load balancer", "liquidsoap-harbor load balancer"],
       );
+      assert.equal(c.total, 143);
       const one = siteConfig("datafruits", (s) =>
         s.database.replicas.push({ name: "datafruits-pg-r1", size: "db-s-1vcpu-1gb" } as never),
       );
-      const r = refused(
+      passed(
         costCeiling.check(
           guardInput("datafruits", "add-read-replica", { name: "datafruits-pg-r2" }, { config: one }),
         ),
       );
-      assert.deepEqual([r.rule, r.limit], ["monthly-cost-ceiling", 150]);
-      const raised = { cost: { ...DEFAULT_GUARD_SETTINGS.datafruits.cost, monthlyCeiling: 200 } };
-      passed(
+      const research = { cost: { ...DEFAULT_GUARD_SETTINGS.datafruits.cost, monthlyCeiling: 150 } };
+      const r = refused(
         costCeiling.check(
-          guardInput(
-            "datafruits",
-            "add-read-replica",
-            { name: "datafruits-pg-r2" },
-            { config: one, settings: raised },
-          ),
+          guardInput("datafruits", "add-read-replica", { name: "datafruits-pg-r1" }, { settings: research }),
         ),
       );
+      assert.deepEqual([r.rule, r.value, r.limit], ["monthly-cost-ceiling", 158, 150]);
     });
     it("compares chitter in EUR and refuses a size the price table does not know", () => {
       assert.equal(siteMonthlyCost(siteConfig("chitter"), "EUR").currency, "EUR");
