@@ -8,6 +8,12 @@ export interface S3CdnOriginArgs {
   region: string;
   /** Recorded as a tag so a policy can flag resources in a personal account. */
   accountOwner: string;
+  /**
+   * Live ids to adopt (`import`) instead of creating: the bucket's name and the distribution's id.
+   * An import whose declared inputs differ from the live resource fails the run; it never replaces.
+   * @defaultValue nothing adopted
+   */
+  adopt?: { bucketId?: string; distributionId?: string };
 }
 
 /** AWS managed cache policy "CachingOptimized". */
@@ -28,7 +34,7 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
     const bucket = new aws.s3.Bucket(
       name,
       { bucket: args.bucketName, region: args.region, tags },
-      stateful(this),
+      stateful(this, { import: args.adopt?.bucketId }),
     );
     new aws.s3.BucketPublicAccessBlock(
       name,
@@ -72,7 +78,7 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
         viewerCertificate: { cloudfrontDefaultCertificate: true },
         tags,
       },
-      child,
+      { ...child, import: args.adopt?.distributionId },
     );
     new aws.s3.BucketPolicy(
       name,
