@@ -9,11 +9,12 @@ export interface S3CdnOriginArgs {
   /** Recorded as a tag so a policy can flag resources in a personal account. */
   accountOwner: string;
   /**
-   * Live ids to adopt (`import`) instead of creating: the bucket's name and the distribution's id.
+   * Live ids to adopt (`import`) instead of creating: the bucket's name, the origin access
+   * control's and the distribution's ids.
    * An import whose declared inputs differ from the live resource fails the run; it never replaces.
    * @defaultValue nothing adopted
    */
-  adopt?: { bucketId?: string; distributionId?: string };
+  adopt?: { bucketId?: string; originAccessControlId?: string; distributionId?: string };
 }
 
 /** AWS managed cache policy "CachingOptimized". */
@@ -56,7 +57,7 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
         signingBehavior: "always",
         signingProtocol: "sigv4",
       },
-      child,
+      { ...child, import: args.adopt?.originAccessControlId },
     );
     const originId = `${name}-s3`;
     const dist = new aws.cloudfront.Distribution(

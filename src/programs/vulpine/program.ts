@@ -154,6 +154,15 @@ export function vulpineCompose(
   return { services, networks };
 }
 
+/** Linode names a range by its address without the prefix length, in canonical form. */
+export function ipv6RangeId(range: string): string {
+  const [addr] = range.split("/");
+  return addr!
+    .split(":")
+    .map((g) => (g === "" ? g : g.replace(/^0+(?=.)/, "")))
+    .join(":");
+}
+
 /**
  * vulpine.club (seed 000): one Linode 8GB ("smithwicks") running docker-compose, media on S3 +
  * CloudFront, Linode backups plus an hourly rsync elsewhere.
@@ -205,7 +214,12 @@ export async function vulpineProgram(
       s.instance.importId ? { import: s.instance.importId, ignoreChanges: ["metadatas", "image"] } : {},
     ),
   );
-  new linode.Ipv6Range("vulpine-ipv6", { prefixLength: 64, linodeId: numericId(host) }, stateful(root));
+  // The seed's /64 is routed to the live host: adopted with it (its id is the range's address).
+  new linode.Ipv6Range(
+    "vulpine-ipv6",
+    { prefixLength: 64, linodeId: numericId(host) },
+    stateful(root, s.instance.importId ? { import: ipv6RangeId(s.ipv6.range) } : {}),
+  );
   new linode.Firewall(
     "vulpine-edge",
     {

@@ -43,10 +43,18 @@ export const vulpineSpecSchema = z.strictObject({
     bucket: z.string().min(3),
     /** Seed: "Rey's personal AWS account - should probably move to its own". */
     accountOwner: z.enum(["personal", "site"]),
-    /** Live media resources to adopt: the bucket's name and the CloudFront distribution's id. */
+    /**
+     * Live media resources to adopt instead of creating: the bucket's name, the CloudFront origin
+     * access control's and distribution's ids. An import whose declared inputs differ from the live
+     * resource fails the run (it never replaces): see docs/site-programs.md, vulpine.
+     */
     adopt: z
       .strictObject({
         bucketId: z.string().min(3).optional(),
+        originAccessControlId: z
+          .string()
+          .regex(/^E[A-Z0-9]+$/)
+          .optional(),
         distributionId: z
           .string()
           .regex(/^E[A-Z0-9]+$/)
