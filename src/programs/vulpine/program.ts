@@ -6,17 +6,8 @@ import { S3CdnOrigin } from "../components/s3-cdn-origin";
 import { sidekiqOutputs } from "../config/sidekiq";
 import type { VulpineConfig } from "./spec";
 import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
-import {
-  COMPOSE_DIR,
-  MASTODON_ENV_FILE,
-  PULL_COMPOSE_SCRIPT,
-  PULL_SCRIPT,
-  s3RegionOf,
-  SYNC_SERVICE,
-  SYNC_TIMER,
-  SYNC_TIMER_UNIT,
-  syncService,
-} from "./host-files";
+import { composeSyncHost } from "../compose-sync";
+import { COMPOSE_DIR, MASTODON_ENV_FILE, s3RegionOf } from "./host-files";
 
 export const VULPINE_COMPOSE_KEY = "smithwicks/docker-compose.yml";
 
@@ -177,23 +168,19 @@ export async function vulpineProgram(
   const parent = { parent: root };
 
   // The host: static cloud-init that installs docker and a timer pulling the compose file.
-  const s3Region = s3RegionOf(s.deployBucket.region);
+  const sync = composeSyncHost({
+    composeDir: COMPOSE_DIR,
+    bucket: s.deployBucket.label,
+    key: VULPINE_COMPOSE_KEY,
+    s3Region: s3RegionOf(s.deployBucket.region),
+    endpoint: "linode",
+    requiredEnvFile: MASTODON_ENV_FILE,
+  });
   const userData = cloudInit({
     site: "vulpine",
     family: "compose-host",
-    files: [
-      { path: PULL_SCRIPT, content: PULL_COMPOSE_SCRIPT, permissions: "0755" },
-      {
-        path: `/etc/systemd/system/${SYNC_SERVICE}`,
-        content: syncService(s.deployBucket.label, VULPINE_COMPOSE_KEY, s3Region),
-      },
-      { path: `/etc/systemd/system/${SYNC_TIMER}`, content: SYNC_TIMER_UNIT },
-    ],
-    runcmd: [
-      `install -d -m 0755 ${COMPOSE_DIR}`,
-      "install -d -m 0700 /etc/stackyard",
-      `systemctl enable --now ${SYNC_TIMER}`,
-    ],
+    files: sync.files,
+    runcmd: sync.runcmd,
   });
   const host = new linode.Instance(
     s.instance.label,
