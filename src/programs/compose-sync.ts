@@ -1,6 +1,6 @@
 /**
  * A compose host that follows a compose file the program publishes to S3-compatible object storage:
- * a pull script, a oneshot service that runs it and then `docker compose up`, and a timer. The text
+ * a pull script, a oneshot service that runs it and then compose's `up`, and a timer. The text
  * is static (no knob, no secret), because userData replaces a machine on every provider here.
  *
  * The read-only key the script signs with is not in userData either: a site exports it as a secret
@@ -21,6 +21,11 @@ export interface ComposeSyncArgs {
   key: string;
   /** The S3 signing region (Linode: the cluster, e.g. us-east-1; AWS: the bucket's region). */
   s3Region: string;
+  /**
+   * How the host runs compose: `v1` is Debian 12's `docker-compose` package (run with
+   * `--compatibility`, so `deploy.replicas` scales services), `v2` the `docker compose` plugin.
+   */
+  compose: "v1" | "v2";
   /** Whose object storage serves the bucket (sets the default endpoint). */
   endpoint: "linode" | "aws";
   /**
@@ -43,8 +48,9 @@ const ENDPOINTS = {
  * defaults (tests point them at loopback and scratch folders).
  */
 export function pullComposeScript(
-  args: Pick<ComposeSyncArgs, "composeDir" | "endpoint" | "requiredEnvFile">,
+  args: Pick<ComposeSyncArgs, "composeDir" | "endpoint" | "requiredEnvFile" | "compose">,
 ): string {
+  const compose = args.compose === "v1" ? "docker-compose --compatibility" : "docker compose";
   const envCheck = args.requiredEnvFile
     ? `if [ ! -f "$dir/${args.requiredEnvFile}" ]; then
   echo "pull-compose: $dir/${args.requiredEnvFile} is missing; refusing to start without its secrets" >&2
@@ -82,7 +88,7 @@ tmp="$(mktemp "$dir/.docker-compose.yml.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT
 printf 'user = "%s:%s"\\n' "$access" "$secret" |
   curl --config - -fsS --retry 3 --aws-sigv4 "aws:amz:\${region}:s3" -o "$tmp" "\${endpoint}/\${bucket}/\${key}"
-docker compose -f "$tmp" --project-directory "$dir" config -q
+${compose} -f "$tmp" --project-directory "$dir" config -q
 chmod 0644 "$tmp"
 mv -f "$tmp" "$dir/docker-compose.yml"
 trap - EXIT
@@ -90,8 +96,12 @@ trap - EXIT
 }
 
 export function composeSyncService(
-  args: Pick<ComposeSyncArgs, "composeDir" | "bucket" | "key" | "s3Region">,
+  args: Pick<ComposeSyncArgs, "composeDir" | "bucket" | "key" | "s3Region" | "compose">,
 ): string {
+  const up =
+    args.compose === "v1"
+      ? "/usr/bin/docker-compose --compatibility up -d --remove-orphans"
+      : "/usr/bin/docker compose up -d --remove-orphans";
   return [
     "[Unit]",
     "Description=stackyard: pull the published compose file and apply it",
@@ -103,7 +113,7 @@ export function composeSyncService(
     "Type=oneshot",
     `WorkingDirectory=${args.composeDir}`,
     `ExecStart=${PULL_SCRIPT} ${args.bucket} ${args.key} ${args.s3Region}`,
-    "ExecStartPost=/usr/bin/docker compose up -d --remove-orphans",
+    `ExecStartPost=${up}`,
     "",
   ].join("\n");
 }
@@ -126,8 +136,11 @@ export const COMPOSE_SYNC_TIMER = [
 export function composeSyncHost(args: ComposeSyncArgs): {
   files: { path: string; content: string; permissions?: string }[];
   runcmd: string[];
+  /** For cloudInit: the package that provides the compose the units call. */
+  composePackage: "docker-compose-v2" | "docker-compose";
 } {
   return {
+    composePackage: args.compose === "v1" ? "docker-compose" : "docker-compose-v2",
     files: [
       { path: PULL_SCRIPT, content: pullComposeScript(args), permissions: "0755" },
       { path: `/etc/systemd/system/${SYNC_SERVICE}`, content: composeSyncService(args) },

@@ -33,8 +33,8 @@ interface Pulled {
 
 /**
  * Runs the rendered pull script against a loopback stand-in for Linode Object Storage that serves
- * `objects` by path. `docker compose` is docker-compose (docker itself cannot run here): a stub
- * `docker` drops the `compose` word and calls it, so the script's own validation step still runs.
+ * `objects` by path. The script validates with this machine's docker-compose (Debian 12's, as on
+ * the host); the stub `docker` on PATH only matters for a script that calls the v2 plugin.
  */
 async function pull(
   script: string,

@@ -174,14 +174,11 @@ export async function vulpineProgram(
     key: VULPINE_COMPOSE_KEY,
     s3Region: s3RegionOf(s.deployBucket.region),
     endpoint: "linode",
+    // Debian 12 ships compose v1 only.
+    compose: "v1",
     requiredEnvFile: MASTODON_ENV_FILE,
   });
-  const userData = cloudInit({
-    site: "vulpine",
-    family: "compose-host",
-    files: sync.files,
-    runcmd: sync.runcmd,
-  });
+  const userData = cloudInit({ site: "vulpine", family: "compose-host", ...sync });
   const host = new linode.Instance(
     s.instance.label,
     {
