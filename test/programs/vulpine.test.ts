@@ -12,7 +12,7 @@ describe("vulpine program", () => {
     base = await runSite(configFor("vulpine"));
   });
 
-  it("registers the Linode host, its firewall and IPv6 range, the compose object, its read-only pull key and the S3 + CloudFront media: 11 resources", () => {
+  it("registers the Linode host, its firewall and IPv6 range, the compose object, its read-only pull key and the S3 + CloudFront media behind a web ACL: 12 resources", () => {
     assert.deepEqual(countByType(base), {
       "linode:index/instance:Instance": 1,
       "linode:index/ipv6Range:Ipv6Range": 1,
@@ -25,8 +25,9 @@ describe("vulpine program", () => {
       "aws:cloudfront/originAccessControl:OriginAccessControl": 1,
       "aws:cloudfront/distribution:Distribution": 1,
       "aws:s3/bucketPolicy:BucketPolicy": 1,
+      "aws:wafv2/webAcl:WebAcl": 1,
     });
-    assert.equal(cloudResources(base).length, 11);
+    assert.equal(cloudResources(base).length, 12);
   });
 
   it("runs smithwicks as a Linode 8GB with backups, tagged for the site", () => {
@@ -112,6 +113,15 @@ describe("vulpine program", () => {
     // Mastodon would otherwise upload with a public-read ACL, which a blocked bucket refuses.
     for (const svc of ["web", "sidekiq-main", "sidekiq-scheduler"])
       assert.equal(compose(base).services[svc].environment.S3_PERMISSION, "private", svc);
+  });
+
+  it("puts the media distribution behind a CloudFront-scoped web ACL with a per-IP rate limit", () => {
+    const acl = get(base, "aws:wafv2/webAcl:WebAcl", "vulpine-media").inputs;
+    assert.deepEqual([acl.scope, acl.region], ["CLOUDFRONT", "us-east-1"]);
+    assert.ok(acl.rules.some((r: any) => r.statement.rateBasedStatement?.aggregateKeyType === "IP"));
+    const dist = get(base, "aws:cloudfront/distribution:Distribution", "vulpine-media").inputs;
+    assert.match(dist.webAclId, /^arn:aws:wafv2:us-east-1:\d+:global\/webacl\/vulpine-media\//);
+    assert.equal(dist.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
   });
 
   it("gives the host a key that can only read the deploy bucket, exported only as a secret", () => {

@@ -15,6 +15,8 @@ export interface S3CdnOriginArgs {
    * @defaultValue nothing adopted
    */
   adopt?: { bucketId?: string; originAccessControlId?: string; distributionId?: string };
+  /** ARN of a WAF (v2, scope CLOUDFRONT) web ACL guarding the distribution. @defaultValue none */
+  webAclId?: pulumi.Input<string>;
 }
 
 /** AWS managed cache policy "CachingOptimized". */
@@ -77,6 +79,7 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
         },
         restrictions: { geoRestriction: { restrictionType: "none" } },
         viewerCertificate: { cloudfrontDefaultCertificate: true },
+        ...(args.webAclId ? { webAclId: args.webAclId } : {}),
         tags,
       },
       { ...child, import: args.adopt?.distributionId },

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
 import { cloudInit } from "../cloud-init";
@@ -5,7 +6,7 @@ import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeServic
 import { S3CdnOrigin } from "../components/s3-cdn-origin";
 import { sidekiqOutputs } from "../config/sidekiq";
 import type { VulpineConfig } from "./spec";
-import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
+import { numericId, SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "../site-context";
 import { composeSyncHost } from "../compose-sync";
 import { COMPOSE_DIR, MASTODON_ENV_FILE, s3RegionOf } from "./host-files";
 
@@ -235,6 +236,44 @@ export async function vulpineProgram(
     parent,
   );
 
+  // The media CDN is public: a per-IP rate limit and AWS's IP reputation list in front of it
+  // (CloudFront web ACLs live in us-east-1). The limit is generous because other instances'
+  // media proxies fetch in bursts; confirm it with the operators.
+  const visibility = (metricName: string) => ({
+    cloudwatchMetricsEnabled: true,
+    metricName,
+    sampledRequestsEnabled: true,
+  });
+  const mediaWaf = new aws.wafv2.WebAcl(
+    "vulpine-media",
+    {
+      name: "vulpine-media",
+      scope: "CLOUDFRONT",
+      region: "us-east-1",
+      defaultAction: { allow: {} },
+      rules: [
+        {
+          name: "rate-limit-per-ip",
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: 20000, aggregateKeyType: "IP" } },
+          visibilityConfig: visibility("vulpine-media-rate"),
+        },
+        {
+          name: "aws-ip-reputation",
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesAmazonIpReputationList" },
+          },
+          visibilityConfig: visibility("vulpine-media-reputation"),
+        },
+      ],
+      visibilityConfig: visibility("vulpine-media"),
+      tags: { ...siteLabels(ctx, "media"), "account-owner": s.media.accountOwner },
+    },
+    parent,
+  );
   const media = new S3CdnOrigin(
     "vulpine-media",
     {
@@ -243,6 +282,7 @@ export async function vulpineProgram(
       region: s.media.region,
       accountOwner: s.media.accountOwner,
       adopt: s.media.adopt,
+      webAclId: mediaWaf.arn,
     },
     parent,
   );
