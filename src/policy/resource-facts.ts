@@ -40,6 +40,7 @@ const TAG_SHAPES: Record<string, TagShape> = {
   "aws:cloudwatch/logGroup:LogGroup": { kind: "map", prop: "tags" },
   "aws:cloudfront/distribution:Distribution": { kind: "map", prop: "tags" },
   "aws:iam/user:User": { kind: "map", prop: "tags" },
+  "aws:wafv2/webAcl:WebAcl": { kind: "map", prop: "tags" },
 };
 
 /** The site a resource is tagged for, `null` when it carries no site tag, `undefined` when the type takes no tags. */

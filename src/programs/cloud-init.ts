@@ -10,10 +10,19 @@ export interface CloudInitArgs {
   family: string;
   /** Extra shell lines run once at first boot. */
   runcmd?: string[];
-  /** Files written at first boot (static per role family). */
-  files?: { path: string; content: string; permissions?: string }[];
-  /** Debian packages beyond the base set (e.g. `s3cmd` for hosts that pull from object storage). */
+  /**
+   * Files written at first boot (static per role family). `defer` writes the file after packages
+   * are installed (a file inside a package's config folder); `append` adds to a package's file.
+   */
+  files?: { path: string; content: string; permissions?: string; defer?: boolean; append?: boolean }[];
+  /** Debian packages installed besides docker, jq and curl. @defaultValue none */
   packages?: string[];
+  /**
+   * The package that provides compose. Debian 12 has no `docker-compose-v2` (an Ubuntu package);
+   * its `docker-compose` (v1, /usr/bin/docker-compose) is the one that installs there.
+   * @defaultValue "docker-compose-v2"
+   */
+  composePackage?: "docker-compose-v2" | "docker-compose";
 }
 
 export function cloudInit(args: CloudInitArgs): string {
@@ -21,13 +30,16 @@ export function cloudInit(args: CloudInitArgs): string {
     "#cloud-config",
     `# stackyard: ${args.site} ${args.family} host`,
     "package_update: true",
-    `packages: [${["docker.io", "docker-compose-v2", "jq", "curl", ...(args.packages ?? [])].join(", ")}]`,
+    `packages: [${["docker.io", args.composePackage ?? "docker-compose-v2", "jq", "curl", ...(args.packages ?? [])].join(", ")}]`,
   ];
   const files = args.files ?? [];
   if (files.length > 0) {
     lines.push("write_files:");
     for (const f of files) {
-      lines.push(`  - path: ${f.path}`, `    permissions: "${f.permissions ?? "0644"}"`, "    content: |");
+      lines.push(`  - path: ${f.path}`, `    permissions: "${f.permissions ?? "0644"}"`);
+      if (f.defer) lines.push("    defer: true");
+      if (f.append) lines.push("    append: true");
+      lines.push("    content: |");
       for (const l of f.content.split("\n")) lines.push(`      ${l}`);
     }
   }

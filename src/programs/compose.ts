@@ -2,7 +2,14 @@ import { stringify } from "yaml";
 import type { SidekiqSpec } from "./config/sidekiq";
 
 /** A network attachment; `aliases` as in the seed's `internal_network - Alias: fe_web`. */
-export type NetworkRef = string | { name: string; aliases: string[] };
+export type NetworkRef =
+  | string
+  | {
+      name: string;
+      aliases: string[];
+      /** A fixed address on the network (compose `ipv6_address`), e.g. a published public IPv6 address. */
+      ipv6Address?: string;
+    };
 
 export interface ComposeService {
   image: string;
@@ -12,6 +19,8 @@ export interface ComposeService {
   ports?: string[];
   volumes?: string[];
   environment?: Record<string, string>;
+  /** Compose `env_file`, relative to the project directory (e.g. Mastodon's `.env.production`). */
+  envFile?: string[];
 }
 
 export interface ComposeNetwork {
@@ -40,10 +49,15 @@ export function renderCompose(
           restart: "always",
           deploy: { replicas: s.replicas },
           networks: Object.fromEntries(
-            s.networks.map((n) => (typeof n === "string" ? [n, {}] : [n.name, { aliases: n.aliases }])),
+            s.networks.map((n) =>
+              typeof n === "string"
+                ? [n, {}]
+                : [n.name, { aliases: n.aliases, ...(n.ipv6Address ? { ipv6_address: n.ipv6Address } : {}) }],
+            ),
           ),
           ...(s.ports ? { ports: s.ports } : {}),
           ...(s.volumes ? { volumes: s.volumes } : {}),
+          ...(s.envFile ? { env_file: s.envFile } : {}),
           ...(s.environment ? { environment: s.environment } : {}),
         },
       ]),

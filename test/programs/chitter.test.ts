@@ -12,7 +12,7 @@ describe("chitter program", () => {
     base = await runSite(configFor("chitter"));
   });
 
-  it("registers tempo and parasect on the private network with storage and the status bucket: 13 resources", () => {
+  it("registers tempo and parasect on the private network with storage, a compose file each, their read-only pull key and the status bucket: 17 resources", () => {
     assert.deepEqual(countByType(base), {
       "hcloud:index/network:Network": 1,
       "hcloud:index/networkSubnet:NetworkSubnet": 1,
@@ -21,11 +21,14 @@ describe("chitter program", () => {
       "hcloud:index/volume:Volume": 1,
       "aws:s3/bucket:Bucket": 2,
       "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
-      [OBJECT]: 1,
+      [OBJECT]: 2,
+      "aws:iam/user:User": 1,
+      "aws:iam/userPolicy:UserPolicy": 1,
+      "aws:iam/accessKey:AccessKey": 1,
       "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": 1,
       "aws:s3/bucketPolicy:BucketPolicy": 1,
     });
-    assert.equal(cloudResources(base).length, 13);
+    assert.equal(cloudResources(base).length, 17);
   });
 
   it("puts both servers in FSN1 at the seed's private addresses on 10.235.0.0/16", () => {
@@ -51,7 +54,7 @@ describe("chitter program", () => {
     assert.match(tempo, /listen_addresses = 'localhost,10\.235\.0\.4'/);
     assert.match(tempo, /host all all 10\.235\.0\.0\/16 scram-sha-256/);
     assert.match(tempo, /bind 127\.0\.0\.1 10\.235\.0\.4/);
-    const compose = parse(get(base, OBJECT, "chitter-compose").inputs.content);
+    const compose = parse(get(base, OBJECT, "parasect-compose").inputs.content);
     assert.equal(compose.services.web.environment.DB_HOST, "10.235.0.4");
   });
 
@@ -69,14 +72,28 @@ describe("chitter program", () => {
     assert.deepEqual(names, ["chitter-deploy", "chitter-outages", "parasect", "tempo", "tempo-media"]);
   });
 
+  it("moving the app to tempo changes only the two compose files, never a server", async () => {
+    const after = await runSite(configFor("chitter", { appHost: "tempo" }));
+    assert.deepEqual(diffRuns(base, after), {
+      added: [],
+      removed: [],
+      changed: { [`${OBJECT}::parasect-compose`]: ["content"], [`${OBJECT}::tempo-compose`]: ["content"] },
+    });
+    const services = (name: string) =>
+      Object.keys(parse(get(after, OBJECT, name).inputs.content).services).sort();
+    assert.deepEqual(services("parasect-compose"), ["minio"]);
+    assert.ok(services("tempo-compose").includes("web"));
+    assert.equal(after.outputs.endpoints.appHost.name, "tempo");
+  });
+
   it("scaling sidekiq changes only the app host's compose file", async () => {
     const after = await runSite(configFor("chitter", { "sidekiq.pools.main.count": 4 }));
     assert.deepEqual(diffRuns(base, after), {
       added: [],
       removed: [],
-      changed: { [`${OBJECT}::chitter-compose`]: ["content"] },
+      changed: { [`${OBJECT}::parasect-compose`]: ["content"] },
     });
-    const c = parse(get(after, OBJECT, "chitter-compose").inputs.content);
+    const c = parse(get(after, OBJECT, "parasect-compose").inputs.content);
     assert.deepEqual(
       [c.services["sidekiq-main"].deploy.replicas, c.services["sidekiq-scheduler"].deploy.replicas],
       [4, 1],

@@ -12,20 +12,22 @@ describe("vulpine program", () => {
     base = await runSite(configFor("vulpine"));
   });
 
-  it("registers the Linode host, its firewall and IPv6 range, the compose object and the S3 + CloudFront media: 10 resources", () => {
+  it("registers the Linode host, its firewall and IPv6 range, the compose object, its read-only pull key and the S3 + CloudFront media behind a web ACL: 12 resources", () => {
     assert.deepEqual(countByType(base), {
       "linode:index/instance:Instance": 1,
       "linode:index/ipv6Range:Ipv6Range": 1,
       "linode:index/firewall:Firewall": 1,
       "linode:index/objectStorageBucket:ObjectStorageBucket": 1,
       [OBJECT]: 1,
+      "linode:index/objectStorageKey:ObjectStorageKey": 1,
       "aws:s3/bucket:Bucket": 1,
       "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
       "aws:cloudfront/originAccessControl:OriginAccessControl": 1,
       "aws:cloudfront/distribution:Distribution": 1,
       "aws:s3/bucketPolicy:BucketPolicy": 1,
+      "aws:wafv2/webAcl:WebAcl": 1,
     });
-    assert.equal(cloudResources(base).length, 10);
+    assert.equal(cloudResources(base).length, 12);
   });
 
   it("runs smithwicks as a Linode 8GB with backups, tagged for the site", () => {
@@ -56,6 +58,24 @@ describe("vulpine program", () => {
     assert.deepEqual(nets("dbbackup"), ["db_network"]);
     assert.deepEqual(nets("ambassador"), ["db_network", "external_network"]);
     assert.deepEqual(nets("nginx"), ["external_network", "internal_network"]);
+    // Seed: sidekiq needs external_network, db_network, es_network and redis_network.
+    const sidekiqs = Object.keys(c.services).filter((n) => n.startsWith("sidekiq-"));
+    assert.ok(sidekiqs.length >= 2);
+    for (const svc of sidekiqs)
+      assert.deepEqual(nets(svc), ["db_network", "es_network", "external_network", "redis_network"], svc);
+    assert.deepEqual(nets("web"), [
+      "db_network",
+      "es_network",
+      "external_network",
+      "internal_network",
+      "redis_network",
+    ]);
+    assert.deepEqual(nets("streaming"), [
+      "db_network",
+      "external_network",
+      "internal_network",
+      "redis_network",
+    ]);
     assert.deepEqual(c.services.web.networks.internal_network.aliases, ["fe_web"]);
     assert.deepEqual(c.services.streaming.networks.internal_network.aliases, ["fe_streaming"]);
     for (const [name, n] of Object.entries<any>(c.networks))
@@ -82,6 +102,33 @@ describe("vulpine program", () => {
       .sort();
     assert.deepEqual(names, ["smithwicks", "vulpine-deploy", "vulpine-ipv6", "vulpine-media"]);
     assert.equal(get(base, "aws:s3/bucket:Bucket", "vulpine-media").inputs.tags["account-owner"], "personal");
+  });
+
+  it("blocks every form of public access to the media bucket, which only CloudFront reads", () => {
+    const block = get(base, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "vulpine-media").inputs;
+    assert.deepEqual(
+      [block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets],
+      [true, true, true, true],
+    );
+    // Mastodon would otherwise upload with a public-read ACL, which a blocked bucket refuses.
+    for (const svc of ["web", "sidekiq-main", "sidekiq-scheduler"])
+      assert.equal(compose(base).services[svc].environment.S3_PERMISSION, "private", svc);
+  });
+
+  it("puts the media distribution behind a CloudFront-scoped web ACL with a per-IP rate limit", () => {
+    const acl = get(base, "aws:wafv2/webAcl:WebAcl", "vulpine-media").inputs;
+    assert.deepEqual([acl.scope, acl.region], ["CLOUDFRONT", "us-east-1"]);
+    assert.ok(acl.rules.some((r: any) => r.statement.rateBasedStatement?.aggregateKeyType === "IP"));
+    const dist = get(base, "aws:cloudfront/distribution:Distribution", "vulpine-media").inputs;
+    assert.match(dist.webAclId, /^arn:aws:wafv2:us-east-1:\d+:global\/webacl\/vulpine-media\//);
+    assert.equal(dist.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
+  });
+
+  it("gives the host a key that can only read the deploy bucket, exported only as a secret", () => {
+    const key = get(base, "linode:index/objectStorageKey:ObjectStorageKey", "vulpine-compose-pull").inputs;
+    assert.deepEqual(key.bucketAccesses, [
+      { bucketName: "vulpine-deploy", region: "us-east", permissions: "read_only" },
+    ]);
   });
 
   it("scaling sidekiq changes only the published compose file, never the host", async () => {

@@ -6,54 +6,82 @@ import { renderCompose, sidekiqServices, type ComposeService } from "../compose"
 import { HcloudPrivateNetwork } from "../components/hcloud-private-network";
 import { S3PrivateBucket } from "../components/s3-private-bucket";
 import { sidekiqOutputs } from "../config/sidekiq";
+import { composeSyncHost } from "../compose-sync";
+import { MEDIA_NGINX_CONF, MINIO_SECRETS_DIR, mediaNginxConf, postgresFiles, redisFiles } from "./hosts";
 import type { ChitterConfig } from "./spec";
 import { numericId, SiteRoot, siteLabels, stateful, type SiteContext } from "../site-context";
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
-/** Data host: PostgreSQL and Redis listen on the private address only and trust only the private range. */
-function dataHostUserData(privateIp: string, range: string): string {
+/** The compose project on every server (minio; the app on `appHost`). */
+const COMPOSE_DIR = "/opt/mastodon";
+const MINIO_BUCKET = "chitter-media";
+const composeKey = (server: string) => `${server}/docker-compose.yml`;
+
+/**
+ * A server's first-boot files: every server follows its own published compose file; the data host
+ * also runs PostgreSQL, Redis and the media nginx from Debian's packages (minio, which Debian does
+ * not ship, runs as a container in the compose file).
+ */
+function serverUserData(cfg: ChitterConfig, name: string): string {
+  const s = cfg.spec;
+  const sv = s.servers[name]!;
+  const sync = composeSyncHost({
+    composeDir: COMPOSE_DIR,
+    bucket: s.aws.deployBucket,
+    key: composeKey(name),
+    s3Region: s.aws.region,
+    endpoint: "aws",
+    // Debian 12 ships compose v1 only.
+    compose: "v1",
+  });
+  if (name !== s.dataHost) return cloudInit({ site: "chitter", family: "compose", ...sync });
   return cloudInit({
     site: "chitter",
     family: "data",
+    composePackage: sync.composePackage,
+    packages: ["postgresql", "redis-server", "nginx"],
     files: [
-      {
-        path: "/etc/postgresql/conf.d/stackyard.conf",
-        content: `listen_addresses = 'localhost,${privateIp}'`,
-      },
-      { path: "/etc/postgresql/pg_hba.d/stackyard.conf", content: `host all all ${range} scram-sha-256` },
-      {
-        path: "/etc/redis/conf.d/stackyard.conf",
-        content: `bind 127.0.0.1 ${privateIp}\nprotected-mode yes`,
-      },
+      ...sync.files,
+      ...postgresFiles(sv.privateIp, s.network.ipRange),
+      ...redisFiles(sv.privateIp),
+      { path: MEDIA_NGINX_CONF, content: mediaNginxConf(s, `${name}-minio`, MINIO_BUCKET), defer: true },
     ],
-    runcmd: ["apt-get install -y postgresql redis-server nginx minio || true"],
+    // The deferred files land after the packages started with Debian's defaults: restart to read them.
+    runcmd: [...sync.runcmd, "systemctl restart postgresql redis-server nginx"],
   });
 }
 
-function appHostUserData(bucket: string, key: string): string {
-  return cloudInit({
-    site: "chitter",
-    family: "app",
-    files: [
-      {
-        path: "/etc/systemd/system/stackyard-compose-sync.service",
-        content: `[Service]\nType=oneshot\nWorkingDirectory=/opt/mastodon\nExecStart=/opt/stackyard/pull-compose s3://${bucket}/${key}\nExecStartPost=/usr/bin/docker compose up -d --remove-orphans`,
-      },
-    ],
-    runcmd: ["systemctl enable --now stackyard-compose-sync.timer"],
-  });
-}
-
-export function chitterCompose(cfg: ChitterConfig): Record<string, ComposeService> {
+/** What runs in docker on `server`: its minio (both servers host media), and the app on the app host. */
+export function chitterCompose(
+  cfg: ChitterConfig,
+  server: string = cfg.spec.appHost,
+): Record<string, ComposeService> {
   const s = cfg.spec;
   const img = s.compose.mastodonImage;
   const data = s.servers[s.dataHost]!;
+  // REDIS_PASSWORD, DB_PASS and Mastodon's other secrets are in the operator-held env file.
   const env = { DB_HOST: data.privateIp, REDIS_HOST: data.privateIp };
   const withEnv = (svcs: Record<string, ComposeService>) =>
     Object.fromEntries(
-      Object.entries(svcs).map(([n, v]) => [n, { ...v, environment: { ...env, ...v.environment } }]),
+      Object.entries(svcs).map(([n, v]) => [
+        n,
+        { ...v, envFile: [".env.production"], environment: { ...env, ...v.environment } },
+      ]),
     );
+  const minio: Record<string, ComposeService> = {
+    minio: {
+      image: "minio/minio:RELEASE.2024-10-13T13-34-11Z",
+      command: "server /data",
+      replicas: 1,
+      networks: ["default"],
+      // Only the host's nginx (or caddy) reaches it.
+      ports: ["127.0.0.1:9000:9000"],
+      volumes: ["/srv/minio:/data", `${MINIO_SECRETS_DIR}:/run/secrets:ro`],
+      environment: { MINIO_ROOT_USER_FILE: "root_user", MINIO_ROOT_PASSWORD_FILE: "root_password" },
+    },
+  };
+  if (server !== s.appHost) return minio;
   return {
     caddy: {
       image: "caddy:2.8",
@@ -76,13 +104,7 @@ export function chitterCompose(cfg: ChitterConfig): Record<string, ComposeServic
       },
       ...sidekiqServices(img, s.sidekiq, ["default"]),
     }),
-    minio: {
-      image: "minio/minio:RELEASE.2024-10-13T13-34-11Z",
-      command: "server /data",
-      replicas: 1,
-      networks: ["default"],
-      volumes: ["/srv/minio:/data"],
-    },
+    ...minio,
   };
 }
 
@@ -117,13 +139,9 @@ export async function chitterProgram(
     parent,
   );
 
-  const composeKey = `${s.appHost}/docker-compose.yml`;
   const servers: Record<string, hcloud.Server> = {};
   for (const [name, sv] of Object.entries(s.servers)) {
-    const userData =
-      name === s.dataHost
-        ? dataHostUserData(sv.privateIp, s.network.ipRange)
-        : appHostUserData(s.aws.deployBucket, composeKey);
+    const userData = serverUserData(cfg, name);
     servers[name] = new hcloud.Server(
       name,
       {
@@ -164,18 +182,42 @@ export async function chitterProgram(
     { ctx, role: "deploy", bucketName: s.aws.deployBucket, region: s.aws.region },
     parent,
   );
-  new aws.s3.BucketObjectv2(
-    "chitter-compose",
+  for (const name of Object.keys(s.servers)) {
+    new aws.s3.BucketObjectv2(
+      `${name}-compose`,
+      {
+        bucket: deploy.bucket.id,
+        region: s.aws.region,
+        key: composeKey(name),
+        content: renderCompose(chitterCompose(cfg, name), { default: { internal: false } }),
+        contentType: "application/yaml",
+        tags: siteLabels(ctx, "deploy"),
+      },
+      parent,
+    );
+  }
+  // The servers' read-only key to their compose files, exported as a secret for the operator to
+  // install on each (in userData it would be plain text and replace the server).
+  const puller = new aws.iam.User(
+    "chitter-compose-pull",
+    { name: "chitter-compose-pull", tags: siteLabels(ctx, "deploy") },
+    parent,
+  );
+  new aws.iam.UserPolicy(
+    "chitter-compose-pull",
     {
-      bucket: deploy.bucket.id,
-      region: s.aws.region,
-      key: composeKey,
-      content: renderCompose(chitterCompose(cfg), { default: { internal: false } }),
-      contentType: "application/yaml",
-      tags: siteLabels(ctx, "deploy"),
+      user: puller.name,
+      name: "read-compose-files",
+      policy: deploy.bucket.arn.apply((arn) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `${arn}/*/docker-compose.yml` }],
+        }),
+      ),
     },
     parent,
   );
+  const pullKey = new aws.iam.AccessKey("chitter-compose-pull", { user: puller.name }, parent);
 
   // The status page's outage notes: updates.html, polled by status.chitter.xyz (netlify), edited by hand.
   const outages = new aws.s3.Bucket(
@@ -252,5 +294,7 @@ export async function chitterProgram(
     mediaOrigins: s.media.origins,
     historicalMediaHostnames: s.media.historicalHostnames,
     externals: s.externals,
+    /** `ACCESS_KEY=` / `SECRET_KEY=` lines for /etc/stackyard/deploy-key.env on each server. */
+    deployKey: pulumi.secret(pulumi.interpolate`ACCESS_KEY=${pullKey.id}\nSECRET_KEY=${pullKey.secret}\n`),
   });
 }

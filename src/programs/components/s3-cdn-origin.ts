@@ -8,6 +8,15 @@ export interface S3CdnOriginArgs {
   region: string;
   /** Recorded as a tag so a policy can flag resources in a personal account. */
   accountOwner: string;
+  /**
+   * Live ids to adopt (`import`) instead of creating: the bucket's name, the origin access
+   * control's and the distribution's ids.
+   * An import whose declared inputs differ from the live resource fails the run; it never replaces.
+   * @defaultValue nothing adopted
+   */
+  adopt?: { bucketId?: string; originAccessControlId?: string; distributionId?: string };
+  /** ARN of a WAF (v2, scope CLOUDFRONT) web ACL guarding the distribution. @defaultValue none */
+  webAclId?: pulumi.Input<string>;
 }
 
 /** AWS managed cache policy "CachingOptimized". */
@@ -28,7 +37,7 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
     const bucket = new aws.s3.Bucket(
       name,
       { bucket: args.bucketName, region: args.region, tags },
-      stateful(this),
+      stateful(this, { import: args.adopt?.bucketId }),
     );
     new aws.s3.BucketPublicAccessBlock(
       name,
@@ -50,7 +59,7 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
         signingBehavior: "always",
         signingProtocol: "sigv4",
       },
-      child,
+      { ...child, import: args.adopt?.originAccessControlId },
     );
     const originId = `${name}-s3`;
     const dist = new aws.cloudfront.Distribution(
@@ -70,9 +79,10 @@ export class S3CdnOrigin extends pulumi.ComponentResource {
         },
         restrictions: { geoRestriction: { restrictionType: "none" } },
         viewerCertificate: { cloudfrontDefaultCertificate: true },
+        ...(args.webAclId ? { webAclId: args.webAclId } : {}),
         tags,
       },
-      child,
+      { ...child, import: args.adopt?.distributionId },
     );
     new aws.s3.BucketPolicy(
       name,

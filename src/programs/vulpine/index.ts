@@ -1,6 +1,7 @@
 import { MASTODON_CONNECTIONS } from "../config/mastodon";
-import type { SiteDefinition } from "../site-definition";
-import { vulpineProgram } from "./program";
+import type { AdoptedResource, SiteDefinition } from "../site-definition";
+import { siteLabels, siteTags } from "../site-context";
+import { ipv6RangeId, vulpineProgram } from "./program";
 import { vulpineSpecSchema, type VulpineSpec } from "./spec";
 
 /** vulpine.club (seed 000): one Linode running docker-compose, PostgreSQL in a container beside the app. */
@@ -40,5 +41,45 @@ export const vulpineSite: SiteDefinition<"vulpine", VulpineSpec> = {
   },
   policyDefaults: { resourceCeiling: 60 },
   liveDb: "postgresql",
-  adoptedResources: () => [],
+  adoptedResources(spec) {
+    // smithwicks, its /64 and the media bucket predate the program; Linode labels and bucket names
+    // are unique, so a first run must adopt them. Inputs are the declared ones (what an import
+    // matches), without the host's first-boot userData, which the Linode API cannot read back.
+    const out: AdoptedResource[] = [];
+    const ctx = { site: "vulpine" as const, env: spec.env };
+    if (spec.instance.importId) {
+      out.push(
+        {
+          type: "linode:index/instance:Instance",
+          id: spec.instance.importId,
+          inputs: {
+            label: spec.instance.label,
+            type: spec.instance.type,
+            region: spec.region,
+            image: spec.instance.image,
+            backupsEnabled: spec.instance.backups,
+            watchdogEnabled: true,
+            tags: siteTags(ctx, "allinone"),
+          },
+        },
+        {
+          type: "linode:index/ipv6Range:Ipv6Range",
+          id: ipv6RangeId(spec.ipv6.range),
+          inputs: { prefixLength: 64, linodeId: Number(spec.instance.importId) },
+        },
+      );
+    }
+    const bucketId = spec.media.adopt?.bucketId;
+    if (bucketId)
+      out.push({
+        type: "aws:s3/bucket:Bucket",
+        id: bucketId,
+        inputs: {
+          bucket: bucketId,
+          region: spec.media.region,
+          tags: { ...siteLabels(ctx, "media"), "account-owner": spec.media.accountOwner },
+        },
+      });
+    return out;
+  },
 };

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
 import { cloudInit } from "../cloud-init";
@@ -5,15 +6,30 @@ import { renderCompose, sidekiqServices, type ComposeNetwork, type ComposeServic
 import { S3CdnOrigin } from "../components/s3-cdn-origin";
 import { sidekiqOutputs } from "../config/sidekiq";
 import type { VulpineConfig } from "./spec";
-import { numericId, SiteRoot, siteTags, stateful, type SiteContext } from "../site-context";
+import { numericId, SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "../site-context";
+import { composeSyncHost } from "../compose-sync";
+import { COMPOSE_DIR, MASTODON_ENV_FILE, s3RegionOf } from "./host-files";
 
 export const VULPINE_COMPOSE_KEY = "smithwicks/docker-compose.yml";
 
+/** Where Mastodon finds its media: the S3 bucket, served through CloudFront. */
+export interface VulpineMediaWiring {
+  bucket: string;
+  region: string;
+  /** The CDN hostname media URLs carry (S3_ALIAS_HOST). */
+  aliasHost: string;
+}
+
 /**
  * The seed's per-service networks: each container joins only the networks it needs, and only
- * external_network reaches the Internet.
+ * external_network reaches the Internet. Mastodon's processes read their secrets from the
+ * operator-held `.env.production` and their wiring (hosts, ports, bucket) from `environment`,
+ * which compose lets win over the env file.
  */
-export function vulpineCompose(cfg: VulpineConfig): {
+export function vulpineCompose(
+  cfg: VulpineConfig,
+  media: VulpineMediaWiring,
+): {
   services: Record<string, ComposeService>;
   networks: Record<string, ComposeNetwork>;
 } {
@@ -26,13 +42,37 @@ export function vulpineCompose(cfg: VulpineConfig): {
     es_network: { internal: true },
     redis_network: { internal: true },
   };
+  const data = {
+    DB_HOST: "db",
+    DB_PORT: "5432",
+    REDIS_HOST: "redis",
+    REDIS_PORT: "6379",
+    S3_ENABLED: "true",
+    S3_BUCKET: media.bucket,
+    S3_REGION: media.region,
+    // The bucket blocks public ACLs (only CloudFront reads it): Mastodon's default `public-read` would be refused.
+    S3_PERMISSION: "private",
+    S3_ALIAS_HOST: media.aliasHost,
+  };
+  const search = { ES_ENABLED: "true", ES_HOST: "es", ES_PORT: "9200" };
+  const mastodon = (env: Record<string, string>) => ({ envFile: [MASTODON_ENV_FILE], environment: env });
+  const sidekiq = Object.fromEntries(
+    Object.entries(
+      sidekiqServices(img, s.sidekiq, ["external_network", "db_network", "es_network", "redis_network"]),
+    ).map(([name, svc]) => [name, { ...svc, ...mastodon({ ...data, ...search, ...svc.environment }) }]),
+  );
   const services: Record<string, ComposeService> = {
     nginx: {
       image: "nginx:1.26",
       replicas: 1,
-      networks: ["external_network", "internal_network"],
+      // The seed's public address is nginx's own, on the routed /64.
+      networks: [
+        { name: "external_network", aliases: [], ipv6Address: s.ipv6.nginxAddress },
+        "internal_network",
+      ],
       ports: ["80:80", "443:443"],
-      volumes: ["/etc/nginx:/etc/nginx:ro"],
+      // certbot runs on the host (seed: /etc/cron.daily/certbot); nginx reads its live certificates.
+      volumes: ["/etc/nginx:/etc/nginx:ro", "/etc/letsencrypt:/etc/letsencrypt:ro"],
     },
     web: {
       image: img,
@@ -45,9 +85,11 @@ export function vulpineCompose(cfg: VulpineConfig): {
         "redis_network",
         { name: "internal_network", aliases: ["fe_web"] },
       ],
+      ...mastodon({ ...data, ...search }),
     },
     streaming: {
       image: img.replace("/mastodon:", "/mastodon-streaming:"),
+      command: "node ./streaming/index.js",
       replicas: s.compose.scale.streaming,
       networks: [
         "external_network",
@@ -55,13 +97,20 @@ export function vulpineCompose(cfg: VulpineConfig): {
         "redis_network",
         { name: "internal_network", aliases: ["fe_streaming"] },
       ],
+      ...mastodon({ ...data }),
     },
-    ...sidekiqServices(img, s.sidekiq, ["external_network", "db_network", "es_network", "redis_network"]),
+    ...sidekiq,
     es: {
       image: "docker.elastic.co/elasticsearch/elasticsearch:7.17.25",
       replicas: 1,
       networks: ["es_network"],
       volumes: ["./elasticsearch:/usr/share/elasticsearch/data"],
+      // One node on an internal network only Mastodon's processes join.
+      environment: {
+        "discovery.type": "single-node",
+        "xpack.security.enabled": "false",
+        ES_JAVA_OPTS: "-Xms512m -Xmx512m",
+      },
     },
     redis: {
       image: "redis:7.2-alpine",
@@ -74,11 +123,15 @@ export function vulpineCompose(cfg: VulpineConfig): {
       replicas: 1,
       networks: ["db_network"],
       volumes: ["./postgres14:/var/lib/postgresql/data"],
+      // POSTGRES_PASSWORD (the same value as DB_PASS) comes from the operator's env file.
+      envFile: [MASTODON_ENV_FILE],
     },
     ambassador: {
       image: "ghcr.io/vulpineclub/ambassador:v1",
       replicas: 1,
       networks: ["external_network", "db_network"],
+      envFile: [MASTODON_ENV_FILE],
+      environment: { DB_HOST: "db", DB_PORT: "5432" },
     },
     dbbackup: {
       image: "postgres:14-alpine",
@@ -86,9 +139,20 @@ export function vulpineCompose(cfg: VulpineConfig): {
       replicas: 1,
       networks: ["db_network"],
       volumes: ["./backups:/backup"],
+      envFile: [MASTODON_ENV_FILE],
+      environment: { PGHOST: "db", PGPORT: "5432" },
     },
   };
   return { services, networks };
+}
+
+/** Linode names a range by its address without the prefix length, in canonical form. */
+export function ipv6RangeId(range: string): string {
+  const [addr] = range.split("/");
+  return addr!
+    .split(":")
+    .map((g) => (g === "" ? g : g.replace(/^0+(?=.)/, "")))
+    .join(":");
 }
 
 /**
@@ -105,17 +169,17 @@ export async function vulpineProgram(
   const parent = { parent: root };
 
   // The host: static cloud-init that installs docker and a timer pulling the compose file.
-  const userData = cloudInit({
-    site: "vulpine",
-    family: "compose-host",
-    files: [
-      {
-        path: "/etc/systemd/system/stackyard-compose-sync.service",
-        content: `[Service]\nType=oneshot\nWorkingDirectory=/opt/mastodon\nExecStart=/opt/stackyard/pull-compose ${s.deployBucket.label} ${VULPINE_COMPOSE_KEY}\nExecStartPost=/usr/bin/docker compose up -d --remove-orphans`,
-      },
-    ],
-    runcmd: ["systemctl enable --now stackyard-compose-sync.timer"],
+  const sync = composeSyncHost({
+    composeDir: COMPOSE_DIR,
+    bucket: s.deployBucket.label,
+    key: VULPINE_COMPOSE_KEY,
+    s3Region: s3RegionOf(s.deployBucket.region),
+    endpoint: "linode",
+    // Debian 12 ships compose v1 only.
+    compose: "v1",
+    requiredEnvFile: MASTODON_ENV_FILE,
   });
+  const userData = cloudInit({ site: "vulpine", family: "compose-host", ...sync });
   const host = new linode.Instance(
     s.instance.label,
     {
@@ -128,10 +192,19 @@ export async function vulpineProgram(
       metadatas: [{ userData: Buffer.from(userData).toString("base64") }],
       tags: siteTags(ctx, "allinone"),
     },
-    // PostgreSQL, Redis and ES live on this host's disk.
-    stateful(root),
+    // PostgreSQL, Redis and ES live on this host's disk. The live host is adopted; its first-boot
+    // userData and image are history the API cannot read back, so they never force a replacement.
+    stateful(
+      root,
+      s.instance.importId ? { import: s.instance.importId, ignoreChanges: ["metadatas", "image"] } : {},
+    ),
   );
-  new linode.Ipv6Range("vulpine-ipv6", { prefixLength: 64, linodeId: numericId(host) }, stateful(root));
+  // The seed's /64 is routed to the live host: adopted with it (its id is the range's address).
+  new linode.Ipv6Range(
+    "vulpine-ipv6",
+    { prefixLength: 64, linodeId: numericId(host) },
+    stateful(root, s.instance.importId ? { import: ipv6RangeId(s.ipv6.range) } : {}),
+  );
   new linode.Firewall(
     "vulpine-edge",
     {
@@ -163,30 +236,91 @@ export async function vulpineProgram(
     parent,
   );
 
+  // The media CDN is public: a per-IP rate limit and AWS's IP reputation list in front of it
+  // (CloudFront web ACLs live in us-east-1). The limit is generous because other instances'
+  // media proxies fetch in bursts; confirm it with the operators.
+  const visibility = (metricName: string) => ({
+    cloudwatchMetricsEnabled: true,
+    metricName,
+    sampledRequestsEnabled: true,
+  });
+  const mediaWaf = new aws.wafv2.WebAcl(
+    "vulpine-media",
+    {
+      name: "vulpine-media",
+      scope: "CLOUDFRONT",
+      region: "us-east-1",
+      defaultAction: { allow: {} },
+      rules: [
+        {
+          name: "rate-limit-per-ip",
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: 20000, aggregateKeyType: "IP" } },
+          visibilityConfig: visibility("vulpine-media-rate"),
+        },
+        {
+          name: "aws-ip-reputation",
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesAmazonIpReputationList" },
+          },
+          visibilityConfig: visibility("vulpine-media-reputation"),
+        },
+      ],
+      visibilityConfig: visibility("vulpine-media"),
+      tags: { ...siteLabels(ctx, "media"), "account-owner": s.media.accountOwner },
+    },
+    parent,
+  );
+  const media = new S3CdnOrigin(
+    "vulpine-media",
+    {
+      ctx,
+      bucketName: s.media.bucket,
+      region: s.media.region,
+      accountOwner: s.media.accountOwner,
+      adopt: s.media.adopt,
+      webAclId: mediaWaf.arn,
+    },
+    parent,
+  );
+
   // The compose spec, published where the host's timer pulls it; the only thing a scale changes.
-  const compose = vulpineCompose(cfg);
   // Protected like every bucket (policy pack: stateful-resources-protected).
   const deployBucket = new linode.ObjectStorageBucket(
     "vulpine-deploy",
     { label: s.deployBucket.label, region: s.deployBucket.region, acl: "private" },
     { ...parent, protect: true, retainOnDelete: true },
   );
+  // Scales and networks for the outputs do not depend on the CDN hostname.
+  const compose = vulpineCompose(cfg, { bucket: s.media.bucket, region: s.media.region, aliasHost: "" });
   new linode.ObjectStorageObject(
     "vulpine-compose",
     {
       bucket: deployBucket.label,
       region: s.deployBucket.region,
       key: VULPINE_COMPOSE_KEY,
-      content: renderCompose(compose.services, compose.networks),
+      content: media.cdnDomain.apply((aliasHost) => {
+        const c = vulpineCompose(cfg, { bucket: s.media.bucket, region: s.media.region, aliasHost });
+        return renderCompose(c.services, c.networks);
+      }),
       contentType: "application/yaml",
       acl: "private",
     },
     parent,
   );
-
-  const media = new S3CdnOrigin(
-    "vulpine-media",
-    { ctx, bucketName: s.media.bucket, region: s.media.region, accountOwner: s.media.accountOwner },
+  // The host's read-only key to the deploy bucket, and only to it. Exported as a secret for the
+  // operator to install on the host once: in userData it would be plain text and replace the host.
+  const pullKey = new linode.ObjectStorageKey(
+    "vulpine-compose-pull",
+    {
+      label: "vulpine-compose-pull",
+      bucketAccesses: [
+        { bucketName: deployBucket.label, region: s.deployBucket.region, permissions: "read_only" },
+      ],
+    },
     parent,
   );
 
@@ -211,5 +345,9 @@ export async function vulpineProgram(
       mediaBucket: media.bucketName,
     },
     externals: s.externals,
+    /** `ACCESS_KEY=` / `SECRET_KEY=` lines for /etc/stackyard/deploy-key.env on the host. */
+    deployKey: pulumi.secret(
+      pulumi.interpolate`ACCESS_KEY=${pullKey.accessKey}\nSECRET_KEY=${pullKey.secretKey}\n`,
+    ),
   });
 }

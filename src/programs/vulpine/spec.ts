@@ -21,6 +21,11 @@ export const vulpineSpecSchema = z.strictObject({
     type: z.string().min(1),
     image: z.string().min(1),
     backups: z.boolean(),
+    /**
+     * The live Linode's id: smithwicks exists and Linode labels are unique, so a first run adopts it
+     * (`import`) instead of building a second one. Find it with `linode-cli linodes list --label smithwicks`.
+     */
+    importId: z.string().regex(/^\d+$/).optional(),
   }),
   ipv6: z.strictObject({ range: z.string().min(1), nginxAddress: z.string().min(1) }),
   /** Docker's IPv4 NAT range for external_network, hardcoded by the operators. */
@@ -38,6 +43,24 @@ export const vulpineSpecSchema = z.strictObject({
     bucket: z.string().min(3),
     /** Seed: "Rey's personal AWS account - should probably move to its own". */
     accountOwner: z.enum(["personal", "site"]),
+    /**
+     * Live media resources to adopt instead of creating: the bucket's name, the CloudFront origin
+     * access control's and distribution's ids. An import whose declared inputs differ from the live
+     * resource fails the run (it never replaces): see docs/site-programs.md, vulpine.
+     */
+    adopt: z
+      .strictObject({
+        bucketId: z.string().min(3).optional(),
+        originAccessControlId: z
+          .string()
+          .regex(/^E[A-Z0-9]+$/)
+          .optional(),
+        distributionId: z
+          .string()
+          .regex(/^E[A-Z0-9]+$/)
+          .optional(),
+      })
+      .optional(),
   }),
   externals: externalsSchema,
 });

@@ -191,6 +191,18 @@ export const awsSpecs: ResourceSpec[] = [
     }),
   }),
   logGroup,
+  // WAF (v2) web ACLs; a CLOUDFRONT-scoped one lives in us-east-1 and guards distributions.
+  simple(t("wafv2", "WebAcl"), (_i, ctx) => ctx.alloc.uuid(), {
+    replaceOn: ["name", "scope", "region"],
+    computed: (inputs, ctx) => ({
+      arn: `arn:aws:wafv2:${str(inputs, "region") ?? awsRegion(ctx.config)}:${AWS_ACCOUNT}:${
+        str(inputs, "scope") === "CLOUDFRONT" ? "global" : "regional"
+      }/webacl/${str(inputs, "name") ?? ctx.name}/${ctx.id}`,
+      capacity: 25,
+      lockToken: keep(ctx, "lockToken", () => ctx.alloc.uuid()),
+      tagsAll: tagsAll(inputs, ctx.config),
+    }),
+  }),
   iamUser,
   simple(t("iam", "UserPolicy"), (i) => `${str(i, "user")}:${str(i, "name")}`, {
     replaceOn: ["user", "name", "namePrefix"],

@@ -128,12 +128,20 @@ export function composeConfig(host: RenderedHost, file: string, roots: string[])
   ]);
 }
 
-/** A compose file on its own (published to object storage and pulled by the host). */
-export function composeFileConfig(content: string): ConsumerResult {
+/**
+ * A compose file on its own (published to object storage and pulled by the host). `beside` are files
+ * the host holds in the project directory next to it (e.g. an operator-held env file), by name.
+ */
+export function composeFileConfig(content: string, beside: Record<string, string> = {}): ConsumerResult {
   const t = tempDir("compose");
   try {
     const f = path.join(t.dir, "docker-compose.yml");
     fs.writeFileSync(f, content);
+    for (const [name, text] of Object.entries(beside)) {
+      const at = path.join(t.dir, name);
+      fs.mkdirSync(path.dirname(at), { recursive: true });
+      fs.writeFileSync(at, text, { mode: 0o600 });
+    }
     return run("docker-compose", ["-f", f, "config", "-q"], { cwd: t.dir });
   } finally {
     t.remove();

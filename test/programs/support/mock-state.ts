@@ -47,6 +47,8 @@ export const mockState = {
           kubeConfigs: [{ rawConfig: "apiVersion: v1\nkind: Config\nclusters: []\n" }],
           endpoint: "https://k8s.example.test",
         };
+      case "aws:wafv2/webAcl:WebAcl":
+        return { arn: `arn:aws:wafv2:us-east-1:000000000000:global/webacl/${i.name}/${h}` };
       case "aws:s3/bucket:Bucket":
         return {
           arn: `arn:aws:s3:::${i.bucket}`,
