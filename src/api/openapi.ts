@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { codesWithStatus, ERROR_CODE_LIST, errorStatuses, type ErrorCode, type ErrorStatus } from "../errors";
+import {
+  codesWithStatus,
+  ERROR_CODE_LIST,
+  FAILURE_CODE_LIST,
+  errorStatuses,
+  type ErrorCode,
+  type ErrorStatus,
+} from "../errors";
 import { OPERATION_KINDS, operationRequestSchema } from "../operations/registry";
 import {
   SCHEDULE_ID_PATTERN,
@@ -166,7 +173,7 @@ export const openApiDocument = {
             type: "object",
             description: "Why the operation did not succeed, typed: `reason` is `<code>: <message>`.",
             required: ["code", "message"],
-            properties: { code: { type: "string" }, message: { type: "string" } },
+            properties: { code: { type: "string", enum: FAILURE_CODE_LIST }, message: { type: "string" } },
           },
           createdAt: { type: "string" },
           startedAt: { type: "string" },

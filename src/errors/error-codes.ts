@@ -184,6 +184,28 @@ export type ErrorStatus = (typeof ERROR_CODES)[ErrorCode]["status"];
 /** Every code, in table order. */
 export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
 
+/**
+ * Codes that only ever end an operation (its `failure.code`), never an HTTP answer. Every other
+ * failure code of an operation is one of ERROR_CODES (a guard, policy or blast-radius refusal, an
+ * approval that expired, a recovery the engine refused).
+ */
+export const OPERATION_FAILURE_CODES = {
+  ENGINE_FAILED:
+    "The engine's update failed; `failure.message` keeps its error lines (the resource and the provider's answer), and the stack file was settled (`settlement`).",
+  WORKER_LOST:
+    "The worker running the operation died too often, or its job ended without ending the operation; the stack lock was released and the stack file settled.",
+  CANCELLED: "A cancel stopped the engine at its next safe point; the stack file was settled (`settlement`).",
+} as const;
+
+/** What an operation's `failure.code` may be. */
+export type FailureCode = ErrorCode | keyof typeof OPERATION_FAILURE_CODES;
+
+/** Every failure code, in table order: the error codes, then the operation-only ones. */
+export const FAILURE_CODE_LIST = [
+  ...ERROR_CODE_LIST,
+  ...Object.keys(OPERATION_FAILURE_CODES),
+] as FailureCode[];
+
 /** The HTTP status the API answers a code with. */
 export function statusOf(code: ErrorCode): ErrorStatus {
   return ERROR_CODES[code].status;

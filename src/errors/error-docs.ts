@@ -1,4 +1,4 @@
-import { ERROR_CODE_LIST, ERROR_CODES } from "./error-codes";
+import { ERROR_CODE_LIST, ERROR_CODES, OPERATION_FAILURE_CODES } from "./error-codes";
 
 /** The markers in docs/api.md between which the error table is rendered. */
 export const ERROR_DOCS_START = "<!-- error-codes:start -->";
@@ -18,6 +18,12 @@ export function renderErrorDocs(): string {
     "| code | status | meaning |",
     "| --- | --- | --- |",
     ...rows,
+    "",
+    "Codes that only end an operation (its `failure.code`), never an HTTP answer:",
+    "",
+    "| code | meaning |",
+    "| --- | --- |",
+    ...Object.entries(OPERATION_FAILURE_CODES).map(([code, text]) => `| \`${code}\` | ${cell(text)} |`),
     "",
     ERROR_DOCS_END,
   ].join("\n");

@@ -1,3 +1,4 @@
+import type { FailureCode } from "../errors";
 import type IORedis from "ioredis";
 import { redisCommands } from "../infra/redis-commands";
 import { redisKeys } from "../infra/redis-keys";
@@ -28,7 +29,11 @@ const AWAITING_KEY = redisKeys.awaitingApproval;
 // The move itself is src/infra/lua/ledger-transition-3.lua (one terminal transition per operation).
 
 /** Failure codes that mean a rule said no at run time (counted as refusals by the observers). */
-const RULE_REFUSALS = new Set(["GUARD_REFUSED", "BLAST_RADIUS_EXCEEDED", "POLICY_VIOLATION"]);
+const RULE_REFUSALS = new Set<FailureCode | undefined>([
+  "GUARD_REFUSED",
+  "BLAST_RADIUS_EXCEEDED",
+  "POLICY_VIOLATION",
+]);
 
 /** Who moved an operation: the path that ended it is kept on the record (`endedBy`), so a second finisher can be traced. */
 export type TransitionPath = "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider";
@@ -231,7 +236,7 @@ export class Ledger {
         coalescedInto: r.coalescedInto,
       });
       // A refusal at run time: the failed check names the rule (blast radius, live checks); a plan refusal has none.
-      if (to === "failed" && !r.coalescedInto && RULE_REFUSALS.has(r.failure?.code ?? "")) {
+      if (to === "failed" && !r.coalescedInto && RULE_REFUSALS.has(r.failure?.code)) {
         notifyRefused({
           site: r.site,
           kind: r.kind,

@@ -1,3 +1,4 @@
+import type { FailureCode } from "../errors";
 import type { Refusal, Verdict } from "./verdict";
 import type { OperationKind } from "./registry";
 import type { PlannedChange } from "./types";
@@ -105,12 +106,15 @@ export interface OperationRecord {
 
 /** A failure as the record keeps it: a stable code (GUARD_REFUSED, WORKER_LOST, …) and its text. */
 export interface OperationFailure {
-  code: string;
+  code: FailureCode;
   message: string;
 }
 
 /** The record fields of a failure: the typed `failure` and the `reason` text clients already read. */
-export function failureFields(code: string, message: string): { failure: OperationFailure; reason: string } {
+export function failureFields(
+  code: FailureCode,
+  message: string,
+): { failure: OperationFailure; reason: string } {
   return { failure: { code, message }, reason: `${code}: ${message}` };
 }
 

@@ -1,11 +1,14 @@
-import { AppError } from "../errors";
+import { AppError, type FailureCode } from "../errors";
 import { redact } from "../infra/observability/redact";
 
 /**
  * A short, secret-free reason for the ledger. Engine failures (CommandError) carry the CLI's whole
  * stdout/stderr; keep only its `error:` lines, which name the resource and the provider's answer.
  */
-export function failureReason(err: unknown, secrets: readonly string[]): { code: string; reason: string } {
+export function failureReason(
+  err: unknown,
+  secrets: readonly string[],
+): { code: FailureCode; reason: string } {
   if (err instanceof AppError) return { code: err.code, reason: String(redact(err.message, secrets)) };
   const text = err instanceof Error ? err.message : String(err);
   const errorLines = text

@@ -472,7 +472,7 @@ export class OperationRun {
     }
     const cancelled = err instanceof Cancelled || this.signal?.aborted === true;
     const { code, reason } = cancelled
-      ? { code: "CANCELLED", reason: "cancelled at the engine's next safe point" }
+      ? { code: "CANCELLED" as const, reason: "cancelled at the engine's next safe point" }
       : failureReason(err, deps.secrets);
     const status: OperationStatus = cancelled ? "cancelled" : "failed";
     let settlement: StackFileSettlement | undefined;
