@@ -5,7 +5,7 @@ import { freePort } from "../../src/infra/redis-server";
 import { tempDir } from "./temp-dir";
 
 /** The newest PostgreSQL server from Debian's packages (scripts/setup.sh installs it for the tests). */
-function serverBin(): string {
+export function serverBin(): string {
   const root = "/usr/lib/postgresql";
   const versions = fs.existsSync(root)
     ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "postgres")))
@@ -47,9 +47,14 @@ function runner(): (bin: string, args: string[]) => string {
     });
 }
 
-export async function startPostgresPair(prefix: string, monitorPassword: string): Promise<PostgresPair> {
-  const bin = serverBin();
-  const run = runner();
+/**
+ * A scratch folder for PostgreSQL data directories (readable by the `postgres` user), and a maker
+ * of folders in it that the server will own.
+ */
+export function pgScratch(prefix: string): {
+  tmp: ReturnType<typeof tempDir>;
+  owned: (name: string) => string;
+} {
   const tmp = tempDir(prefix);
   fs.chmodSync(tmp.dir, 0o755);
   const owned = (name: string) => {
@@ -58,6 +63,13 @@ export async function startPostgresPair(prefix: string, monitorPassword: string)
     if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", dir]);
     return dir;
   };
+  return { tmp, owned };
+}
+
+export async function startPostgresPair(prefix: string, monitorPassword: string): Promise<PostgresPair> {
+  const bin = serverBin();
+  const run = runner();
+  const { tmp, owned } = pgScratch(prefix);
   const started: string[] = [];
   const node = (dataDir: string, port: number): PgNode => ({
     port,

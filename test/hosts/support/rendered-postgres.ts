@@ -2,17 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../../../src/infra/redis-server";
-import { tempDir } from "../../support/temp-dir";
-
-function serverBin(): string {
-  const root = "/usr/lib/postgresql";
-  const v = fs
-    .readdirSync(root)
-    .filter((x) => fs.existsSync(path.join(root, x, "bin", "postgres")))
-    .sort((a, b) => Number(b) - Number(a))[0];
-  if (!v) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql");
-  return path.join(root, v, "bin");
-}
+import { pgScratch, serverBin } from "../../support/postgres-pair";
 
 /** PostgreSQL refuses to run as root: as root, its tools run as the Debian package's `postgres` user. */
 function pg(bin: string, args: string[], env: Record<string, string> = {}): string {
@@ -51,14 +41,7 @@ export interface RenderedPair {
  * made as the role hook makes it (pg_basebackup as that role, then standby.signal).
  */
 export async function startRenderedPair(f: RenderedPgFiles): Promise<RenderedPair> {
-  const tmp = tempDir("theatl-pg");
-  fs.chmodSync(tmp.dir, 0o755);
-  const owned = (name: string) => {
-    const dir = path.join(tmp.dir, name);
-    fs.mkdirSync(dir, { mode: 0o700 });
-    if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", dir]);
-    return dir;
-  };
+  const { tmp, owned } = pgScratch("theatl-pg");
   const started: string[] = [];
   const start = (dir: string) => {
     pg("pg_ctl", ["-D", dir, "-l", path.join(dir, "server.log"), "-w", "-t", "30", "start"]);
