@@ -9,6 +9,17 @@ import { copySiteProject, projectName, siteProgram, stepRecorder } from "./site-
 
 const CLUSTER = "digitalocean:index/kubernetesCluster:KubernetesCluster";
 
+/** datafruits deployed from empty in the sandbox: its stack and the cluster's record in the cloud. */
+async function deployDatafruits(sbx: Sandbox) {
+  const run = copySiteProject(sbx, "datafruits");
+  const stack = await sbx.open("datafruits", siteProgram(), {
+    projectName: projectName(),
+    workDir: run.workDir,
+  });
+  assert.equal((await stack.up()).summary.result, "succeeded");
+  return { stack, rec: sbx.cloud.byName(CLUSTER, "datafruits")! };
+}
+
 describe("sandbox datafruits cluster", function () {
   this.timeout(300_000);
   let sbx: Sandbox;
@@ -18,13 +29,7 @@ describe("sandbox datafruits cluster", function () {
   after(() => sbx?.cleanup());
 
   it("keeps the cluster through DigitalOcean's patch upgrade: the next up neither downgrades nor replaces it", async () => {
-    const run = copySiteProject(sbx, "datafruits");
-    const stack = await sbx.open("datafruits", siteProgram(), {
-      projectName: projectName(),
-      workDir: run.workDir,
-    });
-    assert.equal((await stack.up()).summary.result, "succeeded");
-    const rec = sbx.cloud.byName(CLUSTER, "datafruits")!;
+    const { stack, rec } = await deployDatafruits(sbx);
     const pinned = rec.inputs.version;
     const patched = "1.33.9-do.0";
     assert.notEqual(pinned, patched);
@@ -54,13 +59,7 @@ describe("sandbox datafruits cluster credentials", function () {
   after(() => sbx?.cleanup());
 
   it("hands the Kubernetes provider the credentials DigitalOcean issues now, not the week-old ones in state", async () => {
-    const run = copySiteProject(sbx, "datafruits");
-    const stack = await sbx.open("datafruits", siteProgram(), {
-      projectName: projectName(),
-      workDir: run.workDir,
-    });
-    assert.equal((await stack.up()).summary.result, "succeeded");
-    const rec = sbx.cloud.byName(CLUSTER, "datafruits")!;
+    const { stack, rec } = await deployDatafruits(sbx);
     // A week on: the token in state has expired and DigitalOcean answers a read with a new one.
     const fresh = "stackyard-sandbox-0123456789abcdef0123456789abcdef01234567";
     sbx.cloud.store.mutate(CLUSTER, rec.id, (r) => {
