@@ -1,4 +1,5 @@
 import { engineBinDir, projectRoot } from "../infra/paths";
+import { ALL_AMBIENT_CREDENTIAL_ENV, AMBIENT_CREDENTIAL_OVERRIDES } from "../programs/credentials/clouds";
 
 /** Where and how the engine keeps state for one set of stacks. */
 export interface EngineSettings {
@@ -10,13 +11,25 @@ export interface EngineSettings {
   pulumiHome: string;
   /** Extra variables for the CLI and the plugins it starts (e.g. STACKYARD_SANDBOX_DIR). */
   env?: Record<string, string>;
+  /**
+   * Secret config the stack must hold, set when its stack file lacks the key: top-level key
+   * (`credentials:digitalocean`) → field → value. The sandbox plays the operator's
+   * `pulumi config set --secret --path` with it; live mode leaves it unset (the operator sets them).
+   */
+  seedSecretConfig?: Record<string, Record<string, string>>;
 }
 
-/** The environment handed to the CLI; the CLI passes it on to language hosts and providers. */
+/**
+ * The environment handed to the CLI; the CLI passes it on to language hosts and providers. Cloud
+ * credentials in the service's own environment are blanked: a site's providers get theirs from the
+ * site's stack config and nowhere else (the Automation API merges process.env under these).
+ */
 export function engineEnv(settings: EngineSettings): Record<string, string> {
   const bin = engineBinDir();
   return {
     ...settings.env,
+    ...Object.fromEntries(ALL_AMBIENT_CREDENTIAL_ENV.map((name) => [name, ""])),
+    ...AMBIENT_CREDENTIAL_OVERRIDES,
     PATH: `${bin}:${process.env.PATH ?? ""}`,
     PULUMI_HOME: settings.pulumiHome,
     PULUMI_BACKEND_URL: `file://${settings.stateDir}`,

@@ -9,6 +9,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { pulumiCommand } from "./engine-command";
 import { EngineSettings, engineEnv } from "./engine-env";
+import { seedSecretConfig } from "./seed-secret-config";
 
 /** One stack of an inline program, in a folder that holds Pulumi.yaml (and stacks/ for its config). */
 export interface StackTarget {
@@ -50,6 +51,7 @@ export class StackSession {
         secretsProvider: "passphrase",
       },
     );
+    if (settings.seedSecretConfig) await seedSecretConfig(stack, target.workDir, settings.seedSecretConfig);
     return new StackSession(stack);
   }
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { siteProviders } from "./credentials/site-providers";
 import { assertConfigRevisionCurrent } from "./revision-guard";
 import { CONFIG_NAMESPACE, parseSiteConfig, SiteConfigError, type SiteConfig } from "./site-config";
 import { definitionFor } from "./sites";
@@ -8,12 +9,17 @@ import { definitionFor } from "./sites";
  * Runs the program of `config.site`. A pure function of the validated config: the same config gives
  * the same resources whether the engine runs it inline (Automation API) or from `pulumi up`.
  * `opts` reaches every resource through the site's root component (tests pass transformations).
+ *
+ * Every resource gets its cloud through the site's own explicit providers, configured from the
+ * stack's `credentials:<cloud>` secrets: a site's account is reached only with its own credentials.
  */
 export async function siteProgram(
   config: SiteConfig,
   opts?: pulumi.ComponentResourceOptions,
 ): Promise<Record<string, unknown>> {
-  return definitionFor(config).program(config, opts);
+  const definition = definitionFor(config);
+  const providers = siteProviders(config.site, definition.clouds, config.spec);
+  return definition.program(config, { ...opts, providers });
 }
 
 /** Number-looking strings become numbers: `pulumi config set stackyard:configRevision 3` stores "3". */

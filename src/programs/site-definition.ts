@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { External } from "./config/common";
+import type { SiteClouds } from "./credentials/clouds";
 import type { SidekiqSpec } from "./config/sidekiq";
 
 /**
@@ -22,6 +23,11 @@ export interface SiteDefinition<Id extends string, Spec> {
     config: SiteConfigOf<Id, Spec>,
     opts?: pulumi.ComponentResourceOptions,
   ): Promise<Record<string, unknown>>;
+  /**
+   * The clouds the program calls, each through an explicit provider configured from the stack's
+   * own `credentials:<cloud>` secret config (`src/programs/credentials`).
+   */
+  clouds: SiteClouds<Spec>;
   /** The knobs operations turn, each one, or the reason the site has none. */
   knobs: {
     sidekiq(spec: Spec): SidekiqKnob;

@@ -4,7 +4,8 @@ import * as path from "node:path";
 // The append-only record of every call the simulated clouds answered. It proves ordering facts
 // across processes (e.g. never two updates of one stack at once), so each call logs a `start` and
 // an `end` (or `error`) line with wall-clock timestamps. It carries types, URNs and ids only:
-// never input values, so no secret can reach it.
+// never input values, so no secret can reach it. Which credentials a provider was configured with
+// appear as short digests (site-credentials.ts), enough to tell accounts apart, never the value.
 
 export type CallPhase = "start" | "end" | "error" | "throttled" | "fault" | "crash" | "held";
 
@@ -22,6 +23,10 @@ export interface CallEntry {
   ms?: number;
   /** Error text on error/fault lines (written by the provider, never containing inputs). */
   message?: string;
+  /** Credential field → digest of the value, as the provider was configured (absent: none). */
+  credentials?: Record<string, string>;
+  /** On configure lines: credential variables set in the plugin's environment (names only). */
+  ambient?: string[];
 }
 
 export const CALL_LOG_FILE = "calls.jsonl";

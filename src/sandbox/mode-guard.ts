@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ALL_AMBIENT_CREDENTIAL_ENV, CREDENTIAL_SCHEMAS, type Cloud } from "../programs/credentials/clouds";
 import { Props, UNKNOWN, reveal } from "./property-values";
 
 // Keeps the two modes apart (DESIGN.md §3):
@@ -50,26 +51,13 @@ export function environmentProblems(env: NodeJS.ProcessEnv): string[] {
   if (!env.STACKYARD_SANDBOX_DIR) problems.push("STACKYARD_SANDBOX_DIR is not set");
   if (!env.PULUMI_HOME || !isSandboxHome(env.PULUMI_HOME))
     problems.push(`PULUMI_HOME is not a sandbox home (no ${SANDBOX_MARKER})`);
-  for (const name of CREDENTIAL_ENV) {
+  for (const name of ALL_AMBIENT_CREDENTIAL_ENV) {
     const v = env[name];
     if (v && looksReal(v))
       problems.push(`environment variable ${name} holds what looks like a real credential`);
   }
   return problems;
 }
-
-const CREDENTIAL_ENV = [
-  "DIGITALOCEAN_TOKEN",
-  "DIGITALOCEAN_ACCESS_TOKEN",
-  "SPACES_ACCESS_KEY_ID",
-  "SPACES_SECRET_ACCESS_KEY",
-  "LINODE_TOKEN",
-  "LINODE_API_TOKEN",
-  "HCLOUD_TOKEN",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-];
 
 /** Credential formats of the real clouds. Sandbox values (e.g. "sandbox", AKIASANDBOX…) never match. */
 const REAL_CREDENTIAL = [
@@ -85,13 +73,10 @@ export function looksReal(value: string): boolean {
   return REAL_CREDENTIAL.some((re) => re.test(value));
 }
 
-const CREDENTIAL_KEYS: Record<string, string[]> = {
-  digitalocean: ["token", "spacesAccessId", "spacesSecretKey"],
-  linode: ["token", "objAccessKey", "objSecretKey"],
-  hcloud: ["token"],
-  aws: ["accessKey", "secretKey", "token"],
-  kubernetes: [],
-};
+/** The credential fields of a package's provider config (none for Kubernetes, whose kubeconfig is checked apart). */
+export function credentialKeys(pkg: string): string[] {
+  return pkg in CREDENTIAL_SCHEMAS ? Object.keys(CREDENTIAL_SCHEMAS[pkg as Cloud].shape) : [];
+}
 
 const PUBLIC_DEFAULT_HOSTS = ["api.digitalocean.com", "api.linode.com", "api.hetzner.cloud"];
 const S3_COMPATIBLE = [
@@ -106,7 +91,7 @@ const S3_COMPATIBLE = [
 export function configFailures(pkg: string, rawConfig: Props): Array<{ property: string; reason: string }> {
   const config = reveal(rawConfig) as Props;
   const failures: Array<{ property: string; reason: string }> = [];
-  for (const key of CREDENTIAL_KEYS[pkg] ?? []) {
+  for (const key of credentialKeys(pkg)) {
     const v = config[key];
     if (typeof v === "string" && looksReal(v))
       failures.push({ property: key, reason: `sandbox refuses a real-looking ${pkg} credential` });

@@ -2,10 +2,12 @@ import * as path from "node:path";
 import * as provider from "@pulumi/pulumi/provider";
 import { appendCall } from "./call-log";
 import { CloudStore } from "./cloud-store";
-import { configFailures, environmentProblems } from "./mode-guard";
-import { Props, sameValue } from "./property-values";
+import { ALL_AMBIENT_CREDENTIAL_ENV } from "../programs/credentials/clouds";
+import { configFailures, credentialKeys, environmentProblems } from "./mode-guard";
+import { Props, UNKNOWN, reveal, sameValue } from "./property-values";
 import { packageSpecs } from "./resource-specs";
 import { SandboxProvider } from "./sandbox-provider";
+import { credentialFingerprint } from "./site-credentials";
 
 // Serves one simulated package over gRPC with the SDK's provider server. That server answers
 // CheckConfig/DiffConfig with UNIMPLEMENTED and ignores Configure's variables, but the sandbox
@@ -98,10 +100,13 @@ function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore
         ...environmentProblems(process.env),
         ...configFailures(pkg, config).map((f) => `${f.property}: ${f.reason}`),
       ];
+      impl.credentials = credentialsOf(pkg, config);
       appendCall(store.dir, {
         package: pkg,
         method: "configure",
         phase: problems.length ? "error" : "end",
+        ...(impl.credentials ? { credentials: impl.credentials } : {}),
+        ambient: ALL_AMBIENT_CREDENTIAL_ENV.filter((name) => (process.env[name] ?? "") !== ""),
         ...(problems.length ? { message: problems.join("; ") } : {}),
       });
       if (problems.length > 0) {
@@ -114,6 +119,17 @@ function hookConfigMethods(pkg: string, impl: SandboxProvider, store: CloudStore
       impl.config = config;
       delegate(call, callback);
     };
+}
+
+/** Digests of the credential fields the provider was configured with, or undefined when it has none. */
+function credentialsOf(pkg: string, config: Props): Record<string, string> | undefined {
+  const plain = reveal(config) as Props;
+  const out: Record<string, string> = {};
+  for (const key of credentialKeys(pkg)) {
+    const v = plain[key];
+    if (typeof v === "string" && v !== "" && v !== UNKNOWN) out[key] = credentialFingerprint(v);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** An import's Read carries no properties; the SDK server would dereference them, so give it an empty bag. */

@@ -26,6 +26,8 @@ export class SandboxProvider implements provider.Provider {
   readonly version: string;
   /** Set by Configure (see plugin-server.ts); read by specs such as the AWS region. */
   config: ProviderConfig = {};
+  /** Digests of the credentials Configure gave this provider (plugin-server.ts); logged on every call. */
+  credentials?: Record<string, string>;
   private readonly specs = new Map<string, ResourceSpec>();
   private readonly faults: FaultInjector;
   private readonly alloc: Allocator;
@@ -261,6 +263,7 @@ export class SandboxProvider implements provider.Provider {
       urn,
       id,
       stack: urn ? parseUrn(urn).stack : undefined,
+      ...(this.credentials ? { credentials: this.credentials } : {}),
       ...(ms !== undefined ? { ms } : {}),
       ...(message ? { message } : {}),
     });

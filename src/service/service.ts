@@ -14,12 +14,14 @@ import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
 import { installOperationMetrics } from "../metrics/operation-metrics";
 import { programFromStackConfig } from "../programs/program";
+import type { SiteId } from "../programs/site-config";
 import { ScaleCoalescer } from "../schedules/scale-coalescer";
 import { openSchedules, startScheduleWorker } from "../schedules/schedule-worker";
 import { seedAdoptedResources } from "../sandbox/adopted-resources";
 import { installSandboxPlugins } from "../sandbox/install-plugins";
 import { assertLiveHome } from "../sandbox/mode-guard";
 import { SandboxCloud } from "../sandbox/sandbox-cloud";
+import { sandboxSiteCredentials } from "../sandbox/site-credentials";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
 import { POLICY_PACK_DIR } from "../workers/policy-run";
@@ -144,11 +146,13 @@ async function startOn(
     }
     const engineEnv = (site: string): Record<string, string> =>
       cfg.mode === "sandbox" ? { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) } : {};
+    // Live stacks hold their operators' credentials; the sandbox gives each site its own fake account's.
     const engineSettings = (site: string) => ({
       stateDir: cfg.backendDir,
       passphrase: cfg.passphrase,
       pulumiHome: cfg.pulumiHome,
       env: engineEnv(site),
+      ...(cfg.mode === "sandbox" ? { seedSecretConfig: sandboxSiteCredentials(site as SiteId) } : {}),
     });
     if (cfg.sandboxBootstrap) {
       // Before any worker takes a job, so no operation meets a half-built rehearsal site.

@@ -6,7 +6,7 @@ import { projectRoot } from "../../src/infra/paths";
 import { LaptopCheckout, laptopCheckout } from "../support/laptop-checkout";
 
 const POLICY_PACK = path.join(projectRoot, "policy-pack");
-const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"];
+const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as const;
 
 /** An operator's laptop: `pulumi preview -s <site> --policy-pack policy-pack` on the committed stacks/. */
 describe("policy pack on the laptop path", function () {
@@ -21,7 +21,7 @@ describe("policy pack on the laptop path", function () {
       region: "us-east-1",
     });
     for (const site of SITES) {
-      const init = laptop.pulumi("stack", "init", site);
+      const init = laptop.initSite(site);
       assert.equal(init.code, 0, init.out);
     }
   });

@@ -4,16 +4,27 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { programFromStackConfig, siteProgram } from "../../src/programs/program";
-import { loadStackFile, parseSiteConfig, SiteConfigError, SITE_IDS } from "../../src/programs/site-config";
+import {
+  loadStackFile,
+  parseSiteConfig,
+  SiteConfigError,
+  SITE_IDS,
+  type SiteId,
+} from "../../src/programs/site-config";
+import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 import { configFor, rawConfig, setSpec, stackFile } from "./support/fixtures";
 import { installMocks } from "./support/harness";
 
 /** Puts a raw stackyard config where `new pulumi.Config("stackyard")` reads it, as the engine would. */
+/** A stack's config as the engine hands it to the program: its `stackyard:*` keys and its site's credentials. */
 function setStackConfig(raw: Record<string, unknown>): void {
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw))
     flat[`stackyard:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(flat);
+  const site = raw.site as SiteId;
+  const secrets = SITE_IDS.includes(site) ? sandboxSiteCredentials(site) : {};
+  for (const [k, v] of Object.entries(secrets)) flat[k] = JSON.stringify(v);
+  pulumi.runtime.setAllConfig(flat, Object.keys(secrets));
 }
 
 function throwsConfig(fn: () => unknown, pattern: RegExp): void {

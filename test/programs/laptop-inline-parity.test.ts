@@ -7,11 +7,12 @@ import { loadStackFile } from "../../src/programs/site-config";
 import { seedAdoptedResources } from "../../src/sandbox/adopted-resources";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
+import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 import { prepareSandboxWorkspace } from "../../src/service/sandbox-workspace";
 import { LaptopCheckout, laptopCheckout } from "../support/laptop-checkout";
 import { tempDir } from "../support/temp-dir";
 
-const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"];
+const SITES = ["vulpine", "chitter", "theatl", "insync", "datafruits"] as const;
 /**
  * The program's own registrations. Left out: the laptop entry's revision guard (a read of the
  * stack's own outputs) and the engine's default providers, which `preview --json` does not list
@@ -46,7 +47,7 @@ describe("laptop path and inline path register the same resources", function () 
 
   for (const site of SITES) {
     it(`${site}: the same URNs from pulumi preview and from the inline preview`, async () => {
-      assert.equal(laptop.pulumi("stack", "init", site).code, 0);
+      assert.equal(laptop.initSite(site).code, 0);
       const fromLaptop = laptop.pulumi("preview", "--json", "-s", site);
       assert.equal(fromLaptop.code, 0, fromLaptop.out);
       const json = JSON.parse(fromLaptop.out.slice(fromLaptop.out.indexOf("{"))) as {
@@ -69,6 +70,7 @@ describe("laptop path and inline path register the same resources", function () 
           passphrase: "parity",
           pulumiHome: path.join(inline.dir, "home"),
           env: { STACKYARD_SANDBOX_DIR: path.join(inline.dir, "cloud") },
+          seedSecretConfig: sandboxSiteCredentials(site),
         },
       );
       const inlineUrns: string[] = [];

@@ -12,7 +12,7 @@ describe("laptop guard against a stale config revision", function () {
 
   before(async () => {
     laptop = await laptopCheckout("revision-guard");
-    const init = laptop.pulumi("stack", "init", "vulpine");
+    const init = laptop.initSite("vulpine");
     assert.equal(init.code, 0, init.out);
   });
 

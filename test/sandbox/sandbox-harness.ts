@@ -4,7 +4,11 @@ import { PulumiFn } from "@pulumi/pulumi/automation";
 import { StackSession } from "../../src/engine/stack-session";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
+import { SITE_IDS, type SiteId } from "../../src/programs/site-config";
+import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 import { tempDir } from "../support/temp-dir";
+
+const isSiteId = (name: string): name is SiteId => (SITE_IDS as readonly string[]).includes(name);
 
 // One sandbox for one test: a fresh simulated cloud, a sandbox-only PULUMI_HOME with the simulated
 // plugins, a file:// state backend, and a stack of an inline program bound to all three.
@@ -41,7 +45,14 @@ export async function createSandbox(prefix = "sbx"): Promise<Sandbox> {
       fs.mkdirSync(workDir, { recursive: true });
       return StackSession.open(
         { projectName: opts.projectName ?? "sbxtest", stackName, workDir, program },
-        { stateDir, passphrase: "test", pulumiHome, env },
+        {
+          stateDir,
+          passphrase: "test",
+          pulumiHome,
+          env,
+          // A stack named after a site holds that site's (sandbox) account credentials, as its operator's would.
+          ...(isSiteId(stackName) ? { seedSecretConfig: sandboxSiteCredentials(stackName) } : {}),
+        },
       );
     },
     cleanup: tmp.remove,

@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { projectRoot } from "../../src/infra/paths";
-import { loadStackFile } from "../../src/programs/site-config";
+import { loadStackFile, type SiteId } from "../../src/programs/site-config";
 import { seedAdoptedResources } from "../../src/sandbox/adopted-resources";
+import { AMBIENT_CREDENTIALS, assertOwnCredentialsOnly } from "../support/site-credentials";
 import { dbRoles } from "../workers/support/baseline";
 import { Sandbox, changes, createSandbox } from "./sandbox-harness";
 import { SiteRun, copySiteProject, projectName, siteProgram, stepRecorder } from "./site-harness";
@@ -12,7 +13,7 @@ import { SiteRun, copySiteProject, projectName, siteProgram, stepRecorder } from
 // change), and destroy (protected resources refuse until unprotected; then the cloud is empty).
 
 interface SiteCase {
-  site: string;
+  site: SiteId;
   knob: string;
   turn(spec: Record<string, any>): void;
   /** "<op> <type>" steps the knob may cause; anything else is a failure. */
@@ -74,10 +75,17 @@ export const timings: Array<{ site: string; upFromEmptyMs: number; noopMs: numbe
 for (const c of CASES) {
   describe(`sandbox site ${c.site}`, function () {
     let sbx: Sandbox;
+    const saved = { ...process.env };
     before(async () => {
       sbx = await createSandbox(`site-${c.site}`);
+      Object.assign(process.env, AMBIENT_CREDENTIALS);
     });
-    after(() => sbx?.cleanup());
+    after(() => {
+      for (const k of Object.keys(AMBIENT_CREDENTIALS))
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      sbx?.cleanup();
+    });
 
     it(`ups from empty, no-ops, refreshes clean, turns ${c.knob}, and destroys`, async function () {
       const run = copySiteProject(sbx, c.site);
@@ -98,6 +106,7 @@ for (const c of CASES) {
       const noop = await stack.up();
       const noopMs = Date.now() - t0;
       assert.deepEqual(changes(noop.summary), {}, "no-op up changes nothing");
+      assertOwnCredentialsOnly(sbx.cloud.dir, c.site);
       assert.deepEqual(changes((await stack.refresh()).summary), {}, "refresh finds no drift");
       timings.push({ site: c.site, upFromEmptyMs, noopMs, resources });
       console.log(

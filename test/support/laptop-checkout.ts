@@ -5,7 +5,9 @@ import { parseDocument } from "yaml";
 import { engineEnv } from "../../src/engine/engine-env";
 import { engineBinDir, projectRoot } from "../../src/infra/paths";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
+import type { SiteId } from "../../src/programs/site-config";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
+import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 import { tempDir } from "./temp-dir";
 
 /**
@@ -17,6 +19,11 @@ export interface LaptopCheckout {
   dir: string;
   cloud: SandboxCloud;
   pulumi(...args: string[]): { code: number | null; out: string };
+  /**
+   * `pulumi stack init <site>`, then the site's (sandbox) account credentials set as an operator
+   * does: `pulumi config set --secret --path credentials:<cloud>.<field>`.
+   */
+  initSite(site: SiteId): { code: number | null; out: string };
   /** Sets a value in stacks/Pulumi.<stack>.yaml, by YAML path. */
   setStackValue(stack: string, keyPath: (string | number)[], value: unknown): void;
   remove(): void;
@@ -45,16 +52,27 @@ export async function laptopCheckout(prefix: string): Promise<LaptopCheckout> {
       env: { STACKYARD_SANDBOX_DIR: cloudDir },
     }),
   };
+  const pulumi = (...args: string[]) => {
+    const r = spawnSync(path.join(engineBinDir(), "pulumi"), [...args, "--non-interactive"], {
+      cwd: dir,
+      env,
+      encoding: "utf8",
+    });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  };
   return {
     dir,
     cloud: new SandboxCloud(cloudDir),
-    pulumi: (...args) => {
-      const r = spawnSync(path.join(engineBinDir(), "pulumi"), [...args, "--non-interactive"], {
-        cwd: dir,
-        env,
-        encoding: "utf8",
-      });
-      return { code: r.status, out: `${r.stdout}${r.stderr}` };
+    pulumi,
+    initSite(site) {
+      const init = pulumi("stack", "init", site);
+      if (init.code !== 0) return init;
+      for (const [key, fields] of Object.entries(sandboxSiteCredentials(site)))
+        for (const [field, value] of Object.entries(fields)) {
+          const set = pulumi("config", "set", "--secret", "--path", `${key}.${field}`, value, "-s", site);
+          if (set.code !== 0) return set;
+        }
+      return init;
     },
     setStackValue(stack, keyPath, value) {
       const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);

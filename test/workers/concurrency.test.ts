@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { readCalls, type CallEntry } from "../../src/sandbox/call-log";
+import { AMBIENT_CREDENTIALS, assertOwnCredentialsOnly } from "../support/site-credentials";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline } from "./support/baseline";
 import {
@@ -52,8 +53,9 @@ describe("two worker processes, 20 concurrent operations over 5 stacks", functio
     d = await createDeployment("concurrency", SITES);
     for (const s of SITES) await deployBaseline(d, s);
     procs.push(await spawnService(d, "api", "api"));
-    procs.push(await spawnService(d, "worker", "worker-a"));
-    procs.push(await spawnService(d, "worker", "worker-b"));
+    // The workers' own environment holds cloud credentials: no site's provider may see them.
+    procs.push(await spawnService(d, "worker", "worker-a", AMBIENT_CREDENTIALS));
+    procs.push(await spawnService(d, "worker", "worker-b", AMBIENT_CREDENTIALS));
   });
 
   after(async () => {
@@ -134,5 +136,11 @@ describe("two worker processes, 20 concurrent operations over 5 stacks", functio
     // Both worker processes took part.
     const pids = new Set(finals.flatMap((f) => (f.workerPid ? [f.workerPid] : [])));
     assert.ok(pids.size === 0 || pids.size === 2, `workers used: ${[...pids].join(",")}`);
+  });
+
+  it("ran each of the five sites only with its own account's credentials, never another site's or the workers' environment's", () => {
+    let checked = 0;
+    for (const site of SITES) checked += assertOwnCredentialsOnly(sandboxDirFor(d.sandboxDir, site), site);
+    assert.ok(checked > 100, `${checked} resource calls checked`);
   });
 });

@@ -8,6 +8,7 @@ export const chitterSite: SiteDefinition<"chitter", ChitterSpec> = {
   id: "chitter",
   specSchema: chitterSpecSchema,
   program: chitterProgram,
+  clouds: { hcloud: {}, aws: { region: (s) => s.aws.region } },
   knobs: {
     sidekiq: (spec) => ({ ok: true, path: "sidekiq", spec: spec.sidekiq, singletonQueue: "scheduler" }),
     db: () => ({

@@ -7,6 +7,7 @@ export const datafruitsSite: SiteDefinition<"datafruits", DatafruitsSpec> = {
   id: "datafruits",
   specSchema: datafruitsSpecSchema,
   program: datafruitsProgram,
+  clouds: { digitalocean: { objectStorage: true } },
   knobs: {
     // streampusher schedules with sidekiq-scheduler in its own process; no queue plays Mastodon's `scheduler`.
     sidekiq: (spec) => ({ ok: true, path: "sidekiq", spec: spec.sidekiq, singletonQueue: null }),

@@ -11,6 +11,7 @@ export const insyncSite: SiteDefinition<"insync", InsyncSpec> = {
   id: "insync",
   specSchema: insyncSpecSchema,
   program: insyncProgram,
+  clouds: { digitalocean: { objectStorage: false }, aws: { region: (s) => s.mysql.backups.region } },
   knobs: {
     sidekiq: () => ({
       ok: false,

@@ -9,6 +9,7 @@ export const theatlSite: SiteDefinition<"theatl", TheatlSpec> = {
   id: "theatl",
   specSchema: theatlSpecSchema,
   program: theatlProgram,
+  clouds: { digitalocean: { objectStorage: true }, aws: { region: (s) => s.cloudwatch.region } },
   knobs: {
     sidekiq: (spec) => ({ ok: true, path: "sidekiq", spec: spec.sidekiq, singletonQueue: "scheduler" }),
     db(spec) {

@@ -9,6 +9,7 @@ export const vulpineSite: SiteDefinition<"vulpine", VulpineSpec> = {
   id: "vulpine",
   specSchema: vulpineSpecSchema,
   program: vulpineProgram,
+  clouds: { linode: { objectStorage: true }, aws: { region: (s) => s.media.region } },
   knobs: {
     sidekiq: (spec) => ({ ok: true, path: "sidekiq", spec: spec.sidekiq, singletonQueue: "scheduler" }),
     db: () => ({

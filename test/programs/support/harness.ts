@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { siteProgram } from "../../../src/programs/program";
-import type { SiteConfig } from "../../../src/programs/site-config";
+import type { SiteConfig, SiteId } from "../../../src/programs/site-config";
+import { sandboxSiteCredentials } from "../../../src/sandbox/site-credentials";
 import { mockState } from "./mock-state";
 
 /** One registered resource: what the engine would have been asked to create, and with which options. */
@@ -9,6 +10,8 @@ export interface Recorded {
   name: string;
   custom: boolean;
   inputs: Record<string, any>;
+  /** The provider reference (`urn::id`) the engine would use for it; undefined means a default provider. */
+  provider?: string;
   opts: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; import?: string };
 }
 
@@ -61,6 +64,7 @@ export function installMocks(site: string): Map<string, Recorded> {
           name: args.name,
           custom: args.custom ?? true,
           inputs: args.inputs,
+          provider: args.provider,
           opts: {},
         });
         return {
@@ -79,9 +83,22 @@ export function installMocks(site: string): Map<string, Recorded> {
   return rec;
 }
 
+/**
+ * The stack config a site's program reads besides its spec: its account credentials, as secrets
+ * (the sandbox's values). `credentials: false` runs the program as a stack that has none.
+ */
+export function setStackCredentials(site: SiteId | false): void {
+  const config: Record<string, string> = {};
+  if (site)
+    for (const [key, fields] of Object.entries(sandboxSiteCredentials(site)))
+      config[key] = JSON.stringify(fields);
+  pulumi.runtime.setAllConfig(config, Object.keys(config));
+}
+
 /** Runs one site's program under fresh mocks and returns everything it registered. */
-export async function runSite(config: SiteConfig): Promise<Run> {
+export async function runSite(config: SiteConfig, run: { credentials?: boolean } = {}): Promise<Run> {
   const rec = installMocks(config.site);
+  setStackCredentials(run.credentials === false ? false : config.site);
   const opts = new Map<string, Recorded["opts"]>();
   const record: pulumi.ResourceTransformation = (a) => {
     const o = a.opts as pulumi.CustomResourceOptions;

@@ -5,6 +5,8 @@ import { StackFileStore } from "../../../src/operations/stack-file-store";
 import { seedAdoptedResources } from "../../../src/sandbox/adopted-resources";
 import { installSandboxPlugins } from "../../../src/sandbox/install-plugins";
 import { SandboxCloud, TYPES } from "../../../src/sandbox/sandbox-cloud";
+import { sandboxSiteCredentials } from "../../../src/sandbox/site-credentials";
+import type { SiteId } from "../../../src/programs/site-config";
 import { sandboxDirFor } from "../../../src/service/sandbox-facts";
 import type { Deployment } from "./service-harness";
 
@@ -15,6 +17,7 @@ export function engineSettings(d: Deployment, site: string) {
     pulumiHome: path.join(d.stateDir, "sandbox-home"),
     passphrase: "stackyard-sandbox-passphrase",
     env: { STACKYARD_SANDBOX_DIR: sandboxDirFor(d.sandboxDir, site) },
+    seedSecretConfig: sandboxSiteCredentials(site as SiteId),
   };
 }
 
