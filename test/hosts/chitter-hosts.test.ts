@@ -7,13 +7,7 @@ import { parse } from "yaml";
 import { get, runSite, type Run } from "../programs/support/harness";
 import { configFor } from "../programs/support/fixtures";
 import { tempDir } from "../support/temp-dir";
-import {
-  fileAt,
-  nginxTest,
-  parseCloudConfig,
-  type HostFile,
-  type RenderedHost,
-} from "./support/rendered-host";
+import { fileAt, nginxTest, parseCloudConfig, selfSigned, type RenderedHost } from "./support/rendered-host";
 
 const SERVER = "hcloud:index/server:Server";
 const PG_CONF = "/etc/postgresql/15/main/conf.d/stackyard.conf";
@@ -39,47 +33,6 @@ function writeFiles(
   userData: string,
 ): Array<{ path: string; defer?: boolean; append?: boolean; content: string }> {
   return (parse(userData) as { write_files: any[] }).write_files;
-}
-
-/** Self-signed certificates at the paths certbot keeps on the host; test files only, made for `nginx -t`. */
-function selfSigned(hosts: string[]): HostFile[] {
-  const t = tempDir("certs");
-  try {
-    return hosts.flatMap((h) => {
-      const key = path.join(t.dir, `${h}.key`);
-      const crt = path.join(t.dir, `${h}.crt`);
-      const r = sh("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        `/CN=${h}`,
-        "-keyout",
-        key,
-        "-out",
-        crt,
-      ]);
-      assert.equal(r.code, 0, r.out);
-      return [
-        {
-          path: `/etc/letsencrypt/live/${h}/fullchain.pem`,
-          content: fs.readFileSync(crt, "utf8"),
-          permissions: "0644",
-        },
-        {
-          path: `/etc/letsencrypt/live/${h}/privkey.pem`,
-          content: fs.readFileSync(key, "utf8"),
-          permissions: "0600",
-        },
-      ];
-    });
-  } finally {
-    t.remove();
-  }
 }
 
 describe("chitter: what tempo is given, read by its consumers", function () {

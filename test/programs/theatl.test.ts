@@ -27,7 +27,7 @@ describe("theatl program", () => {
 
   // Beyond the seed's tiers: the deploy bucket and the files it holds per role family, the Spaces
   // keys hosts pull and write with, and the IAM users behind awslogs and the secret seed.
-  it("registers the seed's tiers and their host delivery: 74 cloud resources by type", () => {
+  it("registers the seed's tiers and their host delivery: 78 cloud resources by type", () => {
     assert.deepEqual(countByType(base), {
       "digitalocean:index/vpc:Vpc": 1,
       "digitalocean:index/tag:Tag": 10,
@@ -36,9 +36,9 @@ describe("theatl program", () => {
       [DROPLET]: 9,
       [VOLUME]: 2,
       "digitalocean:index/volumeAttachment:VolumeAttachment": 2,
-      [DNS]: 4,
+      [DNS]: 6,
       "digitalocean:index/spacesBucket:SpacesBucket": 3,
-      "digitalocean:index/spacesBucketObject:SpacesBucketObject": 17,
+      "digitalocean:index/spacesBucketObject:SpacesBucketObject": 19,
       "digitalocean:index/spacesKey:SpacesKey": 3,
       "digitalocean:index/cdn:Cdn": 1,
       "digitalocean:index/reservedIp:ReservedIp": 1,
@@ -47,7 +47,7 @@ describe("theatl program", () => {
       "aws:iam/userPolicy:UserPolicy": 1,
       "aws:iam/accessKey:AccessKey": 2,
     });
-    assert.equal(cloudResources(base).length, 74);
+    assert.equal(cloudResources(base).length, 78);
   });
 
   it("puts every droplet in nyc3 inside the VPC with the sizes from config", () => {

@@ -12,6 +12,7 @@ import {
   SIDEKIQ_ROLE_ENV,
   pgDumpTimer,
 } from "./host-scripts";
+import { fileDigest, haproxyCfg, nginxConf } from "./edge-config";
 import type { TheatlSpec } from "./spec";
 
 /** Private names the app connects to; records under `int.` follow the knobs, the names never change. */
@@ -95,8 +96,27 @@ function composeServices(family: TheatlFamily, s: TheatlSpec): Record<string, Se
   };
   const streamingImage = s.mastodonImage.replace("/mastodon:", "/mastodon-streaming:");
   const byFamily: Record<TheatlFamily, Record<string, Service>> = {
-    haproxy: { haproxy: { image: "haproxy:2.8", ports: ["80:80", "443:443"] } },
-    nginx: { nginx: { image: "nginx:1.26", ports: ["80:80", "443:443"] } },
+    // A changed config file changes its digest label, so compose recreates the container.
+    haproxy: {
+      haproxy: {
+        image: "haproxy:2.8",
+        ports: ["80:80", "443:443"],
+        volumes: ["./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"],
+        labels: { "social.theatl.config-digest": fileDigest(haproxyCfg(s)) },
+      },
+    },
+    nginx: {
+      nginx: {
+        image: "nginx:1.26",
+        ports: ["80:80", "443:443"],
+        volumes: [
+          "./mastodon.conf:/etc/nginx/conf.d/default.conf:ro",
+          "/etc/letsencrypt:/etc/letsencrypt:ro",
+          "/var/www/certbot:/var/www/certbot:ro",
+        ],
+        labels: { "social.theatl.config-digest": fileDigest(nginxConf(s)) },
+      },
+    },
     web: {
       web: {
         image: s.mastodonImage,
@@ -266,6 +286,12 @@ export function publishedFiles(
   } else if (family === "redis") {
     files["host.env"] = "";
     files["redis.conf"] = redisConf(p.secrets);
+  } else if (family === "nginx") {
+    files["host.env"] = "";
+    files["mastodon.conf"] = nginxConf(s);
+  } else if (family === "haproxy") {
+    files["host.env"] = "";
+    files["haproxy.cfg"] = haproxyCfg(s);
   } else files["host.env"] = "";
   return files;
 }

@@ -8,6 +8,7 @@ import { SidekiqDropletPool } from "../components/sidekiq-droplet-pool";
 import { SpacesCdnBucket } from "../components/spaces-cdn-bucket";
 import { sidekiqOutputs } from "../config/sidekiq";
 import type { TheatlConfig } from "./spec";
+import { THEATL_NGINX, THEATL_WEB } from "./edge-config";
 import { numericId, SiteRoot, siteLabels, siteTags, stateful, type SiteContext } from "../site-context";
 import {
   LOG_PREFIX,
@@ -261,7 +262,9 @@ export async function theatlProgram(
   );
 
   // Apps: API + streamer droplets, sidekiq pool with its single scheduler.
-  for (let i = 1; i <= s.web.count; i++) droplet(`theatl-web-${i}`, "web", s.web.size);
+  const webDroplets = Array.from({ length: s.web.count }, (_, i) =>
+    droplet(`theatl-web-${i + 1}`, "web", s.web.size),
+  );
   const sidekiq = new SidekiqDropletPool(
     "theatl-sidekiq",
     {
@@ -307,7 +310,16 @@ export async function theatlProgram(
   }
 
   // Edge: nginx reverse proxy behind the HAProxy forward proxy, which holds the public address.
-  droplet("theatl-nginx", "nginx", s.nginx.size);
+  // Each finds its upstreams by a private name with one record per droplet (edge-config.ts).
+  const nginx = droplet("theatl-nginx", "nginx", s.nginx.size);
+  const privateName = (resource: string, name: string, d: digitalocean.Droplet) =>
+    new digitalocean.DnsRecord(
+      resource,
+      { domain: domain.name, type: "A", name, value: d.ipv4AddressPrivate, ttl: 30 },
+      parent,
+    );
+  privateName("theatl-nginx-int", THEATL_NGINX, nginx);
+  webDroplets.forEach((d, i) => privateName(`theatl-web-${i + 1}-int`, THEATL_WEB, d));
   const haproxy = droplet("theatl-haproxy", "haproxy", s.haproxy.size);
   const edgeIp = new digitalocean.ReservedIp(
     "theatl-edge",

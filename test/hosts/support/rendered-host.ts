@@ -116,6 +116,47 @@ export function withHostFiles(
   }
 }
 
+/** Self-signed certificates at the paths certbot keeps on the host; test files only, made for `nginx -t`. */
+export function selfSigned(hosts: string[]): HostFile[] {
+  const t = tempDir("certs");
+  try {
+    return hosts.flatMap((h) => {
+      const key = path.join(t.dir, `${h}.key`);
+      const crt = path.join(t.dir, `${h}.crt`);
+      const r = run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        `/CN=${h}`,
+        "-keyout",
+        key,
+        "-out",
+        crt,
+      ]);
+      if (!r.ok) throw new Error(`openssl: ${r.output}`);
+      return [
+        {
+          path: `/etc/letsencrypt/live/${h}/fullchain.pem`,
+          content: fs.readFileSync(crt, "utf8"),
+          permissions: "0644",
+        },
+        {
+          path: `/etc/letsencrypt/live/${h}/privkey.pem`,
+          content: fs.readFileSync(key, "utf8"),
+          permissions: "0600",
+        },
+      ];
+    });
+  } finally {
+    t.remove();
+  }
+}
+
 /** `docker-compose config -q` on a compose file the host holds (env files and volumes resolved in place). */
 export function composeConfig(host: RenderedHost, file: string, roots: string[]): ConsumerResult {
   return withHostFiles(host, roots, "docker-compose", [
