@@ -60,13 +60,30 @@ describe("sandbox mode guard", () => {
     );
   });
 
-  it("makes the engine fail when the plugin's environment carries a real-looking token", async () => {
+  it("never hands a cloud token in the engine's environment to a plugin: the engine blanks it", async () => {
     const sbx = await createSandbox("guard");
     try {
       sbx.env.DIGITALOCEAN_TOKEN = `dop_v1_${"b".repeat(64)}`;
       const stack = await sbx.open("guard", async () => {
         new digitalocean.Vpc("net", { region: "nyc3" });
       });
+      assert.equal((await stack.up()).summary.result, "succeeded");
+      const configures = sbx.cloud.calls().filter((c) => c.method === "configure");
+      assert.ok(configures.length > 0);
+      for (const c of configures) assert.deepEqual(c.ambient, []);
+    } finally {
+      sbx.cleanup();
+    }
+  });
+
+  it("makes the engine fail when a plugin's environment carries a real-looking token anyway (another launcher)", async () => {
+    const sbx = await createSandbox("guard");
+    try {
+      const stack = await sbx.open("guard", async () => {
+        new digitalocean.Vpc("net", { region: "nyc3" });
+      });
+      // Past engine-env.ts: as if the CLI were started by something that does not blank credentials.
+      stack.stack.workspace.envVars.DIGITALOCEAN_TOKEN = `dop_v1_${"b".repeat(64)}`;
       await assert.rejects(stack.up(), /real credential/);
       assert.ok(sbx.cloud.isEmpty());
     } finally {
