@@ -4,9 +4,13 @@
  * Type tokens are the engine's (`<package>:<module>/<name>:<Name>`).
  */
 
-/** Types whose loss loses data: databases, volumes, buckets, and droplets/servers that run a database. */
+/**
+ * Types whose loss loses data: databases, volumes, buckets, and droplets/servers that run a database.
+ * A Kubernetes cluster counts: replacing it loses its volumes and every workload's state with it.
+ */
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   "digitalocean:index/databaseCluster:DatabaseCluster",
+  "digitalocean:index/kubernetesCluster:KubernetesCluster",
   "digitalocean:index/databaseReplica:DatabaseReplica",
   "digitalocean:index/volume:Volume",
   "digitalocean:index/spacesBucket:SpacesBucket",

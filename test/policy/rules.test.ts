@@ -47,6 +47,12 @@ describe("resource policy rules", () => {
       const web = resource(DROPLET, { tags: ["site:theatl", "role:web"] }, false, "web-0");
       assert.deepEqual(checkStatefulProtected(web, []), []);
     });
+    it("holds a Kubernetes cluster to protection too (its volumes go with it)", () => {
+      const doks = (protect: boolean) =>
+        resource("digitalocean:index/kubernetesCluster:KubernetesCluster", { name: "doks" }, protect, "doks");
+      assert.equal(checkStatefulProtected(doks(false), []).length, 1);
+      assert.deepEqual(checkStatefulProtected(doks(true), []), []);
+    });
     it("does not take a firewall that targets database hosts for a database", () => {
       const fw = resource(DO_FIREWALL, { tags: ["role:pg-primary"] }, false, "pg-primary");
       assert.deepEqual(checkStatefulProtected(fw, []), []);
