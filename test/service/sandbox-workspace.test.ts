@@ -2,11 +2,13 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "yaml";
 import { projectRoot } from "../../src/infra/paths";
 import { programFromStackConfig } from "../../src/programs/program";
 import { loadStackFile } from "../../src/programs/site-config";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
+import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 import { createLogger } from "../../src/infra/observability/logger";
 import { bootstrapSandboxSites } from "../../src/service/sandbox-bootstrap";
 import { prepareSandboxWorkspace } from "../../src/service/sandbox-workspace";
@@ -53,6 +55,7 @@ describe("the sandbox's own workspace and its first bring-up", function () {
         passphrase: "bootstrap-test",
         pulumiHome: home,
         env: { STACKYARD_SANDBOX_DIR: cloudDir },
+        seedSecretConfig: sandboxSiteCredentials("vulpine"),
       }),
       logger: createLogger({ level: "info", secrets: [], base: {}, write: (l: string) => lines.push(l) }),
     };
@@ -65,6 +68,15 @@ describe("the sandbox's own workspace and its first bring-up", function () {
     );
     assert.ok(lines.some((l) => /sandbox site brought up from its stack file/.test(l)));
     assert.deepEqual(await bootstrapSandboxSites(deps), [], "a deployed site is not brought up again");
+    // The site's (sandbox) account credentials were set as an operator sets them: encrypted in the stack file.
+    const stackFile = fs.readFileSync(path.join(workspace(), "stacks", "Pulumi.vulpine.yaml"), "utf8");
+    const doc = parse(stackFile) as { config: Record<string, Record<string, unknown>> };
+    for (const cloud of ["linode", "aws"])
+      for (const v of Object.values(doc.config[`credentials:${cloud}`]!))
+        assert.match((v as { secure: string }).secure, /^v1:/, `credentials:${cloud} is ciphertext`);
+    for (const fields of Object.values(sandboxSiteCredentials("vulpine")))
+      for (const value of Object.values(fields))
+        assert.ok(!stackFile.includes(value), "no plaintext credential");
     assert.equal(
       loadStackFile(path.join(workspace(), "stacks", "Pulumi.vulpine.yaml")).configRevision,
       0,
