@@ -275,6 +275,22 @@ describe("datafruits program", () => {
     );
   });
 
+  it("admits a read replica only from the cluster, and keeps admitting the app once it is promoted", async () => {
+    const replicas = [{ name: "datafruits-pg-ro-1", size: "db-s-1vcpu-1gb" }];
+    const fromCluster = get(base, DBFW, "datafruits-pg").inputs.rules;
+    assert.deepEqual(
+      fromCluster.map((r: any) => r.type),
+      ["k8s"],
+    );
+    for (const primary of ["datafruits-pg", "datafruits-pg-ro-1"]) {
+      const run = await runSite(
+        configFor("datafruits", { "database.replicas": replicas, "database.primary": primary }),
+      );
+      // A replica with no trusted source is open to every address; once promoted it is the app's DB_HOST.
+      assert.deepEqual(get(run, DBFW, "datafruits-pg-ro-1").inputs.rules, fromCluster, primary);
+    }
+  });
+
   it("exports knobs, endpoints and the external pieces (netlify, add-ons)", () => {
     assert.equal(base.outputs.site, "datafruits");
     assert.equal(base.outputs.primary, "datafruits-pg");
