@@ -189,6 +189,11 @@ export const openApiDocument = {
             description: "Why the operation waits for a second principal; expiresAt, approvedBy, approvedAt.",
           },
           guardNotes: { type: "array", items: { type: "string" } },
+          hosts: {
+            type: "object",
+            description:
+              "The verify phase after `up` (operations that move a database topology): `converged`, `waitedMs`, `rounds`, and per node the expected role and what was observed.",
+          },
         },
       },
     },

@@ -195,6 +195,8 @@ export const OPERATION_FAILURE_CODES = {
   WORKER_LOST:
     "The worker running the operation died too often, or its job ended without ending the operation; the stack lock was released and the stack file settled.",
   CANCELLED: "A cancel stopped the engine at its next safe point; the stack file was settled (`settlement`).",
+  HOST_NOT_CONVERGED:
+    "The update was applied (its revision is recorded and committed) but the hosts did not reach the state it asks for within the verify timeout; `hosts` holds what each node was observed as.",
 } as const;
 
 /** What an operation's `failure.code` may be. */

@@ -21,6 +21,7 @@ export const addReadReplica: OperationDefinition<"add-read-replica", AddReadRepl
   description: "Add a streaming read replica of the primary (same region and private network).",
   paramsSchema: params,
   chat: { args: [{ param: "name" }, { param: "size", optional: true }] },
+  hosts: "db-topology",
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "add-read-replica", r.reason);

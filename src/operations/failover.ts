@@ -29,6 +29,7 @@ export const failover: OperationDefinition<"failover", FailoverParams> = {
   // `{ "operation": "failover" }` alone promotes the only standby, accepting no data loss.
   defaultParams: { acceptDataLoss: false },
   chat: { args: [{ param: "target", optional: true }] },
+  hosts: "db-topology",
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "failover", r.reason);

@@ -1,6 +1,7 @@
 import type { FailureCode } from "../errors";
 import type { Refusal, Verdict } from "./verdict";
 import type { OperationKind } from "./registry";
+import type { HostConvergence } from "./host-convergence";
 import type { PlannedChange } from "./types";
 
 /**
@@ -102,6 +103,8 @@ export interface OperationRecord {
   fence?: number;
   /** How the stack file was left when the operation ended without success (see stack-file-settlement.ts). */
   settlement?: StackFileSettlement;
+  /** The verify phase: each host's expected and observed role after `up` (operations that move a database topology). */
+  hosts?: HostConvergence;
 }
 
 /** A failure as the record keeps it: a stable code (GUARD_REFUSED, WORKER_LOST, …) and its text. */

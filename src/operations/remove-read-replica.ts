@@ -19,6 +19,7 @@ export const removeReadReplica: OperationDefinition<"remove-read-replica", Remov
     "Stop using a read replica. A managed replica is deleted; a self-managed host leaves replication and is fenced (kept, protected) for an operator to decommission.",
   paramsSchema: params,
   chat: { args: [{ param: "name" }] },
+  hosts: "db-topology",
   plan(config, p) {
     const r = dbKnob(config);
     if (!r.ok) throw new OperationUnsupportedError(config.site, "remove-read-replica", r.reason);

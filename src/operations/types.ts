@@ -79,6 +79,11 @@ export interface OperationDefinition<K extends string, P> {
   defaultParams?: P;
   /** The chat command `<kind> <site> <args…>` (src/chatops/chat-command.ts). */
   chat: { args: readonly ChatArg<keyof P & string>[] };
+  /**
+   * What the operation asks of the hosts, checked after `up` before it may succeed
+   * (host-convergence.ts): `db-topology`, each database host in the role the knobs give it.
+   */
+  hosts?: "db-topology";
   /** Plans on the current config; throws OperationUnsupportedError or GuardRefusedError. */
   plan(config: SiteConfig, params: P): OperationPlan<K>;
 }

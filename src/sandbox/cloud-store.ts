@@ -23,6 +23,11 @@ export interface SimState {
   readyReplicas?: number;
   /** Reserved/floating IPs: the id of the machine currently holding the address. */
   assignedTo?: string;
+  /**
+   * A database host's role agent (fault): `stuck` ignores new role tags, as a host whose promotion
+   * or re-basing failed would; its database keeps the role it had.
+   */
+  roleAgent?: "stuck";
   [key: string]: unknown;
 }
 

@@ -3,6 +3,7 @@ import { CloudRecord, CloudStore, DbNode, SimState } from "./cloud-store";
 import { FaultPlan, readFaultPlan, releaseHold, writeFaultPlan } from "./fault-plan";
 import { Props, reveal } from "./property-values";
 import { packageSpecs } from "./resource-specs";
+import { hostSim } from "./resource-specs/db-roles";
 import { Allocator } from "./resource-specs/spec";
 
 // The read/write view of a simulated cloud for tests and for the operations service: what exists,
@@ -135,6 +136,28 @@ export class SandboxCloud {
   setDbNode(type: string, id: string, patch: DbNodePatch): CloudRecord {
     return this.must(
       this.store.mutate(type, id, (rec) => Object.assign(rec.sim, definedOnly(patch))),
+      type,
+      id,
+    );
+  }
+
+  /**
+   * Fault: the host's role agent stops acting on its tags (`stuck`), or acts again (`undefined`,
+   * and it then takes the role its current tags give). A retag while stuck leaves its database in
+   * the role it had, as a failed promotion would.
+   */
+  setRoleAgent(type: string, id: string, state: "stuck" | undefined): CloudRecord {
+    return this.must(
+      this.store.mutate(type, id, (rec) => {
+        if (state) {
+          rec.sim.roleAgent = state;
+          return;
+        }
+        delete rec.sim.roleAgent;
+        // Acting again, the agent catches up with the tags the host has now.
+        const tags = reveal(rec.inputs.tags);
+        if (Array.isArray(tags)) rec.sim = hostSim(rec.sim.status ?? "active", tags.map(String), rec.sim);
+      }),
       type,
       id,
     );

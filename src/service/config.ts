@@ -66,6 +66,10 @@ const envSchema = z.object({
   STACKYARD_POLICY_PACK: bool.default(true),
   /** Per-site size allow-lists and resource ceilings for the policy pack (docs/policy.md). */
   STACKYARD_POLICY_FILE: z.string().optional(),
+  /** How long the hosts may take to reach a database topology an operation applied (the verify phase). */
+  STACKYARD_VERIFY_TIMEOUT_MS: ms(300_000),
+  /** How often the verify phase observes the hosts. */
+  STACKYARD_VERIFY_INTERVAL_MS: ms(2_000),
   /** Live mode: how the workers reach each site's PostgreSQL nodes for the failover gates (a secret file; docs/policy.md). */
   STACKYARD_LIVE_DB_FILE: z.string().optional(),
 });
@@ -107,6 +111,8 @@ export interface ServiceConfig {
     approvalTtlMs: number;
     policyPack: boolean;
   };
+  /** The verify phase after `up` (src/operations/host-convergence.ts). */
+  hostVerify: { timeoutMs: number; intervalMs: number };
   /** Live mode's database monitoring settings per site (empty in the sandbox, which reads its simulated databases). */
   liveDb: LiveDbSettings;
 }
@@ -232,6 +238,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       approvalTtlMs: e.STACKYARD_APPROVAL_TTL_MS,
       policyPack: e.STACKYARD_POLICY_PACK,
     },
+    hostVerify: { timeoutMs: e.STACKYARD_VERIFY_TIMEOUT_MS, intervalMs: e.STACKYARD_VERIFY_INTERVAL_MS },
     liveDb,
   };
 }

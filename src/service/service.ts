@@ -187,6 +187,7 @@ async function startOn(
         policyPacks: cfg.policy.policyPack ? [POLICY_PACK_DIR] : [],
         policyOverrides: cfg.policy.packOverrides,
         approvalTtlMs: cfg.policy.approvalTtlMs,
+        hostVerify: cfg.hostVerify,
       },
       { url: redisHandle.url },
       workerRedis,

@@ -5,6 +5,7 @@ import { repairTruncatedSidecars } from "../engine/blob-sidecars";
 import { recoverStack } from "../engine/recovery";
 import type { HeldStackLock } from "../coordination/stack-lock";
 import { assertRevisionNotStale, deployedRevisionFromState } from "../programs/revision-guard";
+import type { SiteConfig } from "../programs/site-config";
 import { BlastRadiusError, GuardRefusedError, PolicyViolationError } from "../errors";
 import { approvalNeed } from "../operations/approval-policy";
 import { outsideBlastRadius } from "../operations/blast-radius";
@@ -20,8 +21,15 @@ import {
   type RecoveryStep,
   type StackFileSettlement,
 } from "../operations/operation-record";
+import {
+  awaitHosts,
+  expectedHosts,
+  unconvergedSummary,
+  type HostConvergence,
+} from "../operations/host-convergence";
+import { FAILOVER_MAX_LAG_SECONDS } from "../operations/limits";
 import { planAndGuard } from "../operations/planner";
-import type { OperationKind } from "../operations/registry";
+import { OPERATIONS, type OperationKind } from "../operations/registry";
 import type { OperationPlan } from "../operations/types";
 import { packConfigFor } from "../policy/policy-settings";
 import type { Logger } from "../infra/observability/logger";
@@ -36,7 +44,7 @@ import { previewDigest } from "./preview-digest";
 import { settleStackFile } from "./stack-file-settlement";
 
 /** The named phases of a run, announced on the operation's event stream as they start. */
-export type RunPhase = "recover" | "plan" | "preview" | "check" | "approval" | "up" | "record";
+export type RunPhase = "recover" | "plan" | "preview" | "check" | "approval" | "up" | "verify" | "record";
 
 class Cancelled extends Error {}
 
@@ -94,7 +102,8 @@ export class OperationRun {
       const waiting = await this.awaitApproval(planned, steps);
       if (waiting) return waiting;
       const result = await this.apply(planned);
-      return await this.record(planned, result);
+      const hosts = await this.verifyHosts(planned);
+      return await this.record(planned, result, hosts);
     } catch (err) {
       return await this.fail(err);
     } finally {
@@ -394,8 +403,34 @@ export class OperationRun {
     return result;
   }
 
-  /** Commit, then the success and the site's new state in one atomic, fenced step. */
-  private async record(p: Planned, result: UpdateOutcome): Promise<RunOutcome> {
+  /**
+   * After `up`: the hosts must reach what the operation asked (a database topology), observed
+   * through the live facts until they do or the verify timeout passes.
+   */
+  private async verifyHosts(p: Planned): Promise<HostConvergence | undefined> {
+    const { deps, rec } = this;
+    if (OPERATIONS[rec.kind].hosts !== "db-topology") return undefined;
+    const expect = expectedHosts(
+      { ...p.config, spec: p.plan.nextSpec } as SiteConfig,
+      FAILOVER_MAX_LAG_SECONDS,
+    );
+    if (!expect) return undefined;
+    await this.assertOwner();
+    await this.phase("verify");
+    const hosts = await awaitHosts(rec.site, expect, deps.facts, { ...deps.hostVerify, signal: this.signal });
+    await deps.ledger.event(this.operationId, "verify", {
+      converged: hosts.converged,
+      waitedMs: hosts.waitedMs,
+      observations: hosts.observations,
+    });
+    return hosts;
+  }
+
+  /**
+   * Commit, then the outcome and the site's new state in one atomic, fenced step. The update is
+   * applied either way; hosts that did not converge make the outcome `failed` (HOST_NOT_CONVERGED).
+   */
+  private async record(p: Planned, result: UpdateOutcome, hosts?: HostConvergence): Promise<RunOutcome> {
     const { deps, rec, operationId } = this;
     await this.phase("record");
     const outputs = redactOutputs(result.outputs);
@@ -411,11 +446,14 @@ export class OperationRun {
         })
       : undefined;
     this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const converged = hosts?.converged ?? true;
     const r = await deps.ledger.move(
       operationId,
       ["running"],
-      "succeeded",
+      converged ? "succeeded" : "failed",
       {
+        ...(converged ? {} : failureFields("HOST_NOT_CONVERGED", unconvergedSummary(hosts!))),
+        ...(hosts ? { hosts } : {}),
         finishedAt: new Date().toISOString(),
         result: {
           resourceChanges: (result.summary.resourceChanges ?? {}) as Record<string, number>,
@@ -442,6 +480,15 @@ export class OperationRun {
       },
     );
     if (r !== "done") return this.stopped(r);
+    if (!converged) {
+      const reason = unconvergedSummary(hosts!);
+      this.log.warn("operation failed: the update is applied, the hosts did not converge", {
+        revision: p.to,
+        code: "HOST_NOT_CONVERGED",
+        reason,
+      });
+      return { status: "failed", reason: `HOST_NOT_CONVERGED: ${reason}` };
+    }
     this.log.info("operation succeeded", { revision: p.to, upMs: this.timings.upMs });
     return { status: "succeeded" };
   }

@@ -36,6 +36,8 @@ export interface RunnerDeps {
   policyOverrides?: PolicyOverrides;
   /** How long a risky operation waits for approval after its preview. */
   approvalTtlMs: number;
+  /** The verify phase: how long the hosts may take to reach an operation's state, and how often they are observed. */
+  hostVerify: { timeoutMs: number; intervalMs: number };
 }
 
 /**

@@ -26,6 +26,8 @@ export function roleFromTags(tags: string[]): "primary" | "standby" | undefined 
 export function hostSim(runningStatus: string, tags: string[], prior?: SimState): SimState {
   const role = roleFromTags(tags);
   const sim: SimState = { ...(prior ?? {}), status: prior?.status ?? runningStatus };
+  // The host's role agent failed (a sandbox fault): the tags moved, its database did not.
+  if (prior?.roleAgent === "stuck") return sim;
   if (role) {
     sim.role = role;
     sim.healthy = prior?.healthy ?? true;
