@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { evaluateLiveChecks } from "../../src/operations/guards/live-checks";
+import { awaitHosts, unconvergedSummary } from "../../src/operations/host-convergence";
 import type { LiveDbNode } from "../../src/operations/live-db-node";
 import { liveDbSettingsSchema, type LiveDbSettings } from "../../src/operations/live-db-settings";
 import { createLiveFacts } from "../../src/operations/live-facts";
@@ -156,6 +157,25 @@ describe("live facts from real PostgreSQL (primary + streaming standby)", functi
     const [check] = await evaluateLiveChecks("theatl", gate(), facts());
     assert.deepEqual([check!.ok, check!.rule, check!.value], [false, "standby-ready", "unhealthy"]);
     assert.match(check!.message, /standby pg-b is unhealthy: WAL receiver is/);
+  });
+
+  it("the verify phase reads the same facts: before pg-b is promoted a failover to it has not converged; after, it has", async () => {
+    const failover = { primary: "pg-b", standbys: [], fenced: ["pg-a"], maxLagSeconds: 30 };
+    const wait = { timeoutMs: 600, intervalMs: 200 };
+    const before = await awaitHosts("theatl", failover, facts(), wait);
+    assert.equal(before.converged, false);
+    assert.ok(before.rounds >= 2);
+    assert.match(unconvergedSummary(before), /pg-b: expected primary, observed standby, unhealthy/);
+    pg.standby.sql("SELECT pg_promote(true, 30)");
+    const after = await awaitHosts("theatl", failover, facts(), { timeoutMs: 15_000, intervalMs: 200 });
+    assert.equal(after.converged, true, unconvergedSummary(after));
+    assert.deepEqual(
+      after.observations.map((o) => [o.node, o.observed, o.ok]),
+      [
+        ["pg-b", "primary, healthy", true],
+        ["pg-a", "unobserved", true],
+      ],
+    );
   });
 });
 
