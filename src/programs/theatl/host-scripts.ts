@@ -85,17 +85,33 @@ printf 'SIDEKIQ_THREADS=%s\\nSIDEKIQ_QUEUES=%s\\n' "$threads" "\${queues% }"
 `;
 
 /**
- * PostgreSQL: the role tag decides what runs. A standby whose data directory is empty is first
- * copied from the primary (pg_basebackup) and gets standby.signal; the settings (primary_conninfo)
- * are the same file on every node. A fenced node holds (its db container stops). Promotion and
- * re-joining an old primary are the operations' imperative steps, not this hook's.
+ * PostgreSQL: the role agent. Each deploy run converges this host's database to the role of its
+ * current role tag, and does nothing more when it already is in it:
+ * - primary: a data directory with standby.signal (the host was a standby) loses it; a running
+ *   server is promoted (`pg_ctl promote` in the container), a stopped one starts as a primary.
+ * - standby: an empty data directory is copied from the primary (pg_basebackup); a cluster without
+ *   standby.signal (an old primary rejoining) is stopped, moved aside to
+ *   `<data>.pre-rejoin-<UTC time>` (kept, never deleted) and copied afresh; then standby.signal.
+ *   The settings (primary_conninfo to the db-primary name) are the same file on every node.
+ * - fenced (any other tag): holds; the deploy script stops its db container.
+ * The operation only moves tags and DNS; the hosts do the rest within a deploy period.
  */
 export const PG_ROLE_ENV = `#!/bin/bash
-# Prints PG_ROLE from this droplet's current role tag and prepares a new standby's data directory.
+# The database role agent: converges this host's PostgreSQL to the role of its current role tag
+# (role:pg-primary, role:pg-standby, anything else fenced) and prints PG_ROLE=<role>, plus
+# STACKYARD_HOLD=1 when fenced (the deploy script then stops the db container). Logs go to stderr.
+# Idempotent: a host already in its role is left as it is.
+#   primary: standby.signal is removed; a running standby is promoted first (pg_ctl promote).
+#   standby: an empty data directory is copied from the primary (pg_basebackup); a cluster without
+#            standby.signal (this host was the primary) is stopped and moved aside to
+#            <data>.pre-rejoin-<UTC time> (kept, never deleted), then copied afresh; standby.signal.
 set -euo pipefail
 ${TAGS}
 has() { printf '%s\\n' "$tags" | grep -qx "$1"; }
 data=\${PGDATA_HOST:-/mnt/data/postgres}
+# The data directory as the db container sees it; compose runs where the deploy script runs it.
+pgdata=/var/lib/postgresql/data
+compose() { (cd /opt/mastodon && docker compose "$@"); }
 if has role:pg-primary; then
   role=primary
 elif has role:pg-standby; then
@@ -103,13 +119,29 @@ elif has role:pg-standby; then
 else
   role=fenced
 fi
+if [ "$role" = primary ] && [ -e "$data/standby.signal" ]; then
+  if compose exec -T -u postgres db pg_ctl status -D "$pgdata" >/dev/null 2>&1; then
+    echo "role agent: promoting the running standby to primary" >&2
+    compose exec -T -u postgres db pg_ctl promote -w -D "$pgdata" >&2
+  fi
+  # The server removes it when it is promoted; a stopped one starts as a primary without it.
+  rm -f "$data/standby.signal"
+fi
+if [ "$role" = standby ] && [ -e "$data/global/pg_control" ] && [ ! -e "$data/standby.signal" ]; then
+  # An old primary rejoining: it must not come back as a second primary.
+  aside="$data.pre-rejoin-$(date -u +%Y%m%dT%H%M%SZ)"
+  echo "role agent: $data holds a cluster without standby.signal; stopping it and keeping it at $aside" >&2
+  compose stop db >&2
+  mv -T "$data" "$aside"
+fi
 if [ "$role" = standby ] && [ ! -s "$data/PG_VERSION" ]; then
   # shellcheck source=/dev/null
   . /opt/mastodon/host.env
+  echo "role agent: copying $data from $PRIMARY_HOST" >&2
   install -d -o 999 -g 999 -m 0700 "$data"
   docker run --rm --network host --user 999:999 -e PGPASSWORD="$REPLICATION_PASSWORD" \\
-    -v "$data:/var/lib/postgresql/data" "$POSTGRES_IMAGE" \\
-    pg_basebackup -h "$PRIMARY_HOST" -U "$REPLICATION_USER" -D /var/lib/postgresql/data -X stream >&2
+    -v "$data:$pgdata" "$POSTGRES_IMAGE" \\
+    pg_basebackup -h "$PRIMARY_HOST" -U "$REPLICATION_USER" -D "$pgdata" -X stream >&2
 fi
 if [ "$role" = standby ]; then
   touch "$data/standby.signal"
