@@ -136,7 +136,8 @@ export function sitesOf(resources: readonly RuleResource[]): Set<string> {
 
 /** One stack is one site: resources tagged for another site are a copy-paste waiting to cost money. */
 export function checkOneSite(resources: readonly RuleResource[]): Violation[] {
-  const sites = [...sitesOf(resources)];
+  // Sorted: the engine's resource order is not stable across runs, the message must be.
+  const sites = [...sitesOf(resources)].sort();
   return sites.length > 1
     ? [
         violation(

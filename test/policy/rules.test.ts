@@ -143,7 +143,12 @@ describe("resource policy rules", () => {
       assert.deepEqual(checkOneSite(tagged("theatl", 2)), []);
       assert.match(
         checkOneSite([...tagged("theatl", 1), ...tagged("insync", 1)])[0].message,
-        /2 sites: theatl, insync/,
+        /2 sites: insync, theatl/,
+      );
+      // The same message whatever order the engine hands the resources over in.
+      assert.equal(
+        checkOneSite([...tagged("insync", 1), ...tagged("theatl", 1)])[0].message,
+        checkOneSite([...tagged("theatl", 1), ...tagged("insync", 1)])[0].message,
       );
     });
     it("refuses a stack over its site's ceiling and passes one at it", () => {

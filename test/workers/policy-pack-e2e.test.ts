@@ -143,7 +143,7 @@ describe("resource policy pack: every policy passed and tripped through the serv
   it("one-site-per-stack: a program change that tags a new droplet for Insync is refused", async () => {
     await serve({}, "retag:theatl-sidekiq-main-5:insync");
     const { refusal } = await tripped("scale-sidekiq", { count: 5 }, "one-site-per-stack");
-    assert.equal(refusal.message, "resources are tagged for 2 sites: theatl, insync (limit: 1)");
+    assert.equal(refusal.message, "resources are tagged for 2 sites: insync, theatl (limit: 1)");
     assert.equal(poolDroplets(cloud).length, 4);
   });
 
