@@ -10,6 +10,7 @@ import { tempDir } from "../support/temp-dir";
 import { composeFileConfig, shellCheck, systemdVerify, withHostFiles } from "./support/rendered-host";
 import { startRenderedPair } from "./support/rendered-postgres";
 import {
+  envValue,
   publishedOf,
   resolvedCompose,
   runWithTags,
@@ -33,11 +34,6 @@ const fileOf = (h: TheatlHost, p: string): string => {
   const f = [...h.host.files, ...h.pulled].find((x) => x.path === p);
   if (!f) throw new Error(`${h.droplet} has no ${p}`);
   return f.content;
-};
-const envValue = (env: string, key: string): string => {
-  const line = env.split("\n").find((l) => l.startsWith(`${key}=`));
-  if (line === undefined) throw new Error(`no ${key} in env file`);
-  return line.slice(key.length + 1);
 };
 
 /** The .env the deploy unit writes: host.env, then what the role hook printed for these tags. */

@@ -47,6 +47,15 @@ function runner(): (bin: string, args: string[]) => string {
     });
 }
 
+/** Stops the server of a data directory at once (`-m immediate`); one already stopped is left as it is. */
+export function stopImmediately(dataDir: string): void {
+  try {
+    runner()(path.join(serverBin(), "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+  } catch {
+    // already stopped
+  }
+}
+
 /**
  * A scratch folder for PostgreSQL data directories (readable by the `postgres` user), and a maker
  * of folders in it that the server will own.
@@ -104,13 +113,7 @@ export async function startPostgresPair(prefix: string, monitorPassword: string)
         "wal_sender_timeout = '10s'\nwal_receiver_status_interval = '1s'\n",
     );
   const remove = () => {
-    for (const dir of [...started]) {
-      try {
-        run(path.join(bin, "pg_ctl"), ["-D", dir, "-m", "immediate", "-w", "stop"]);
-      } catch {
-        // already stopped
-      }
-    }
+    for (const dir of [...started]) stopImmediately(dir);
     tmp.remove();
   };
   try {

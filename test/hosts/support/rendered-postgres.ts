@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../../../src/infra/redis-server";
-import { pgScratch, serverBin } from "../../support/postgres-pair";
+import { pgScratch, serverBin, stopImmediately } from "../../support/postgres-pair";
 
 /** PostgreSQL refuses to run as root: as root, its tools run as the Debian package's `postgres` user. */
 function pg(bin: string, args: string[], env: Record<string, string> = {}): string {
@@ -50,19 +50,7 @@ export async function startRenderedPair(f: RenderedPgFiles): Promise<RenderedPai
   const sql = (dir: string, port: number) => (q: string) =>
     pg("psql", ["-h", dir, "-p", String(port), "-U", "postgres", "-d", "postgres", "-XAtqc", q]).trim();
   const remove = () => {
-    for (const dir of started)
-      spawnSync("runuser", [
-        "-u",
-        "postgres",
-        "--",
-        path.join(serverBin(), "pg_ctl"),
-        "-D",
-        dir,
-        "-m",
-        "immediate",
-        "-w",
-        "stop",
-      ]);
+    for (const dir of started) stopImmediately(dir);
     tmp.remove();
   };
   try {

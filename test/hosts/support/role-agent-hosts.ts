@@ -2,7 +2,8 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../../../src/infra/redis-server";
-import { pgScratch, serverBin } from "../../support/postgres-pair";
+import { pgScratch, serverBin, stopImmediately } from "../../support/postgres-pair";
+import { envValue } from "./theatl-host";
 
 /** The rendered files one theATL database host runs with. */
 export interface DbHostFiles {
@@ -46,12 +47,6 @@ export interface DbSim {
   pointPrimaryAt(h: SimHost): void;
   remove(): void;
 }
-
-const envValue = (env: string, key: string): string => {
-  const line = env.split("\n").find((l) => l.startsWith(`${key}=`));
-  if (line === undefined) throw new Error(`no ${key} in host.env`);
-  return line.slice(key.length + 1);
-};
 
 /** The part of DEPLOY_SCRIPT that runs the role hook and converges compose, unmodified. */
 export function deployRolePart(deploy: string): string {
@@ -110,19 +105,7 @@ export async function startDbSim(f: DbHostFiles): Promise<DbSim> {
   let proxy: ChildProcess | undefined;
 
   const remove = () => {
-    for (const h of hosts)
-      spawnSync("runuser", [
-        "-u",
-        "postgres",
-        "--",
-        path.join(serverBin(), "pg_ctl"),
-        "-D",
-        h.data,
-        "-m",
-        "immediate",
-        "-w",
-        "stop",
-      ]);
+    for (const h of hosts) stopImmediately(h.data);
     proxy?.kill();
     tmp.remove();
   };

@@ -19,6 +19,13 @@ export interface TheatlHost {
   pulled: HostFile[];
 }
 
+/** One variable of an env file (`KEY=value` lines, as host.env is written). */
+export function envValue(env: string, key: string): string {
+  const line = env.split("\n").find((l) => l.startsWith(`${key}=`));
+  if (line === undefined) throw new Error(`no ${key} in env file`);
+  return line.slice(key.length + 1);
+}
+
 /** The deploy bucket's objects of one family, keyed by their path under `<family>/`. */
 export function publishedOf(run: Run, family: string): Record<string, string> {
   const out: Record<string, string> = {};
