@@ -67,12 +67,12 @@ export async function laptopCheckout(prefix: string): Promise<LaptopCheckout> {
     initSite(site) {
       const init = pulumi("stack", "init", site);
       if (init.code !== 0) return init;
-      for (const [key, fields] of Object.entries(sandboxSiteCredentials(site)))
-        for (const [field, value] of Object.entries(fields)) {
-          const set = pulumi("config", "set", "--secret", "--path", `${key}.${field}`, value, "-s", site);
-          if (set.code !== 0) return set;
-        }
-      return init;
+      // One CLI call for every field, as `pulumi config set-all --path --secret k=v …`.
+      const pairs = Object.entries(sandboxSiteCredentials(site)).flatMap(([key, fields]) =>
+        Object.entries(fields).flatMap(([field, value]) => ["--secret", `${key}.${field}=${value}`]),
+      );
+      const set = pulumi("config", "set-all", "--path", ...pairs, "-s", site);
+      return set.code !== 0 ? set : init;
     },
     setStackValue(stack, keyPath, value) {
       const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
