@@ -53,7 +53,7 @@ export function expectedHosts(config: SiteConfig, maxLagSeconds: number): HostEx
   };
 }
 
-function describe(n: LiveDbNode | undefined): string {
+function describeNode(n: LiveDbNode | undefined): string {
   if (!n) return "unobserved";
   const health = n.healthy ? "healthy" : `unhealthy${n.detail ? ` (${n.detail})` : ""}`;
   return n.role === "primary"
@@ -69,7 +69,7 @@ export function observeHosts(expect: HostExpectation, nodes: LiveDbNode[]): Host
   out.push({
     node: expect.primary,
     expected: "primary",
-    observed: describe(p),
+    observed: describeNode(p),
     ok: p?.role === "primary" && p.healthy,
   });
   for (const name of expect.standbys) {
@@ -77,7 +77,7 @@ export function observeHosts(expect: HostExpectation, nodes: LiveDbNode[]): Host
     out.push({
       node: name,
       expected: "standby",
-      observed: describe(s),
+      observed: describeNode(s),
       ok:
         s !== undefined &&
         s.role !== "primary" &&
@@ -87,7 +87,7 @@ export function observeHosts(expect: HostExpectation, nodes: LiveDbNode[]): Host
   }
   for (const name of expect.fenced) {
     const f = byName.get(name);
-    out.push({ node: name, expected: "fenced", observed: describe(f), ok: f?.role !== "primary" });
+    out.push({ node: name, expected: "fenced", observed: describeNode(f), ok: f?.role !== "primary" });
   }
   return out;
 }
