@@ -15,8 +15,8 @@ const PG_HBA = "/etc/postgresql/15/main/stackyard_hba.conf";
 const REDIS_CONF = "/etc/redis/stackyard.conf";
 const MEDIA_CONF = "/etc/nginx/conf.d/stackyard-media.conf";
 
-function sh(cmd: string, args: string[], opts: { input?: string } = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, timeout: 60_000 });
+function sh(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, cwd: opts.cwd, timeout: 60_000 });
   return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
 }
 
@@ -62,7 +62,9 @@ describe("chitter: what tempo is given, read by its consumers", function () {
     try {
       fs.chmodSync(t.dir, 0o777);
       const data = path.join(t.dir, "data");
-      const pg = (args: string[]) => sh("runuser", ["-u", "postgres", "--", ...args]);
+      // From a folder the postgres user may enter: PostgreSQL logs to stderr when it cannot, e.g. a
+      // checkout under a private (0700) temp folder.
+      const pg = (args: string[]) => sh("runuser", ["-u", "postgres", "--", ...args], { cwd: t.dir });
       assert.equal(pg([`${bin}/initdb`, "-D", data]).code, 0);
       // Debian's postgresql.conf ends with include_dir = 'conf.d'; the hba path is the only rewrite.
       fs.appendFileSync(path.join(data, "postgresql.conf"), "include_dir = 'conf.d'\n");
