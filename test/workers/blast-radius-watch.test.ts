@@ -50,7 +50,11 @@ describe("blast radius during up (real engine, sandbox)", function () {
 
     await assert.rejects(session.up({ onEvent: watch.onEvent, signal: watch.signal }));
 
-    assert.equal(watch.tripped?.type, "digitalocean:index/databaseCluster:DatabaseCluster");
+    assert.equal(
+      watch.tripped?.type,
+      "digitalocean:index/databaseCluster:DatabaseCluster",
+      `tripped on ${JSON.stringify(watch.tripped)}`,
+    );
     assert.equal(watch.tripped?.op, "create");
     const droplets = sbx.cloud.list(TYPES.droplet, "blast").map((r) => String(r.inputs.name ?? r.urn));
     assert.equal(droplets.length, 1, `only web-0 exists, got ${droplets.join(", ")}`);
