@@ -30,6 +30,14 @@ export interface ApprovalState {
   expiresAt?: string;
   /** The preview the approver saw: the up phase refuses if a new preview differs. */
   previewDigest?: string;
+  /**
+   * Each step the approver saw, as its value hash (op, resource, the values it would set; never the
+   * values). A run resumed after a hand-back previews only what is left: that passes when every
+   * step it shows is one of these and the params are the approved ones.
+   */
+  approvedSteps?: string[];
+  /** The params the approver saw, as their digest. */
+  paramsDigest?: string;
   approvedBy?: string;
   approvedAt?: string;
 }

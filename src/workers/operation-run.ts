@@ -48,6 +48,17 @@ export type RunPhase = "recover" | "plan" | "preview" | "check" | "approval" | "
 
 class Cancelled extends Error {}
 
+/** A signal that follows `signal` only when it aborts for a worker shutdown. */
+function onlyShutdown(signal: AbortSignal | undefined): AbortSignal {
+  const c = new AbortController();
+  const follow = () => {
+    if (signal?.reason === SHUTDOWN_REASON) c.abort(SHUTDOWN_REASON);
+  };
+  if (signal?.aborted) follow();
+  else signal?.addEventListener("abort", follow, { once: true });
+  return c.signal;
+}
+
 /** This run no longer owns the operation (its stack lock was lost, or a newer run claimed it): stop, change nothing. */
 class Superseded extends Error {}
 
@@ -346,7 +357,14 @@ export class OperationRun {
       // The stack file goes back to the deployed revision: nothing waits half-applied, other operations may run.
       await this.settle("waiting for approval");
       this.wroteFile = false;
-      const waiting = { ...approval, requestedAt: now.toISOString(), expiresAt, previewDigest: digest };
+      const waiting = {
+        ...approval,
+        requestedAt: now.toISOString(),
+        expiresAt,
+        previewDigest: digest,
+        approvedSteps: [...this.previewValues],
+        paramsDigest: previewDigest([], rec.params),
+      };
       await deps.ledger.addAwaiting(operationId, Date.parse(expiresAt));
       const r = await deps.ledger.move(
         operationId,
@@ -359,7 +377,12 @@ export class OperationRun {
       this.log.info("operation awaiting approval", { reasons: approval.reasons, expiresAt });
       return { status: "awaiting-approval" };
     }
-    if (approval?.approvedAt && approval.previewDigest && approval.previewDigest !== digest) {
+    if (
+      approval?.approvedAt &&
+      approval.previewDigest &&
+      approval.previewDigest !== digest &&
+      !this.onlyApprovedLeft(approval)
+    ) {
       const message = `the preview changed since ${approval.approvedBy} approved it; submit the operation again`;
       const refusal = refuse({
         rule: "approved-preview-changed",
@@ -371,6 +394,17 @@ export class OperationRun {
       throw refusalError(refusal);
     }
     return undefined;
+  }
+
+  /**
+   * A run that resumes an approved operation after a hand-back (its earlier run applied part or all
+   * of the update) previews only what is left: every step still to do must be one the approver saw,
+   * with the same values, and the params the approved ones. Nothing new can ride on the approval.
+   */
+  private onlyApprovedLeft(approval: NonNullable<OperationRecord["approval"]>): boolean {
+    const seen = approval.approvedSteps;
+    if (!seen || approval.paramsDigest !== previewDigest([], this.rec.params)) return false;
+    return this.previewValues.every((h) => seen.includes(h));
   }
 
   /** The update, with the policy pack and the blast-radius watch (the first step outside the declaration aborts it). */
@@ -417,7 +451,13 @@ export class OperationRun {
     if (!expect) return undefined;
     await this.assertOwner();
     await this.phase("verify");
-    const hosts = await awaitHosts(rec.site, expect, deps.facts, { ...deps.hostVerify, signal: this.signal });
+    // The update is applied: a cancel now would only hide what the hosts do, so only a shutdown
+    // stops the watch. fail() then hands the operation back, and the next run (its up finds nothing
+    // to change) verifies again.
+    const shutdown = onlyShutdown(this.signal);
+    const hosts = await awaitHosts(rec.site, expect, deps.facts, { ...deps.hostVerify, signal: shutdown });
+    if (!hosts.converged && shutdown.aborted)
+      throw new Error("the verify phase was interrupted by a shutdown");
     await deps.ledger.event(this.operationId, "verify", {
       converged: hosts.converged,
       waitedMs: hosts.waitedMs,

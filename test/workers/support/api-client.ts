@@ -38,6 +38,35 @@ export class ApiClient {
     return this.request("GET", p);
   }
 
+  /**
+   * Follows a running operation's event stream (SSE) until its text matches `pattern`; true if it
+   * did within `timeoutMs`, false if the stream ended or the time ran out first.
+   */
+  async untilEvent(id: string, pattern: RegExp, timeoutMs = 300_000): Promise<boolean> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    let text = "";
+    try {
+      const res = await fetch(`${this.base}/v1/operations/${id}/events`, {
+        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        signal: ac.signal,
+      });
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString("utf8");
+        if (pattern.test(text)) return true;
+      }
+    } catch {
+      // aborted: the time ran out
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+    return pattern.test(text);
+  }
+
   /** Submits and waits for the operation to end; returns the final record. */
   async run(
     site: string,
