@@ -8,6 +8,8 @@ import { Props } from "./property-values";
 // - counters (ids, IP pools, fault counts) change only under a lock file (open with O_EXCL);
 // - the call log is append-only JSONL, one appendFileSync per line.
 
+export type RoleAgentFault = "stuck" | "promotion-fails";
+
 /** Simulated behaviour the provider keeps beside a resource's outputs (never returned to the engine). */
 export interface SimState {
   /** Lifecycle as the cloud API would report it: active, running, online, forking… */
@@ -24,10 +26,11 @@ export interface SimState {
   /** Reserved/floating IPs: the id of the machine currently holding the address. */
   assignedTo?: string;
   /**
-   * A database host's role agent (fault): `stuck` ignores new role tags, as a host whose promotion
-   * or re-basing failed would; its database keeps the role it had.
+   * A database host's role agent (fault): `stuck` ignores new role tags, as a host whose agent
+   * hangs would; `promotion-fails` acts on every tag but fails to promote (a rehearsed host's
+   * `pg_ctl promote` is refused). Either way its database keeps the role it had.
    */
-  roleAgent?: "stuck";
+  roleAgent?: RoleAgentFault;
   [key: string]: unknown;
 }
 

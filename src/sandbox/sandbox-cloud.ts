@@ -1,5 +1,5 @@
 import { CallEntry, readCalls } from "./call-log";
-import { CloudRecord, CloudStore, DbNode, SimState } from "./cloud-store";
+import { CloudRecord, CloudStore, DbNode, RoleAgentFault, SimState } from "./cloud-store";
 import { FaultPlan, readFaultPlan, releaseHold, writeFaultPlan } from "./fault-plan";
 import { Props, reveal } from "./property-values";
 import { packageSpecs } from "./resource-specs";
@@ -142,11 +142,12 @@ export class SandboxCloud {
   }
 
   /**
-   * Fault: the host's role agent stops acting on its tags (`stuck`), or acts again (`undefined`,
-   * and it then takes the role its current tags give). A retag while stuck leaves its database in
-   * the role it had, as a failed promotion would.
+   * Fault: the host's role agent stops acting on its tags (`stuck`), fails only to promote
+   * (`promotion-fails`), or acts again (`undefined`, and it then takes the role its current tags
+   * give). A retag to primary under either fault leaves its database in the role it had. With
+   * STACKYARD_SANDBOX_HOSTS the rehearsed host does the same on its real server.
    */
-  setRoleAgent(type: string, id: string, state: "stuck" | undefined): CloudRecord {
+  setRoleAgent(type: string, id: string, state: RoleAgentFault | undefined): CloudRecord {
     return this.must(
       this.store.mutate(type, id, (rec) => {
         if (state) {

@@ -28,6 +28,12 @@ const envSchema = z.object({
   STACKYARD_BACKEND_DIR: z.string().optional(),
   STACKYARD_PULUMI_HOME: z.string().optional(),
   STACKYARD_SANDBOX_DIR: z.string().optional(),
+  /** Sandbox only: rehearse each site's database and Redis droplets on real servers on loopback (docs/sandbox.md). */
+  STACKYARD_SANDBOX_HOSTS: bool.default(false),
+  /** Where the rehearsed hosts keep their data (the postgres user must be able to enter it). */
+  STACKYARD_SANDBOX_HOSTS_DIR: z.string().optional(),
+  /** How often each rehearsed host's deploy unit runs (a real host's timer runs every minute). */
+  STACKYARD_SANDBOX_HOST_PERIOD_MS: ms(1_000),
   PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
   STACKYARD_TOKENS: z.string().default("[]"),
   STACKYARD_GIT_COMMIT: bool.default(true),
@@ -88,6 +94,8 @@ export interface ServiceConfig {
   backendDir: string;
   pulumiHome: string;
   sandboxDir: string;
+  /** Sandbox host rehearsal (STACKYARD_SANDBOX_HOSTS): where the hosts live and how often they converge. */
+  sandboxHosts?: { dir: string; periodMs: number };
   passphrase: string;
   tokens: TokenEntry[];
   git: { enabled: boolean; author: { name: string; email: string } };
@@ -161,6 +169,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  if (e.STACKYARD_SANDBOX_HOSTS && e.STACKYARD_MODE !== "sandbox")
+    throw new ConfigError("STACKYARD_SANDBOX_HOSTS: only in sandbox mode (live hosts are the real ones)");
   if (e.STACKYARD_LIVE_DB_FILE && e.STACKYARD_MODE !== "live")
     throw new ConfigError(
       "STACKYARD_LIVE_DB_FILE: only read in live mode (the sandbox observes its simulated databases)",
@@ -199,6 +209,14 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
           : (env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"))),
     ),
     sandboxDir: path.resolve(e.STACKYARD_SANDBOX_DIR ?? path.join(stateDir, "sandbox-cloud")),
+    ...(e.STACKYARD_SANDBOX_HOSTS
+      ? {
+          sandboxHosts: {
+            dir: path.resolve(e.STACKYARD_SANDBOX_HOSTS_DIR ?? path.join(stateDir, "sandbox-hosts")),
+            periodMs: e.STACKYARD_SANDBOX_HOST_PERIOD_MS,
+          },
+        }
+      : {}),
     // The sandbox passphrase protects only simulated secrets; live mode must bring its own.
     passphrase: e.PULUMI_CONFIG_PASSPHRASE ?? "stackyard-sandbox-passphrase",
     tokens,

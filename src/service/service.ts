@@ -29,6 +29,7 @@ import { ConfigError, serviceSecrets, type ServiceConfig } from "./config";
 import type { Logger } from "../infra/observability/logger";
 import { bootstrapSandboxSites } from "./sandbox-bootstrap";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
+import { startSandboxHosts } from "./sandbox-hosts";
 import { prepareSandboxWorkspace } from "./sandbox-workspace";
 
 export type Role = "all" | "api" | "worker";
@@ -131,9 +132,22 @@ async function startOn(
       logger.warn("database node unreachable for live facts", { site, node, error }),
     );
     let inspectPendingCreate: ((site: string, urn: string) => PendingCreateVerdict) | undefined;
+    // Rehearsed hosts stop after the workers: a run finishing in its grace still verifies on them.
+    let stopHosts: (() => Promise<void>) | undefined;
     if (cfg.mode === "sandbox") {
       await installSandboxPlugins(cfg.pulumiHome);
       ({ facts, inspectPendingCreate } = sandboxFacts(cfg.sandboxDir));
+      if (cfg.sandboxHosts) {
+        const hosts = await startSandboxHosts({
+          sites,
+          sandboxDir: cfg.sandboxDir,
+          hosts: cfg.sandboxHosts,
+          fallback: facts,
+          logger,
+        });
+        stopHosts = () => hosts.stop();
+        facts = hosts.facts;
+      }
       // Each site's sandbox account starts with what its program adopts rather than creates.
       for (const site of sites) {
         const seeded = seedAdoptedResources(
@@ -201,6 +215,7 @@ async function startOn(
     stops.push(async () => {
       await pool!.close(cfg.shutdownGraceMs);
       workerRedis.disconnect();
+      await stopHosts?.();
     });
     logger.info("workers started", { stacks: sites, pid: process.pid });
   }

@@ -25,8 +25,8 @@ const count = (h: SimHost) => Number(h.sql("SELECT count(*) FROM toots"));
 /** The data directories a host has kept aside (old primaries' data, never deleted). */
 const keptAside = (h: SimHost) => fs.readdirSync(h.dir).filter((n) => n.startsWith("data.pre-rejoin-"));
 
-function deployed(h: SimHost, role: string): DeployRun {
-  const r = h.deploy();
+async function deployed(h: SimHost, role: string): Promise<DeployRun> {
+  const r = await h.deploy();
   assert.ok(r.ok, `${h.name}: deploy failed\n${r.stderr}`);
   assert.match(r.roleEnv, new RegExp(`^PG_ROLE=${role}$`, "m"), `${h.name}: ${r.roleEnv}`);
   return r;
@@ -39,7 +39,7 @@ describe("theATL database role agent, on real PostgreSQL", function () {
   before(async () => {
     run = await runSite(configFor("theatl"));
   });
-  after(() => sim?.remove());
+  after(async () => sim?.remove());
 
   it("converges each host to its current role tag: new standby, failover, failback, and again with nothing to do", async () => {
     const pgA = theatlHost(run, "pg-a");
@@ -87,7 +87,7 @@ describe("theATL database role agent, on real PostgreSQL", function () {
     // (pg_basebackup waits for a spread checkpoint; one taken now leaves it nothing to spread.)
     a.sql("CHECKPOINT");
     await timed("a. pg-b new standby", async () => {
-      deployed(b, "standby");
+      await deployed(b, "standby");
       await waitFor("pg-b to stream from pg-a", () => receiver(b) === "streaming");
     });
     assert.equal(b.sql("SELECT pg_is_in_recovery()"), "t");
@@ -100,8 +100,8 @@ describe("theATL database role agent, on real PostgreSQL", function () {
     const failoverStart = Date.now();
     a.setTags(tagged(pgA, "pg-fenced"));
     b.setTags(tagged(pgB, "pg-primary"));
-    await timed("b. pg-a fenced", () => {
-      const r = deployed(a, "fenced");
+    await timed("b. pg-a fenced", async () => {
+      const r = await deployed(a, "fenced");
       assert.match(r.roleEnv, /^STACKYARD_HOLD=1$/m);
     });
     assert.equal(a.running(), false, "the fenced host's server is stopped");
@@ -121,7 +121,10 @@ describe("theATL database role agent, on real PostgreSQL", function () {
     // c. Failback. pg-a, an old primary, is retagged standby: it is stopped, kept aside, re-based from pg-b.
     a.setTags(tagged(pgA, "pg-standby"));
     await timed("c. pg-a rejoins as standby", async () => {
-      assert.match(deployed(a, "standby").stderr, /without standby\.signal; stopping it and keeping it/);
+      assert.match(
+        (await deployed(a, "standby")).stderr,
+        /without standby\.signal; stopping it and keeping it/,
+      );
       await waitFor("pg-a to stream from pg-b", () => receiver(a) === "streaming");
     });
     assert.equal(a.sql("SELECT pg_is_in_recovery()"), "t");
@@ -141,7 +144,7 @@ describe("theATL database role agent, on real PostgreSQL", function () {
     assert.equal(a.sql("SELECT pg_is_in_recovery()"), "f");
     times["c. switchover (retag → pg-a writable)"] = Date.now() - switchStart;
     await timed("c. pg-b rejoins as standby", async () => {
-      assert.match(deployed(b, "standby").stderr, /stopping it and keeping it/);
+      assert.match((await deployed(b, "standby")).stderr, /stopping it and keeping it/);
       await waitFor("pg-b to stream from pg-a", () => receiver(b) === "streaming");
     });
     assert.equal(b.sql("SELECT pg_is_in_recovery()"), "t");
@@ -165,12 +168,12 @@ describe("theATL database role agent, on real PostgreSQL", function () {
       dirs: fs.readdirSync(h.dir).sort(),
     });
     const before = { a: state(a), b: state(b) };
-    await timed("d. both again", () => {
+    await timed("d. both again", async () => {
       for (const [h, role] of [
         [a, "primary"],
         [b, "standby"],
       ] as const) {
-        const r = deployed(h, role);
+        const r = await deployed(h, role);
         assert.doesNotMatch(r.stderr, /role agent:/, `${h.name} did something: ${r.stderr}`);
       }
     });

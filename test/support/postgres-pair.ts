@@ -2,21 +2,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../../src/infra/redis-server";
+import { postgresBin } from "../../src/sandbox/hosts/postgres-bin";
 import { tempDir } from "./temp-dir";
 
 /** The newest PostgreSQL server from Debian's packages (scripts/setup.sh installs it for the tests). */
-export function serverBin(): string {
-  const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root)
-    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "postgres")))
-    : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest)
-    throw new Error(
-      "PostgreSQL server binaries not found under /usr/lib/postgresql (scripts/setup.sh installs them: STACKYARD_SETUP_POSTGRES=1)",
-    );
-  return path.join(root, newest, "bin");
-}
+export const serverBin = postgresBin;
 
 export interface PgNode {
   port: number;

@@ -28,6 +28,7 @@ export function hostSim(runningStatus: string, tags: string[], prior?: SimState)
   const sim: SimState = { ...(prior ?? {}), status: prior?.status ?? runningStatus };
   // The host's role agent failed (a sandbox fault): the tags moved, its database did not.
   if (prior?.roleAgent === "stuck") return sim;
+  if (prior?.roleAgent === "promotion-fails" && role === "primary" && prior.role !== "primary") return sim;
   if (role) {
     sim.role = role;
     sim.healthy = prior?.healthy ?? true;

@@ -1,7 +1,7 @@
 #!/bin/bash
-# A stand-in for the container runtime of one simulated theATL database host, for tests only (this
-# machine has no docker). It maps ONLY the docker invocations the rendered host scripts make onto
-# the host's local PostgreSQL server, and refuses anything else (exit 1):
+# The container runtime of one rehearsed database host (src/sandbox/hosts/db-host.ts): the sandbox
+# has no docker, so this plays it for ONLY the docker invocations the rendered host scripts make,
+# onto the host's local PostgreSQL server, and refuses anything else (exit 1):
 #   docker run --rm [--network N] [--user U] [-e K=V]... [-v SRC:DST]... IMAGE pg_basebackup ARGS
 #       → pg_basebackup ARGS as the local postgres user (the image's uid 999 is this machine's
 #         postgres user), with each DST path read as SRC and `-h $PRIMARY_HOST` as loopback:port
@@ -10,19 +10,20 @@
 #   docker compose stop [db]   → pg_ctl stop -m fast (docker stops the image with SIGINT)
 #   docker compose up -d [...] → pg_ctl start with the rendered config_file / hba_file, as the
 #         compose command runs postgres; an empty data directory is first initialised as the
-#         image's entrypoint does (initdb as POSTGRES_USER, POSTGRES_DB, the initdb.d SQL)
-# The host is found from PGDATA_HOST (the role hook's own setting): its folder holds standin.env
+#         image's entrypoint does (initdb as POSTGRES_USER, POSTGRES_DB, the initdb.d SQL on stdin)
+# The host is found from PGDATA_HOST (the role hook's own setting): its folder holds runtime.env
 # (PGBIN, PORT, SOCKDIR, CONF, HBA, LOG, PRIMARY_HOST, PRIMARY_PORT, POSTGRES_USER, POSTGRES_DB,
-# POSTGRES_PASSWORD, INITDB_SQL), written by the test.
+# POSTGRES_PASSWORD, INITDB_SQL), written by db-host.ts. STACKYARD_HOST_FAULT=promotion-fails (a
+# sandbox fault) makes `pg_ctl promote` fail, as a host whose promotion fails would.
 set -euo pipefail
 die() {
-  echo "docker stand-in: $*" >&2
+  echo "container runtime: $*" >&2
   exit 1
 }
 [ -n "${PGDATA_HOST:-}" ] || die "PGDATA_HOST is not set: which host is this?"
 data=$PGDATA_HOST
 # shellcheck source=/dev/null
-. "$(dirname "$data")/standin.env"
+. "$(dirname "$data")/runtime.env"
 cpath=/var/lib/postgresql/data
 as_pg() { runuser -u postgres -- env PGHOST="$SOCKDIR" PGPORT="$PORT" "$@"; }
 running() { as_pg "$PGBIN/pg_ctl" status -D "$data" >/dev/null 2>&1; }
@@ -48,7 +49,7 @@ start() {
     -o "-c config_file=$CONF -c hba_file=$HBA" start >&2
   if [ "$fresh" = 1 ]; then
     as_pg "$PGBIN/psql" -XAtq -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\"" >&2
-    as_pg "$PGBIN/psql" -XAtq -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -f "$INITDB_SQL" >&2
+    as_pg "$PGBIN/psql" -XAtq -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" <"$INITDB_SQL" >&2
   fi
 }
 
@@ -76,6 +77,9 @@ case "${1:-} ${2:-}" in
   case "$cmd" in pg_ctl | psql | pg_dump | pg_isready) ;; *) die "compose exec db $cmd" ;; esac
   args=()
   for a in "$@"; do args+=("$(host_path "$a")"); done
+  if [ "$cmd" = pg_ctl ] && [ "${STACKYARD_HOST_FAULT:-}" = promotion-fails ]; then
+    for a in "${args[@]}"; do [ "$a" = promote ] && die "pg_ctl promote failed (sandbox fault promotion-fails)"; done
+  fi
   exec runuser -u postgres -- env PGHOST="$SOCKDIR" PGPORT="$PORT" "$PGBIN/$cmd" "${args[@]}"
   ;;
 "compose stop")
