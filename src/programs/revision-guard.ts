@@ -34,5 +34,12 @@ export async function assertConfigRevisionCurrent(fileRevision: number): Promise
   const self = new pulumi.StackReference(`stackyard-revision-guard-${stack}`, { name });
   const details = await self.getOutputDetails("configRevision");
   const deployed = typeof details.value === "number" ? details.value : undefined;
-  assertRevisionNotStale(stack, fileRevision, deployed);
+  try {
+    assertRevisionNotStale(stack, fileRevision, deployed);
+  } catch (err) {
+    // The SDK prints a RunError as its message alone; any other error comes with a stack trace
+    // through the SDK's internals, as if it were a bug.
+    if (!(err instanceof StaleConfigRevisionError)) throw err;
+    throw new pulumi.RunError(err.message);
+  }
 }

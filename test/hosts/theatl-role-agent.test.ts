@@ -84,8 +84,6 @@ describe("theATL database role agent, on real PostgreSQL", function () {
     write(a, "before-standby", 100);
 
     // a. pg-b, tagged standby with an empty data directory, becomes a streaming standby of pg-a.
-    // (pg_basebackup waits for a spread checkpoint; one taken now leaves it nothing to spread.)
-    a.sql("CHECKPOINT");
     await timed("a. pg-b new standby", async () => {
       await deployed(b, "standby");
       await waitFor("pg-b to stream from pg-a", () => receiver(b) === "streaming");

@@ -27,9 +27,20 @@ describe("laptop guard against a stale config revision", function () {
       .filter((c) => ["create", "update", "delete"].includes(c.method)).length;
     assert.ok(callsAfterDeploy > 0);
 
+    revision(2);
+    const t0 = Date.now();
+    const passing = laptop.pulumi("preview", "-s", "vulpine", "--expect-no-changes");
+    const passingMs = Date.now() - t0;
+    assert.equal(passing.code, 0, passing.out);
+
     revision(1);
+    const t1 = Date.now();
     const stale = laptop.pulumi("up", "--yes", "-s", "vulpine");
+    const refusedMs = Date.now() - t1;
     assert.notEqual(stale.code, 0);
+    // Pulumi's own message-only error: no stack trace through the SDK.
+    assert.doesNotMatch(stale.out, /^\s+at .*\(.*:\d+:\d+\)$/m, stale.out);
+    console.log(`      refused in ${refusedMs} ms (a passing preview: ${passingMs} ms)`);
     assert.match(
       stale.out,
       /stacks\/Pulumi\.vulpine\.yaml is at config revision 1 but revision 2 is deployed/,

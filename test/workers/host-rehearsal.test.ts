@@ -77,9 +77,17 @@ describe("host rehearsal: theATL's database operations on real PostgreSQL, throu
   }
   async function until(what: string, check: () => Promise<boolean>, ms = 120_000): Promise<void> {
     const deadline = Date.now() + ms;
+    let last = "";
     for (;;) {
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (
+        await check().catch((err: Error) => {
+          last = err.message;
+          return false;
+        })
+      )
+        return;
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}${last ? ` (last: ${last})` : ""}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -96,7 +104,7 @@ describe("host rehearsal: theATL's database operations on real PostgreSQL, throu
     d = await createDeployment("rehearsal", ["theatl"], {
       STACKYARD_SANDBOX_HOSTS: "true",
       STACKYARD_SANDBOX_HOST_PERIOD_MS: "500",
-      STACKYARD_VERIFY_TIMEOUT_MS: "60000",
+      STACKYARD_VERIFY_TIMEOUT_MS: "45000",
       STACKYARD_VERIFY_INTERVAL_MS: "250",
     });
     // The postgres user must be able to pass through the private test folder to its data directories.

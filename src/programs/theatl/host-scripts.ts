@@ -102,7 +102,8 @@ export const PG_ROLE_ENV = `#!/bin/bash
 # STACKYARD_HOLD=1 when fenced (the deploy script then stops the db container). Logs go to stderr.
 # Idempotent: a host already in its role is left as it is.
 #   primary: standby.signal is removed; a running standby is promoted first (pg_ctl promote).
-#   standby: an empty data directory is copied from the primary (pg_basebackup); a cluster without
+#   standby: an empty data directory is copied from the primary (pg_basebackup, with a fast
+#            checkpoint: a spread one can hold a new standby for minutes); a cluster without
 #            standby.signal (this host was the primary) is stopped and moved aside to
 #            <data>.pre-rejoin-<UTC time> (kept, never deleted), then copied afresh; standby.signal.
 set -euo pipefail
@@ -141,7 +142,7 @@ if [ "$role" = standby ] && [ ! -s "$data/PG_VERSION" ]; then
   install -d -o 999 -g 999 -m 0700 "$data"
   docker run --rm --network host --user 999:999 -e PGPASSWORD="$REPLICATION_PASSWORD" \\
     -v "$data:$pgdata" "$POSTGRES_IMAGE" \\
-    pg_basebackup -h "$PRIMARY_HOST" -U "$REPLICATION_USER" -D "$pgdata" -X stream >&2
+    pg_basebackup -h "$PRIMARY_HOST" -U "$REPLICATION_USER" -D "$pgdata" -X stream --checkpoint=fast >&2
 fi
 if [ "$role" = standby ]; then
   touch "$data/standby.signal"
