@@ -197,6 +197,10 @@ export const OPERATION_FAILURE_CODES = {
   CANCELLED: "A cancel stopped the engine at its next safe point; the stack file was settled (`settlement`).",
   HOST_NOT_CONVERGED:
     "The update was applied (its revision is recorded and committed) but the hosts did not reach the state it asks for within the verify timeout; `hosts` holds what each node was observed as.",
+  GIT_REMOTE_FAILED:
+    "The git remote (STACKYARD_GIT_REMOTE) could not be read before planning: nothing was changed. Run again once the remote answers.",
+  GIT_CONFLICT:
+    "The update was applied, but the stack file changed on the git remote while the operation ran (someone else's commit, named in the reason): nothing was pushed over it. This operation's stack file is on the branch `stackyard/conflicts/<operation id>` of the remote; merge the two by hand. Until then the remote's file is older than what is deployed, so the revision guard refuses further operations on the stack.",
 } as const;
 
 /** What an operation's `failure.code` may be. */

@@ -1,3 +1,4 @@
+import type { GitRemote } from "../operations/git-remote";
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
@@ -38,6 +39,12 @@ const envSchema = z.object({
   STACKYARD_TOKENS: z.string().default("[]"),
   STACKYARD_GIT_COMMIT: bool.default(true),
   STACKYARD_GIT_AUTHOR: z.string().default("stackyard <stackyard@localhost>"),
+  /** A git URL holding the stack files every machine shares (docs/operations.md, "Several machines"). */
+  STACKYARD_GIT_REMOTE: z.string().min(1).optional(),
+  STACKYARD_GIT_BRANCH: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]+$/, "a branch name")
+    .default("main"),
   STACKYARD_LOCK_DURATION_MS: ms(30_000),
   STACKYARD_STALLED_INTERVAL_MS: ms(15_000),
   STACKYARD_MAX_STALLED_COUNT: z.coerce.number().int().min(0).max(20).default(3),
@@ -98,7 +105,12 @@ export interface ServiceConfig {
   sandboxHosts?: { dir: string; periodMs: number };
   passphrase: string;
   tokens: TokenEntry[];
-  git: { enabled: boolean; author: { name: string; email: string } };
+  git: {
+    enabled: boolean;
+    author: { name: string; email: string };
+    /** STACKYARD_GIT_REMOTE: the branch every machine plans on; pulled before planning, pushed after an apply. */
+    remote?: GitRemote;
+  };
   stall: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
   stackLockTtlMs: number;
   shutdownGraceMs: number;
@@ -127,7 +139,23 @@ export interface ServiceConfig {
 
 /** Every secret the configuration holds: the logger and the ledger redact each wherever it would appear. */
 export function serviceSecrets(cfg: ServiceConfig): string[] {
-  return [cfg.passphrase, ...chatSecrets(cfg.chat), ...liveDbSecrets(cfg.liveDb)];
+  return [
+    cfg.passphrase,
+    ...chatSecrets(cfg.chat),
+    ...liveDbSecrets(cfg.liveDb),
+    ...urlSecrets(cfg.git.remote?.url),
+  ];
+}
+
+/** The password (or token) in a URL's userinfo, e.g. https://user:<token>@host/stacks.git. */
+function urlSecrets(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const u = new URL(url);
+    return u.password ? [u.password, decodeURIComponent(u.password)] : [];
+  } catch {
+    return []; // scp-like (git@host:path): no secret in it
+  }
 }
 
 export class ConfigError extends Error {
@@ -169,6 +197,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  if (e.STACKYARD_GIT_REMOTE && !e.STACKYARD_GIT_COMMIT)
+    throw new ConfigError("STACKYARD_GIT_REMOTE: needs STACKYARD_GIT_COMMIT (pushing is committing, shared)");
   if (e.STACKYARD_SANDBOX_HOSTS && e.STACKYARD_MODE !== "sandbox")
     throw new ConfigError("STACKYARD_SANDBOX_HOSTS: only in sandbox mode (live hosts are the real ones)");
   if (e.STACKYARD_LIVE_DB_FILE && e.STACKYARD_MODE !== "live")
@@ -223,6 +253,9 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     git: {
       enabled: e.STACKYARD_GIT_COMMIT,
       author: { name: author?.[1] ?? "stackyard", email: author?.[2] ?? "stackyard@localhost" },
+      ...(e.STACKYARD_GIT_REMOTE
+        ? { remote: { url: e.STACKYARD_GIT_REMOTE, branch: e.STACKYARD_GIT_BRANCH } }
+        : {}),
     },
     stall: {
       lockDurationMs: e.STACKYARD_LOCK_DURATION_MS,

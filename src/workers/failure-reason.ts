@@ -1,3 +1,4 @@
+import { GitRemoteError } from "../operations/git-remote";
 import { AppError, type FailureCode } from "../errors";
 import { redact } from "../infra/observability/redact";
 
@@ -10,6 +11,8 @@ export function failureReason(
   secrets: readonly string[],
 ): { code: FailureCode; reason: string } {
   if (err instanceof AppError) return { code: err.code, reason: String(redact(err.message, secrets)) };
+  if (err instanceof GitRemoteError)
+    return { code: "GIT_REMOTE_FAILED", reason: String(redact(err.message, secrets)).slice(0, 1500) };
   const text = err instanceof Error ? err.message : String(err);
   const errorLines = text
     .split("\n")

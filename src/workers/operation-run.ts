@@ -12,6 +12,12 @@ import { outsideBlastRadius } from "../operations/blast-radius";
 import { refusalError } from "../operations/guards/evaluate-guards";
 import { evaluateLiveChecks } from "../operations/guards/live-checks";
 import { commitStackFile } from "../operations/git-commit";
+import {
+  publishAppliedStackFile,
+  pullStackFile,
+  type PublishOutcome,
+  type PulledStackFile,
+} from "./stack-file-remote";
 import { pass, refuse, refusalsOf, type Refusal, type Verdict } from "../operations/verdict";
 import type { TransitionResult } from "../operations/ledger";
 import {
@@ -89,6 +95,8 @@ export class OperationRun {
   private upRecorder?: EngineEventRecorder;
   /** Hashes of what each preview step would set (see preview-digest.ts). */
   private previewValues: string[] = [];
+  /** The remote's stack file this run planned on (STACKYARD_GIT_REMOTE). */
+  private pulled?: PulledStackFile;
   private policyConfig?: { file: string; remove: () => void };
 
   constructor(
@@ -218,6 +226,15 @@ export class OperationRun {
     await this.phase("plan");
     const site = await ledger.siteState(rec.site);
     const ours = site.pendingWrite?.operationId === operationId ? site.pendingWrite : undefined;
+    if (deps.git.remote) {
+      // The remote branch is the desired state every machine shares: plan on its latest copy.
+      this.pulled = await pullStackFile(deps.stackFiles, deps.git.remote, rec.site, !ours);
+      if (this.pulled.took)
+        await ledger.event(operationId, "git-pulled", {
+          commit: this.pulled.tip,
+          revision: this.pulled.took.revision,
+        });
+    }
     const config = deps.stackFiles.load(rec.site);
     const deployed = await this.deployedRevision();
     if (!ours) assertRevisionNotStale(rec.site, config.configRevision, deployed);
@@ -396,6 +413,31 @@ export class OperationRun {
     return undefined;
   }
 
+  /** After an apply, the stack file goes to the git remote; a push that fails leaves it for the next run's push. */
+  private async publish(message: string): Promise<PublishOutcome | undefined> {
+    const { deps, rec, operationId } = this;
+    if (!deps.git.remote || !this.pulled) return undefined;
+    try {
+      const out = await publishAppliedStackFile(
+        deps.stackFiles,
+        deps.git.remote,
+        rec.site,
+        this.pulled,
+        operationId,
+        message,
+        deps.git.author,
+      );
+      await deps.ledger.event(operationId, "git-pushed", out);
+      return out;
+    } catch (err) {
+      this.log.error("git push failed; the update is applied and recorded, the next run pushes it", { err });
+      await deps.ledger.event(operationId, "git-push-failed", {
+        reason: failureReason(err, deps.secrets).reason,
+      });
+      return undefined;
+    }
+  }
+
   /**
    * A run that resumes an approved operation after a hand-back (its earlier run applied part or all
    * of the update) previews only what is left: every step still to do must be one the approver saw,
@@ -474,25 +516,36 @@ export class OperationRun {
     const { deps, rec, operationId } = this;
     await this.phase("record");
     const outputs = redactOutputs(result.outputs);
-    const commit = deps.git.enabled
+    const message = `${rec.site}: ${p.plan.summary} (config revision ${p.to})\n\nOperation: ${operationId}\nRequested-by: ${rec.requester.tokenId}\nPrevious-revision: ${p.from}\n${p.plan.changes.map((c) => `Changed: ${c.path}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`).join("\n")}`;
+    const localCommit = deps.git.enabled
       ? await commitStackFile({
           repoDir: deps.stackFiles.workspaceDir,
           file: deps.stackFiles.pathOf(rec.site),
-          message: `${rec.site}: ${p.plan.summary} (config revision ${p.to})\n\nOperation: ${operationId}\nRequested-by: ${rec.requester.tokenId}\nPrevious-revision: ${p.from}\n${p.plan.changes.map((c) => `Changed: ${c.path}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`).join("\n")}`,
+          message,
           author: deps.git.author,
         }).catch((err) => {
           this.log.error("git commit failed; the update is applied and recorded", { err });
           return undefined;
         })
       : undefined;
+    const published = await this.publish(message);
+    const commit = published && published.outcome !== "conflict" ? published.commit : localCommit;
     this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
     const converged = hosts?.converged ?? true;
+    const failure = !converged
+      ? failureFields("HOST_NOT_CONVERGED", unconvergedSummary(hosts!))
+      : published?.outcome === "conflict"
+        ? failureFields(
+            "GIT_CONFLICT",
+            `stacks/Pulumi.${rec.site}.yaml changed on the git remote while this operation ran (commit ${published.commit}, ${published.by}); nothing was pushed over it. The update is applied (revision ${p.to}); this operation's stack file is on the remote branch ${published.aside} (${published.asideCommit}): merge the two by hand`,
+          )
+        : undefined;
     const r = await deps.ledger.move(
       operationId,
       ["running"],
-      converged ? "succeeded" : "failed",
+      failure ? "failed" : "succeeded",
       {
-        ...(converged ? {} : failureFields("HOST_NOT_CONVERGED", unconvergedSummary(hosts!))),
+        ...(failure ?? {}),
         ...(hosts ? { hosts } : {}),
         finishedAt: new Date().toISOString(),
         result: {
@@ -520,14 +573,13 @@ export class OperationRun {
       },
     );
     if (r !== "done") return this.stopped(r);
-    if (!converged) {
-      const reason = unconvergedSummary(hosts!);
-      this.log.warn("operation failed: the update is applied, the hosts did not converge", {
+    if (failure) {
+      this.log.warn("operation failed: the update is applied", {
         revision: p.to,
-        code: "HOST_NOT_CONVERGED",
-        reason,
+        code: failure.failure.code,
+        reason: failure.failure.message,
       });
-      return { status: "failed", reason: `HOST_NOT_CONVERGED: ${reason}` };
+      return { status: "failed", reason: failure.reason };
     }
     this.log.info("operation succeeded", { revision: p.to, upMs: this.timings.upMs });
     return { status: "succeeded" };

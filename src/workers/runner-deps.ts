@@ -1,3 +1,4 @@
+import type { GitRemote } from "../operations/git-remote";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { EngineSettings } from "../engine/engine-env";
 import type { PendingCreateVerdict } from "../engine/recovery";
@@ -21,7 +22,12 @@ export interface RunnerDeps {
   program: () => PulumiFn;
   facts: LiveFacts;
   inspectPendingCreate?: (site: string, urn: string) => PendingCreateVerdict;
-  git: { enabled: boolean; author: { name: string; email: string } };
+  git: {
+    enabled: boolean;
+    author: { name: string; email: string };
+    /** STACKYARD_GIT_REMOTE: the branch every machine plans on; pulled before planning, pushed after an apply. */
+    remote?: GitRemote;
+  };
   logger: Logger;
   /** Strings that must never reach the ledger (the passphrase). */
   secrets: readonly string[];
