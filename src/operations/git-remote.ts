@@ -91,6 +91,16 @@ function runLocked(
   });
 }
 
+/** The service's identity on the commits it makes. */
+function authorEnv(author: { name: string; email: string }): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
+  };
+}
+
 function scratch(): { dir: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackyard-git-"));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
@@ -142,10 +152,7 @@ export async function publishStackFile(
       INDEX: p("index"),
       MESSAGE: p("message"),
       ERR: p("err"),
-      GIT_AUTHOR_NAME: author.name,
-      GIT_AUTHOR_EMAIL: author.email,
-      GIT_COMMITTER_NAME: author.name,
-      GIT_COMMITTER_EMAIL: author.email,
+      ...authorEnv(author),
     });
     const [word, commit, ...rest] = r.stdout.trim().split(" ");
     if (word === "pushed") return { status: "pushed", commit: commit!, attempts: Number(rest[0]) };
@@ -185,10 +192,7 @@ echo "$commit"
       REF: ref,
       INDEX: p("index"),
       MESSAGE: p("message"),
-      GIT_AUTHOR_NAME: author.name,
-      GIT_AUTHOR_EMAIL: author.email,
-      GIT_COMMITTER_NAME: author.name,
-      GIT_COMMITTER_EMAIL: author.email,
+      ...authorEnv(author),
     });
     return r.stdout.trim();
   } finally {

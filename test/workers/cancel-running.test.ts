@@ -4,12 +4,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { deployedRevisionFromState } from "../../src/programs/revision-guard";
 import { StackFileStore } from "../../src/operations/stack-file-store";
-import { readCalls } from "../../src/sandbox/call-log";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
-import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { ApiClient } from "./support/api-client";
 import { waitForEvent } from "./support/op-events";
-import { deployBaseline, openSession, siteCloud, theatlPoolDroplets } from "./support/baseline";
+import { deployBaseline, openSession, siteCloud, theatlPoolDroplets, waitForHeld } from "./support/baseline";
 import {
   createDeployment,
   spawnService,
@@ -153,16 +151,5 @@ describe("cancelling an operation while its engine update runs", function () {
 });
 
 /** Resolves once a provider call is held by the fault plan (the run is at a known step). */
-async function waitForHeld(d: Deployment, since: number): Promise<void> {
-  const held = () =>
-    readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some(
-      (c) => c.phase === "held" && Date.parse(c.ts) >= since,
-    );
-  for (const until = Date.now() + 300_000; !held();) {
-    if (Date.now() > until) assert.fail("the update never reached the held provider call");
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
-
 const sidekiqCount = (config: { spec: unknown }) =>
   (config.spec as { sidekiq: { pools: { main: { count: number } } } }).sidekiq.pools.main.count;

@@ -3,12 +3,10 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../../src/infra/redis-server";
-import { readCalls } from "../../src/sandbox/call-log";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
-import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { tempDir } from "../support/temp-dir";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline, siteCloud } from "./support/baseline";
+import { deployBaseline, siteCloud, waitForHeld } from "./support/baseline";
 import {
   createDeployment,
   spawnService,
@@ -50,19 +48,6 @@ describe("stack files in a git remote", function () {
     git(laptop, "push", "-q", "origin", "HEAD:main");
     return git(laptop, "rev-parse", "HEAD");
   };
-  async function heldCreate(since: number, id: string): Promise<void> {
-    const held = () =>
-      readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some(
-        (c) => c.phase === "held" && Date.parse(c.ts) >= since,
-      );
-    for (const until = Date.now() + 300_000; !held();) {
-      if (Date.now() > until) assert.fail("the update never reached the held provider call");
-      const now = (await api.get(`/v1/operations/${id}`)).body;
-      if (["succeeded", "failed", "cancelled"].includes(now.status))
-        assert.fail(`the operation ended before its update reached the cloud: ${now.reason}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
   /** Submits a scale whose first droplet create waits until `during` has run, then releases it. */
   async function scaleWhile(count: number, during: () => void): Promise<any> {
     const cloud = siteCloud(d, "theatl");
@@ -73,7 +58,10 @@ describe("stack files in a git remote", function () {
       params: { count },
     });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    await heldCreate(since, r.body.id);
+    await waitForHeld(d, since, async () => {
+      const now = (await api.get(`/v1/operations/${r.body.id}`)).body;
+      return ["succeeded", "failed", "cancelled"].includes(now.status) ? String(now.reason) : undefined;
+    });
     during();
     cloud.releaseHold();
     const op = await api.waitFor(r.body.id);

@@ -8,13 +8,9 @@ import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { stopImmediately } from "../support/postgres-pair";
 import { ApiClient } from "./support/api-client";
-import { deployBaseline, siteCloud } from "./support/baseline";
-import {
-  createDeployment,
-  spawnService,
-  type Deployment,
-  type ServiceProcess,
-} from "./support/service-harness";
+import { theatlService } from "./support/theatl-service";
+import { hostChecks } from "./support/baseline";
+import { createDeployment, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 const DNS_RECORD = "digitalocean:index/dnsRecord:DnsRecord";
 
@@ -110,11 +106,7 @@ describe("host rehearsal: theATL's database operations on real PostgreSQL, throu
     // The postgres user must be able to pass through the private test folder to its data directories.
     fs.chmodSync(d.dir, 0o711);
     hostsDir = path.join(d.stateDir, "sandbox-hosts", "theatl");
-    await deployBaseline(d, "theatl");
-    svc = await spawnService(d, "all", "service");
-    api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-    approver = new ApiClient(`http://127.0.0.1:${svc.port}`, d.approverToken);
-    cloud = siteCloud(d, "theatl");
+    ({ svc, api, approver, cloud } = await theatlService(d));
   });
 
   after(async () => {
@@ -175,18 +167,11 @@ describe("host rehearsal: theATL's database operations on real PostgreSQL, throu
     const op = await api.waitFor(r.body.id);
     const verifiedMs = Date.now() - approvedAt;
     assert.equal(op.status, "succeeded", op.reason);
-    assert.deepEqual(
-      op.hosts.observations.map((o: { node: string; expected: string; ok: boolean }) => [
-        o.node,
-        o.expected,
-        o.ok,
-      ]),
-      [
-        ["pg-b", "primary", true],
-        ["pg-a", "fenced", true],
-        ["pg-c", "fenced", true],
-      ],
-    );
+    assert.deepEqual(hostChecks(op), [
+      ["pg-b", "primary", true],
+      ["pg-a", "fenced", true],
+      ["pg-c", "fenced", true],
+    ]);
     assert.equal(await inRecovery("pg-b"), false);
     const found = await count("pg-b");
     assert.equal(found, before, "every row written before the failover is on pg-b");

@@ -1,13 +1,9 @@
 import * as assert from "node:assert/strict";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { dbRoles, deployBaseline, siteCloud } from "./support/baseline";
-import {
-  createDeployment,
-  spawnService,
-  type Deployment,
-  type ServiceProcess,
-} from "./support/service-harness";
+import { theatlService } from "./support/theatl-service";
+import { dbRoles, hostChecks } from "./support/baseline";
+import { createDeployment, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 /**
  * The verify phase: after `up`, an operation that moves theATL's database topology waits until the
@@ -28,11 +24,7 @@ describe("verify phase: an operation is done when the hosts did it", function ()
       STACKYARD_VERIFY_TIMEOUT_MS: "3000",
       STACKYARD_VERIFY_INTERVAL_MS: "250",
     });
-    await deployBaseline(d, "theatl");
-    svc = await spawnService(d, "all", "service");
-    api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-    approver = new ApiClient(`http://127.0.0.1:${svc.port}`, d.approverToken);
-    cloud = siteCloud(d, "theatl");
+    ({ svc, api, approver, cloud } = await theatlService(d));
   });
 
   after(async () => {
@@ -49,17 +41,10 @@ describe("verify phase: an operation is done when the hosts did it", function ()
     assert.equal(op.hosts.converged, false);
     assert.ok(op.hosts.rounds >= 2, `observed ${op.hosts.rounds} times`);
     assert.ok(op.hosts.waitedMs >= 3000);
-    assert.deepEqual(
-      op.hosts.observations.map((o: { node: string; expected: string; ok: boolean }) => [
-        o.node,
-        o.expected,
-        o.ok,
-      ]),
-      [
-        ["pg-b", "primary", false],
-        ["pg-a", "fenced", true],
-      ],
-    );
+    assert.deepEqual(hostChecks(op), [
+      ["pg-b", "primary", false],
+      ["pg-a", "fenced", true],
+    ]);
     // The cloud change happened and is the site's deployed revision: nothing was rolled back.
     assert.equal(op.revision.to, 1);
     assert.equal((await api.get("/v1/sites/theatl")).body.configRevision, 1);
@@ -91,17 +76,10 @@ describe("verify phase: an operation is done when the hosts did it", function ()
   it("the old primary rejoins as a standby (add-read-replica pg-a), then fails back: each verified on the hosts", async () => {
     const add = await api.runApproved("theatl", "add-read-replica", { name: "pg-a" }, approver);
     assert.equal(add.status, "succeeded", add.reason);
-    assert.deepEqual(
-      add.hosts.observations.map((o: { node: string; expected: string; ok: boolean }) => [
-        o.node,
-        o.expected,
-        o.ok,
-      ]),
-      [
-        ["pg-b", "primary", true],
-        ["pg-a", "standby", true],
-      ],
-    );
+    assert.deepEqual(hostChecks(add), [
+      ["pg-b", "primary", true],
+      ["pg-a", "standby", true],
+    ]);
     const back = await api.runApproved("theatl", "failover", { target: "pg-a" }, approver);
     assert.equal(back.status, "succeeded", back.reason);
     assert.equal(back.hosts.converged, true);

@@ -3,13 +3,9 @@ import { execFileSync } from "node:child_process";
 import { reveal } from "../../src/sandbox/property-values";
 import { SandboxCloud, TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
-import { dbRoles, deployBaseline, siteCloud } from "./support/baseline";
-import {
-  createDeployment,
-  spawnService,
-  type Deployment,
-  type ServiceProcess,
-} from "./support/service-harness";
+import { theatlService } from "./support/theatl-service";
+import { dbRoles } from "./support/baseline";
+import { createDeployment, type Deployment, type ServiceProcess } from "./support/service-harness";
 
 /** Sidekiq droplets of theATL in the simulated cloud, the scheduler excluded. */
 function poolDroplets(cloud: SandboxCloud): string[] {
@@ -49,11 +45,7 @@ describe("theATL end to end: HTTP → queue → worker → real engine → sandb
 
   before(async () => {
     d = await createDeployment("theatl-e2e", ["theatl"]);
-    await deployBaseline(d, "theatl");
-    svc = await spawnService(d, "all", "service");
-    api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-    approver = new ApiClient(`http://127.0.0.1:${svc.port}`, d.approverToken);
-    cloud = siteCloud(d, "theatl");
+    ({ svc, api, approver, cloud } = await theatlService(d));
   });
 
   after(async () => {

@@ -3,6 +3,7 @@ import { StackSession } from "../../../src/engine/stack-session";
 import { programFromStackConfig } from "../../../src/programs/program";
 import { StackFileStore } from "../../../src/operations/stack-file-store";
 import { seedAdoptedResources } from "../../../src/sandbox/adopted-resources";
+import { readCalls } from "../../../src/sandbox/call-log";
 import { installSandboxPlugins } from "../../../src/sandbox/install-plugins";
 import { SandboxCloud, TYPES } from "../../../src/sandbox/sandbox-cloud";
 import { sandboxSiteCredentials } from "../../../src/sandbox/site-credentials";
@@ -63,4 +64,33 @@ export function siteCloud(d: Deployment, site: string): SandboxCloud {
 /** theATL's main sidekiq pool droplets in a simulated cloud (the count a scale-sidekiq sets). */
 export function theatlPoolDroplets(cloud: SandboxCloud): number {
   return cloud.list(TYPES.droplet, "theatl").filter((r) => /theatl-sidekiq-main-\d+$/.test(r.urn)).length;
+}
+
+/** Each node of an operation's verify phase as [node, expected role, held]. */
+export function hostChecks(op: {
+  hosts: { observations: { node: string; expected: string; ok: boolean }[] };
+}) {
+  return op.hosts.observations.map((o) => [o.node, o.expected, o.ok]);
+}
+
+/**
+ * Waits until the sandbox holds a provider call made since `since` (the `hold` fault), failing
+ * early when `ended()` says the operation finished before its update got there.
+ */
+export async function waitForHeld(
+  d: Deployment,
+  since: number,
+  ended: () => Promise<string | undefined> = async () => undefined,
+): Promise<void> {
+  const held = () =>
+    readCalls(sandboxDirFor(d.sandboxDir, "theatl")).some(
+      (c) => c.phase === "held" && Date.parse(c.ts) >= since,
+    );
+  for (const until = Date.now() + 300_000; !held();) {
+    if (Date.now() > until) throw new Error("the update never reached the held provider call");
+    const reason = await ended();
+    if (reason !== undefined)
+      throw new Error(`the operation ended before its update reached the cloud: ${reason}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
