@@ -26,6 +26,12 @@ import { StackTurns } from "./queue-layout/stack-turns";
 import { readRunLog, stubDurationMs } from "./queue-layout/stub-runner";
 import { stackName, type WorkerConfig } from "./queue-layout/worker-config";
 
+/** CPU seconds a process has used (utime + stime from /proc; 100 ticks a second on Linux). */
+function cpuSeconds(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function args(): Record<string, number> {
   const out: Record<string, number> = {
     stacks: 10_000,
@@ -59,7 +65,12 @@ interface Scenario {
   maxMs: number;
 }
 
-async function runScenario(url: string, redis: IORedis, s: Scenario): Promise<Record<string, unknown>> {
+async function runScenario(
+  url: string,
+  redis: IORedis,
+  redisPid: number,
+  s: Scenario,
+): Promise<Record<string, unknown>> {
   await redis.flushall();
   const plan = workload(s.stacks, s.ops);
   const base: Omit<WorkerConfig, "tag"> = {
@@ -91,11 +102,16 @@ async function runScenario(url: string, redis: IORedis, s: Scenario): Promise<Re
       producer = p;
     }
     const idle = await connectionsPerWorker(redis, workers);
+    const cpu0 = { redis: cpuSeconds(redisPid), workers: workers.map((w) => cpuSeconds(w.pid)) };
     const t0 = Date.now();
     await burst(producer, plan);
     const burstMs = Date.now() - t0;
     const busy = await connectionsPerWorker(redis, workers);
     await waitForFinished(redis, plan.length, 30 * 60_000);
+    const cpu = {
+      redisServer: +(cpuSeconds(redisPid) - cpu0.redis).toFixed(2),
+      workers: +workers.reduce((a, w, i) => a + cpuSeconds(w.pid) - cpu0.workers[i]!, 0).toFixed(2),
+    };
     const checks = checkRuns(plan, await readRunLog(redis));
     const totalWorkMs = plan.reduce((a, p) => a + stubDurationMs(p.operationId, s.minMs, s.maxMs), 0);
     const chain = new Map<string, number>();
@@ -134,6 +150,8 @@ async function runScenario(url: string, redis: IORedis, s: Scenario): Promise<Re
       // The drain can never beat the longest stack's own chain of operations either.
       drainToBoundRatio: +(drainMs / Math.max(idealMs, Math.max(...chain.values()))).toFixed(2),
       maxOpsOnOneStack: Math.max(...plan.map((p) => p.order)),
+      cpuSecondsFromBurstToDrained: cpu,
+      cpuMsPerOp: +((1000 * (cpu.redisServer + cpu.workers)) / plan.length).toFixed(2),
     };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -153,7 +171,7 @@ async function main(): Promise<void> {
     host: { cpus: os.cpus().length, loadavg1m: +os.loadavg()[0]!.toFixed(2) },
   };
   try {
-    results.turnsFullScale = await runScenario(handle.url, redis, {
+    results.turnsFullScale = await runScenario(handle.url, redis, handle.process!.pid!, {
       layout: "turns",
       stacks: a.stacks!,
       ops: a.ops!,
@@ -162,12 +180,12 @@ async function main(): Promise<void> {
     process.stderr.write(`full scale done\n`);
     if (a["compare-stacks"]! > 0) {
       const cmp = { stacks: a["compare-stacks"]!, ops: Math.max(a["compare-ops"]!, a["compare-stacks"]!) };
-      results.turnsCompareScale = await runScenario(handle.url, redis, {
+      results.turnsCompareScale = await runScenario(handle.url, redis, handle.process!.pid!, {
         layout: "turns",
         ...cmp,
         ...common,
       });
-      results.perStackCompareScale = await runScenario(handle.url, redis, {
+      results.perStackCompareScale = await runScenario(handle.url, redis, handle.process!.pid!, {
         layout: "per-stack",
         ...cmp,
         ...common,
