@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
+import { Queue } from "bullmq";
 import IORedis from "ioredis";
 import {
   burst,
@@ -10,7 +11,7 @@ import {
   type WorkerProcess,
 } from "../../bench/queue-layout/harness";
 import { checkRuns } from "../../bench/queue-layout/run-checks";
-import { StackTurns, turnKeys } from "../../bench/queue-layout/stack-turns";
+import { StackTurns, TURN_QUEUE, turnKeys } from "../../bench/queue-layout/stack-turns";
 import { readRunLog, type RunStart } from "../../bench/queue-layout/stub-runner";
 import type { WorkerConfig } from "../../bench/queue-layout/worker-config";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
@@ -160,5 +161,28 @@ describe("queue layout for many stacks (bench/queue-layout): one shared queue of
       30_000,
       async () => (await admin.exists(turnKeys.turn(stack))) === 0,
     );
+  });
+
+  it("a stale turn (its worker died after passing the turn on, before completing) runs nothing and adds the current turn's missing job", async () => {
+    const stack = "s99998";
+    const before = (await readRunLog(admin)).done;
+    // The token moved on to turn-stale-2, whose job was never added; turn-stale-1 is back in the queue.
+    await admin.rpush(
+      turnKeys.pending(stack),
+      JSON.stringify({ operationId: "op-after-stale", seq: 1, enqueuedAt: Date.now() }),
+    );
+    await admin.set(turnKeys.turn(stack), "turn-stale-2");
+    // Scored an hour ahead, so the sweeper leaves it alone: only the stale turn can repair it.
+    await admin.zadd(turnKeys.turns, Date.now() + 3_600_000, stack);
+    const queue = new Queue(TURN_QUEUE, { connection: admin });
+    try {
+      await queue.add("turn", { stack }, { jobId: "turn-stale-1", removeOnComplete: true });
+      await waitForFinished(admin, before + 1, 60_000);
+    } finally {
+      await queue.close();
+    }
+    const starts = (await readRunLog(admin)).starts.filter((s) => s.operationId === "op-after-stale");
+    assert.equal(starts.length, 1, "run once, by the current turn");
+    await poll("the turn was dropped", 30_000, async () => (await admin.exists(turnKeys.turn(stack))) === 0);
   });
 });
