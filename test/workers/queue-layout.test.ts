@@ -185,4 +185,41 @@ describe("queue layout for many stacks (bench/queue-layout): one shared queue of
     assert.equal(starts.length, 1, "run once, by the current turn");
     await poll("the turn was dropped", 30_000, async () => (await admin.exists(turnKeys.turn(stack))) === 0);
   });
+
+  it("a turn BullMQ failed (three attempts hit a Redis error) is retried by the sweeper once the stack can run", async () => {
+    const stack = "s99997";
+    const before = (await readRunLog(admin)).done;
+    // A FIFO of the wrong type: every peek fails with WRONGTYPE, and the turn's attempts run out.
+    await admin.set(turnKeys.pending(stack), "not a list");
+    await admin.set(turnKeys.turn(stack), "turn-failing-1");
+    await admin.zadd(turnKeys.turns, Date.now(), stack);
+    const queue = new Queue(TURN_QUEUE, { connection: admin });
+    try {
+      await queue.add(
+        "turn",
+        { stack },
+        {
+          jobId: "turn-failing-1",
+          attempts: 3,
+          backoff: { type: "fixed", delay: 100 },
+          removeOnComplete: true,
+        },
+      );
+      await poll(
+        "the turn failed",
+        60_000,
+        async () => (await queue.getJobState("turn-failing-1")) === "failed",
+      );
+      await admin.del(turnKeys.pending(stack));
+      await admin.rpush(
+        turnKeys.pending(stack),
+        JSON.stringify({ operationId: "op-after-failure", seq: 1, enqueuedAt: Date.now() }),
+      );
+      await waitForFinished(admin, before + 1, 60_000);
+    } finally {
+      await queue.close();
+    }
+    assert.ok((await readRunLog(admin)).runs.some((r) => r.operationId === "op-after-failure"));
+    await poll("the turn was dropped", 30_000, async () => (await admin.exists(turnKeys.turn(stack))) === 0);
+  });
 });
