@@ -87,7 +87,7 @@ async function runScenario(
   const startT = Date.now();
   const workers: WorkerProcess[] = [];
   const producerConn = new IORedis(url, { maxRetriesPerRequest: null, connectionName: "bench-producer" });
-  let producer: Producer & { close(): Promise<void> };
+  let producer: (Producer & { close(): Promise<void> }) | undefined;
   try {
     for (let i = 1; i <= s.workers; i++) workers.push(await spawnWorker(url, { ...base, tag: `w${i}` }));
     const startupMs = Date.now() - startT;
@@ -155,7 +155,7 @@ async function runScenario(
     };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
-    await producer!?.close().catch(() => undefined);
+    await producer?.close().catch(() => undefined);
     producerConn.disconnect();
   }
 }

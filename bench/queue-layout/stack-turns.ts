@@ -144,11 +144,6 @@ export class StackTurns {
     return seq;
   }
 
-  /** Operations queued or running for a stack. */
-  async pending(stack: string): Promise<number> {
-    return this.redis.llen(turnKeys.pending(stack));
-  }
-
   private async addTurn(stack: string, turnId: string): Promise<void> {
     // Idempotent: adding an id that exists is a no-op.
     await this.queue.add("turn", { stack }, { ...TURN_JOB_OPTS, jobId: turnId });
