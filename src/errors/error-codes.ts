@@ -169,6 +169,11 @@ export const ERROR_CODES = {
     status: 503,
     description: "Redis is down or refused a write, so nothing was accepted; retry later.",
   },
+  NOT_REPLICATED: {
+    status: 503,
+    description:
+      "Redis kept the request on its primary but fewer replicas than `STACKYARD_REDIS_WAIT_REPLICAS` acknowledged it in time, so it was not accepted: nothing was queued and the record (`details.operationId`) ended `failed`; retry later, with the same `Idempotency-Key`.",
+  },
   SCHEDULES_DISABLED: {
     status: 503,
     description:

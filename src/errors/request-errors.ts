@@ -121,6 +121,20 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/**
+ * Redis WAIT saw fewer replicas than required acknowledge an operation's record: the request is not
+ * accepted (a failover now could lose it), so nothing is queued and the record ends failed.
+ */
+export class NotReplicatedError extends AppError {
+  constructor(operationId: string, ack: { acked: number; wanted: number; timeoutMs: number }) {
+    super(
+      "NOT_REPLICATED",
+      `not accepted: Redis confirmed the operation on ${ack.acked} of ${ack.wanted} replica(s) within ${ack.timeoutMs} ms; nothing was queued, retry later`,
+      { operationId, ...ack },
+    );
+  }
+}
+
 /** A token spent its request budget; `details.retryAfterSeconds` is also sent as `Retry-After`. */
 export class RateLimitedError extends AppError {
   constructor(
