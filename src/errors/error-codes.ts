@@ -172,7 +172,7 @@ export const ERROR_CODES = {
   NOT_REPLICATED: {
     status: 503,
     description:
-      "Redis kept the request on its primary but fewer replicas than `STACKYARD_REDIS_WAIT_REPLICAS` acknowledged it in time, so it was not accepted: nothing was queued and the record (`details.operationId`) ended `failed`; retry later, with the same `Idempotency-Key`.",
+      "Fewer Redis replicas than `STACKYARD_REDIS_WAIT_REPLICAS` acknowledged in time (Redis WAIT), so the request was not accepted: nothing was queued, and a record already written (`details.operationId`, when present) ended `failed`; retry later, with the same `Idempotency-Key`.",
   },
   SCHEDULES_DISABLED: {
     status: 503,

@@ -105,6 +105,9 @@ export class OperationService {
     this.requireSite(input.site);
     const config = this.deps.stackFiles.load(input.site);
     const { plan, approval } = await this.planAndGuard(config, input);
+    // Replicas that are not following now refuse the request before anything is written (a ride
+    // would already have changed the operation it rides on).
+    await this.confirmReplicated();
     const id = newOperationId();
     const idem = await this.claimIdempotency(input, id);
     if (idem.first) return { record: idem.first, created: false };
@@ -180,7 +183,8 @@ export class OperationService {
    * With a replication check, the record must reach the replicas before the job is queued: the
    * record is what makes the operation durable (a record whose job a failover lost is resumed by
    * the workers' sweep, src/workers/lost-operations.ts), and a record the replicas did not confirm
-   * ends failed with nothing queued, so a 503 never leaves a job running on the primary.
+   * ends failed with nothing queued, so a 503 never leaves a job running on the primary. (A ride
+   * refused here has already set its carrier's wanted value: the same value a retry would set.)
    */
   private async writeAndQueue(
     config: SiteConfig,
@@ -220,7 +224,7 @@ export class OperationService {
     }
   }
 
-  private async confirmReplicated(operationId: string): Promise<void> {
+  private async confirmReplicated(operationId?: string): Promise<void> {
     if (!this.deps.replication) return;
     const ack = await this.deps.replication.confirm();
     if (ack.acked < ack.wanted) throw new NotReplicatedError(operationId, ack);
