@@ -264,6 +264,26 @@ describe("Redis Sentinel: what WAIT buys when the replica falls behind before th
     assert.equal(unconfirmed.status, 503, JSON.stringify(unconfirmed.body));
     assert.equal(unconfirmed.body.error.code, "NOT_REPLICATED");
 
+    // min-replicas-to-write bounds the window on the primary's side: once the replica's last
+    // acknowledgement is older than min-replicas-max-lag, the primary refuses writes (503), WAIT or not.
+    const direct = g.node(g.primary.port);
+    await direct.config("SET", "min-replicas-to-write", "1");
+    await direct.config("SET", "min-replicas-max-lag", "1");
+    direct.disconnect();
+    const alsoInWindow: string[] = [];
+    let refusal: Awaited<ReturnType<typeof submit>> | undefined;
+    await until(
+      "the primary refuses writes once its replica is too far behind",
+      async () => {
+        refusal = await submit(noWait, 5);
+        if (refusal.status === 202) alsoInWindow.push(refusal.body.id);
+        return refusal.status === 503;
+      },
+      30_000,
+    );
+    const closedAfterMs = Date.now() - partitionedAt;
+    assert.equal(refusal?.body.error.code, "SERVICE_UNAVAILABLE", JSON.stringify(refusal?.body));
+
     await g.primary.kill9();
     const windowMs = Date.now() - partitionedAt;
     link.sever();
@@ -280,10 +300,11 @@ describe("Redis Sentinel: what WAIT buys when the replica falls behind before th
     const lost = async (ids: string[]) =>
       (await Promise.all(ids.map(status))).filter((s) => s === 404).length;
     const lostWithWait = await lost([confirmed.body.id]);
-    const lostWithout = await lost([inWindow.body.id]);
+    const acceptedWithout = [inWindow.body.id, ...alsoInWindow];
+    const lostWithout = await lost(acceptedWithout);
     assert.equal(lostWithWait, 0, "acknowledged with WAIT: survived");
     assert.equal(await status(early.body.id), 200, "acknowledged before the partition: replicated, survived");
-    assert.equal(lostWithout, 1, "acknowledged in the window without WAIT: lost");
+    assert.equal(lostWithout, acceptedWithout.length, "acknowledged in the window without WAIT: lost");
     assert.equal(
       unconfirmed.body.error.details.operationId,
       undefined,
@@ -291,7 +312,8 @@ describe("Redis Sentinel: what WAIT buys when the replica falls behind before th
     );
     console.log(
       `      (replication lag on loopback: p50 ${lag.p50.toFixed(2)} ms, max ${lag.max.toFixed(2)} ms over 200 writes;` +
-        ` partition → kill ${windowMs} ms: without WAIT ${lostWithout} of 1 acknowledged request in it lost,` +
+        ` partition → kill ${windowMs} ms: without WAIT ${lostWithout} of ${acceptedWithout.length} requests acknowledged in it lost` +
+        ` (min-replicas-max-lag 1 made the primary refuse writes ${closedAfterMs} ms after the partition),` +
         ` with WAIT=1 ${lostWithWait} of 1 acknowledged lost (the one in the window got 503); promoted ${promotedMs} ms after the kill)`,
     );
   });
