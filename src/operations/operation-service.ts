@@ -202,10 +202,8 @@ export class OperationService {
       await this.deps.queue.enqueue(input.site, record.id, record.kind);
       return record;
     } catch (err) {
-      if (idemKeyHash)
-        await this.deps.ledger
-          .releaseIdempotencyKey(input.via ?? input.tokenId, idemKeyHash)
-          .catch(() => undefined);
+      // The failure first, then the key: the replication stream keeps this order, so a replica that
+      // has the key freed also has the record failed (a retry with the key never runs it twice).
       await this.deps.ledger
         .transition(
           record.id,
@@ -220,6 +218,10 @@ export class OperationService {
           { by: "submit" },
         )
         .catch(() => undefined);
+      if (idemKeyHash)
+        await this.deps.ledger
+          .releaseIdempotencyKey(input.via ?? input.tokenId, idemKeyHash)
+          .catch(() => undefined);
       throw err;
     }
   }
