@@ -39,6 +39,20 @@ if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+# Redis Sentinel, only for the failover tests (a primary, a replica and three sentinels on loopback;
+# scripts/test.sh asks for it). The package's own sentinel service is not wanted: the tests start theirs.
+if [[ "${STACKYARD_SETUP_SENTINEL:-0}" == "1" ]] && ! command -v redis-sentinel >/dev/null 2>&1; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing redis-sentinel from Debian (failover tests)..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-sentinel >/dev/null
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now redis-sentinel >/dev/null 2>&1 || true; fi
+  else
+    say "ERROR: redis-sentinel not found; the failover tests need it (Debian: sudo apt-get install redis-sentinel)."
+    exit 3
+  fi
+fi
+
 # Headless Chromium, only for the dashboard's browser test (scripts/test.sh asks for it).
 if [[ "${STACKYARD_SETUP_BROWSER:-0}" == "1" ]] && ! command -v chromium >/dev/null 2>&1; then
   if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then

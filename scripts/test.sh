@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-STACKYARD_SETUP_BROWSER=1 STACKYARD_SETUP_POSTGRES=1 STACKYARD_SETUP_HOSTS=1 bash scripts/setup.sh
+STACKYARD_SETUP_BROWSER=1 STACKYARD_SETUP_POSTGRES=1 STACKYARD_SETUP_HOSTS=1 STACKYARD_SETUP_SENTINEL=1 bash scripts/setup.sh
 # The rooms of src/ and their import rules (docs/structure.md): a broken rule or a cycle fails the suite.
 npm run --silent depcruise
 # The repo's prettier config, applied to every TypeScript file (`npm run format` fixes it).

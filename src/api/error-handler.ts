@@ -11,13 +11,18 @@ import {
 } from "../errors";
 import type { Logger } from "../infra/observability/logger";
 
-/** Errors from ioredis when Redis is down or refuses writes: the API answers 503 and keeps nothing. */
+/**
+ * Errors from ioredis when Redis is down or refuses writes (NOREPLICAS: a primary running
+ * `min-replicas-to-write` that lost its replicas): the API answers 503 and keeps nothing.
+ */
 function isRedisDown(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: string };
+  const e = err as { name?: string; message?: string; code?: string; previousErrors?: unknown[] };
   return (
     e?.name === "MaxRetriesPerRequestError" ||
+    // A MULTI that Redis discarded (EXECABORT) because it refused the queued writes.
+    (Array.isArray(e?.previousErrors) && e.previousErrors.some(isRedisDown)) ||
     e?.code === "ECONNREFUSED" ||
-    /enableOfflineQueue|Connection is closed|Stream isn't writeable|MISCONF|READONLY|OOM command not allowed/.test(
+    /enableOfflineQueue|Connection is closed|Stream isn't writeable|MISCONF|READONLY|NOREPLICAS|OOM command not allowed/.test(
       e?.message ?? "",
     )
   );

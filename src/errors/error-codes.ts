@@ -169,6 +169,11 @@ export const ERROR_CODES = {
     status: 503,
     description: "Redis is down or refused a write, so nothing was accepted; retry later.",
   },
+  NOT_REPLICATED: {
+    status: 503,
+    description:
+      "Fewer Redis replicas than `STACKYARD_REDIS_WAIT_REPLICAS` acknowledged in time (Redis WAIT), so the request was not accepted: nothing was queued, and a record already written (`details.operationId`, when present) ended `failed`; retry later, with the same `Idempotency-Key`.",
+  },
   SCHEDULES_DISABLED: {
     status: 503,
     description:

@@ -121,6 +121,20 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/**
+ * Redis WAIT saw fewer replicas than required acknowledge the request's writes: it is not accepted
+ * (a failover now could lose it). Nothing is queued; a record already written (`operationId`) ends failed.
+ */
+export class NotReplicatedError extends AppError {
+  constructor(operationId: string | undefined, ack: { acked: number; wanted: number; timeoutMs: number }) {
+    super(
+      "NOT_REPLICATED",
+      `not accepted: Redis confirmed ${operationId ? "the operation" : "its writes"} on ${ack.acked} of ${ack.wanted} replica(s) within ${ack.timeoutMs} ms; nothing was queued, retry later`,
+      { ...(operationId ? { operationId } : {}), ...ack },
+    );
+  }
+}
+
 /** A token spent its request budget; `details.retryAfterSeconds` is also sent as `Retry-After`. */
 export class RateLimitedError extends AppError {
   constructor(

@@ -38,6 +38,8 @@ export const redisKeys = {
     `${PREFIX}:dash:session:${createHash("sha256").update(sid).digest("hex")}`,
   /** rate-limiter-flexible's key prefix for the API's per-token limit. */
   rateLimitPrefix: `${PREFIX}:ratelimit`,
+  /** The write each Redis WAIT round makes first, so the WAIT covers every connection's earlier writes (src/infra/replica-wait.ts). */
+  replicaWaitProbe: `${PREFIX}:replica-wait:probe`,
   /** Pub/sub channel on which cancel requests reach every worker. */
   cancelChannel: `${PREFIX}:cancel`,
 } as const;

@@ -3,13 +3,20 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import IORedis from "ioredis";
+import { describeRedisEndpoint, redisClient, type RedisEndpoint } from "./redis-endpoint";
 
-/** A Redis server stackyard started for itself, or one it was pointed at with REDIS_URL. */
-export interface RedisHandle {
-  url: string;
+/** The Redis the service uses: one it started for itself, or one it was pointed at (REDIS_URL, REDIS_SENTINELS). */
+export interface ProvidedRedis {
+  endpoint: RedisEndpoint;
+  /** A single server's URL (the private one, or REDIS_URL); none for a Sentinel group. */
+  url?: string;
   /** Stops the server if stackyard started it; leaves an external one alone. */
   stop(): Promise<void>;
+}
+
+/** One Redis server stackyard started for itself, or one it was pointed at with REDIS_URL. */
+export interface RedisHandle extends ProvidedRedis {
+  url: string;
   /** The process of a private server, for tests that kill it. */
   process?: ChildProcess;
 }
@@ -44,10 +51,7 @@ export function redisServerBinary(): string {
   return found;
 }
 
-/** A Redis URL as it may appear in a message: the password replaced. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, "$1[redacted]@");
-}
+export { redactRedisUrl } from "./redis-endpoint";
 
 /**
  * The private server's password: generated once, kept beside its data (mode 0600) and reused on
@@ -95,10 +99,15 @@ function writeConfig(dir: string, port: number, password: string, pidFile: strin
   return conf;
 }
 
-async function waitForPing(url: string, deadlineMs: number): Promise<void> {
+async function waitForPing(endpoint: RedisEndpoint, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const client = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
+    // A Sentinel client keeps its ready check: it is how ioredis refuses a node that is not the primary.
+    const client = redisClient(endpoint, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableReadyCheck: endpoint.kind === "sentinel",
+    });
     client.on("error", () => undefined); // a refused connection is the expected answer while it boots
     try {
       await client.connect();
@@ -106,7 +115,7 @@ async function waitForPing(url: string, deadlineMs: number): Promise<void> {
     } catch {
       if (Date.now() > until)
         throw new RedisUnavailableError(
-          `redis at ${redactRedisUrl(url)} did not answer within ${deadlineMs} ms`,
+          `redis at ${describeRedisEndpoint(endpoint)} did not answer within ${deadlineMs} ms`,
         );
       await new Promise((r) => setTimeout(r, 50));
     } finally {
@@ -132,9 +141,11 @@ export async function startPrivateRedis(dataDir: string, port?: number): Promise
     stdio: "ignore",
   });
   const url = `redis://:${password}@127.0.0.1:${chosen}`;
+  const endpoint: RedisEndpoint = { kind: "url", url };
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await waitForPing(url, 10_000);
+  await waitForPing(endpoint, 10_000);
   return {
+    endpoint,
     url,
     process: child,
     stop: async () => {
@@ -169,11 +180,20 @@ async function stopLeftover(pidFile: string): Promise<void> {
   for (let i = 0; i < 100 && isRedis(); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** REDIS_URL when set; otherwise a private server under the local state folder. */
-export async function provideRedis(env: NodeJS.ProcessEnv, stateDir: string): Promise<RedisHandle> {
-  if (env.REDIS_URL) {
-    await waitForPing(env.REDIS_URL, 5_000);
-    return { url: env.REDIS_URL, stop: async () => undefined };
+/** The configured Redis (REDIS_URL or a Sentinel group) when there is one; otherwise a private server under the local state folder. */
+export function provideRedis(endpoint: undefined, stateDir: string): Promise<RedisHandle>;
+export function provideRedis(endpoint: RedisEndpoint | undefined, stateDir: string): Promise<ProvidedRedis>;
+export async function provideRedis(
+  endpoint: RedisEndpoint | undefined,
+  stateDir: string,
+): Promise<ProvidedRedis> {
+  if (endpoint) {
+    await waitForPing(endpoint, 5_000);
+    return {
+      endpoint,
+      ...(endpoint.kind === "url" ? { url: endpoint.url } : {}),
+      stop: async () => undefined,
+    };
   }
   return startPrivateRedis(path.join(stateDir, "redis"));
 }

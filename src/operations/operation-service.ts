@@ -5,6 +5,7 @@ import {
   IdempotencyMismatchError,
   NotAwaitingApprovalError,
   NotFoundError,
+  NotReplicatedError,
   OperationFinishedError,
   SelfApprovalError,
 } from "../errors";
@@ -31,6 +32,14 @@ export interface OperationQueue {
 }
 
 /**
+ * Confirms that the writes this process completed so far are on enough Redis replicas to survive a
+ * failover (Redis WAIT; src/infra/replica-wait.ts).
+ */
+export interface ReplicationCheck {
+  confirm(): Promise<{ acked: number; wanted: number; timeoutMs: number }>;
+}
+
+/**
  * Collapses requests that only restate a wanted value (scale-sidekiq on one stack+pool) into the one
  * still queued; see src/schedules/scale-coalescer.ts.
  */
@@ -51,6 +60,8 @@ export interface OperationServiceDeps {
   guards?: GuardEnvironment;
   /** How long an operation waits for approval before it expires (STACKYARD_APPROVAL_TTL_MS). */
   approvalTtlMs?: number;
+  /** When set, a record must reach the replicas before its job is queued (STACKYARD_REDIS_WAIT_REPLICAS). @defaultValue none: 202 once the primary has it */
+  replication?: ReplicationCheck;
 }
 
 export interface SubmitInput {
@@ -94,6 +105,9 @@ export class OperationService {
     this.requireSite(input.site);
     const config = this.deps.stackFiles.load(input.site);
     const { plan, approval } = await this.planAndGuard(config, input);
+    // Replicas that are not following now refuse the request before anything is written (a ride
+    // would already have changed the operation it rides on).
+    await this.confirmReplicated();
     const id = newOperationId();
     const idem = await this.claimIdempotency(input, id);
     if (idem.first) return { record: idem.first, created: false };
@@ -165,6 +179,12 @@ export class OperationService {
   /**
    * Writes the record and queues its job, or lets it ride on a queued operation (the coalescer).
    * If the store refuses either, the key is released and the record, if written, ends failed.
+   *
+   * With a replication check, the record must reach the replicas before the job is queued: the
+   * record is what makes the operation durable (a record whose job a failover lost is resumed by
+   * the workers' sweep, src/workers/lost-operations.ts), and a record the replicas did not confirm
+   * ends failed with nothing queued, so a 503 never leaves a job running on the primary. (A ride
+   * refused here has already set its carrier's wanted value: the same value a retry would set.)
    */
   private async writeAndQueue(
     config: SiteConfig,
@@ -177,25 +197,39 @@ export class OperationService {
       const carrier = key
         ? await this.deps.ledger.createOrRide(key, record)
         : (await this.deps.ledger.create(record), undefined);
+      await this.confirmReplicated(record.id);
       if (carrier) return { ...record, coalescedInto: carrier };
       await this.deps.queue.enqueue(input.site, record.id, record.kind);
       return record;
     } catch (err) {
-      if (idemKeyHash)
-        await this.deps.ledger
-          .releaseIdempotencyKey(input.via ?? input.tokenId, idemKeyHash)
-          .catch(() => undefined);
+      // The failure first, then the key: the replication stream keeps this order, so a replica that
+      // has the key freed also has the record failed (a retry with the key never runs it twice).
       await this.deps.ledger
         .transition(
           record.id,
           ["queued"],
           "failed",
-          { reason: "not enqueued: the queue store refused it" },
+          {
+            reason:
+              err instanceof NotReplicatedError
+                ? "not accepted: the Redis replicas did not confirm it in time"
+                : "not enqueued: the queue store refused it",
+          },
           { by: "submit" },
         )
         .catch(() => undefined);
+      if (idemKeyHash)
+        await this.deps.ledger
+          .releaseIdempotencyKey(input.via ?? input.tokenId, idemKeyHash)
+          .catch(() => undefined);
       throw err;
     }
+  }
+
+  private async confirmReplicated(operationId?: string): Promise<void> {
+    if (!this.deps.replication) return;
+    const ack = await this.deps.replication.confirm();
+    if (ack.acked < ack.wanted) throw new NotReplicatedError(operationId, ack);
   }
 
   /** The stored record as it is, with no side effect (an overdue approval is not expired here). */

@@ -5,6 +5,13 @@ import { z } from "zod";
 import { tokenListSchema, type TokenEntry } from "../auth/tokens";
 import { chatConfigFromEnv, chatEnvShape, chatSecrets, type ChatConfig } from "../chatops/chat-config";
 import { localStateDir, projectRoot } from "../infra/paths";
+import {
+  RedisEndpointError,
+  redisEndpointFromEnv,
+  redisEndpointSecrets,
+  redisEnvShape,
+  type RedisEndpoint,
+} from "../infra/redis-endpoint";
 import { SITE_IDS } from "../programs/site-config";
 import { SettingsFileError } from "../infra/settings-file";
 import { loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
@@ -25,7 +32,12 @@ const envSchema = z.object({
   /** Sandbox only: bring up once every site never deployed in this sandbox (the embedded default sets it). */
   STACKYARD_SANDBOX_BOOTSTRAP: bool.default(false),
   STACKYARD_SITES: z.string().optional(),
-  REDIS_URL: z.string().url().optional(),
+  // Where Redis is: REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME (src/infra/redis-endpoint.ts).
+  ...redisEnvShape,
+  /** Replicas that must acknowledge an accepted operation (Redis WAIT) before the API answers 202; 0 = do not wait. */
+  STACKYARD_REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  /** How long that WAIT may block before the API answers 503 instead. */
+  STACKYARD_REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   STACKYARD_BACKEND_DIR: z.string().optional(),
   STACKYARD_PULUMI_HOME: z.string().optional(),
   STACKYARD_SANDBOX_DIR: z.string().optional(),
@@ -97,7 +109,10 @@ export interface ServiceConfig {
   workspaceSeedFrom?: string;
   sandboxBootstrap: boolean;
   sites: string[];
-  redisUrl?: string;
+  /** REDIS_URL or a Sentinel group; none = a private server under the state folder. */
+  redis?: RedisEndpoint;
+  /** Replicas an accepted operation must reach before 202 (STACKYARD_REDIS_WAIT_REPLICAS), and how long to wait. */
+  redisWait: { replicas: number; timeoutMs: number };
   backendDir: string;
   pulumiHome: string;
   sandboxDir: string;
@@ -144,6 +159,7 @@ export function serviceSecrets(cfg: ServiceConfig): string[] {
     ...chatSecrets(cfg.chat),
     ...liveDbSecrets(cfg.liveDb),
     ...urlSecrets(cfg.git.remote?.url),
+    ...redisEndpointSecrets(cfg.redis),
   ];
 }
 
@@ -205,6 +221,13 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     throw new ConfigError(
       "STACKYARD_LIVE_DB_FILE: only read in live mode (the sandbox observes its simulated databases)",
     );
+  let redis: RedisEndpoint | undefined;
+  try {
+    redis = redisEndpointFromEnv(e);
+  } catch (err) {
+    if (err instanceof RedisEndpointError) throw new ConfigError(err.message);
+    throw err;
+  }
   let guardOverrides: GuardOverrides;
   let packOverrides: PolicyOverrides;
   let liveDb: LiveDbSettings;
@@ -229,7 +252,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     workspaceSeedFrom: !e.STACKYARD_WORKSPACE && e.STACKYARD_MODE === "sandbox" ? projectRoot : undefined,
     sandboxBootstrap: e.STACKYARD_MODE === "sandbox" && e.STACKYARD_SANDBOX_BOOTSTRAP,
     sites,
-    redisUrl: e.REDIS_URL,
+    redis,
+    redisWait: { replicas: e.STACKYARD_REDIS_WAIT_REPLICAS, timeoutMs: e.STACKYARD_REDIS_WAIT_TIMEOUT_MS },
     backendDir: path.resolve(e.STACKYARD_BACKEND_DIR ?? path.join(stateDir, "backend")),
     // Sandbox plugins live in a home of their own; live runs use the operator's Pulumi home.
     pulumiHome: path.resolve(

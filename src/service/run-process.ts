@@ -5,7 +5,7 @@ import { startService, type Role, type ServiceParts } from "./service";
 /**
  * A service process: `--role=all|api|worker` from argv, config from the environment, a graceful
  * stop on SIGTERM/SIGINT. The embedded default runs both roles; each can run alone to scale out
- * (then REDIS_URL must name the shared Redis).
+ * (then REDIS_URL or REDIS_SENTINELS must name the shared Redis).
  */
 export async function runServiceProcess(parts: ServiceParts = {}): Promise<void> {
   const arg = process.argv.find((a) => a.startsWith("--role="));

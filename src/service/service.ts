@@ -1,11 +1,13 @@
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import IORedis from "ioredis";
+import type IORedis from "ioredis";
 import { createApp } from "../api/app";
 import type { PendingCreateVerdict } from "../engine/recovery";
 import { StackLock } from "../coordination/stack-lock";
-import { provideRedis, type RedisHandle } from "../infra/redis-server";
+import { bullConnection, redisClient } from "../infra/redis-endpoint";
+import { provideRedis, type ProvidedRedis } from "../infra/redis-server";
+import { ReplicaWait } from "../infra/replica-wait";
 import { guardEnvironment } from "../operations/guards/evaluate-guards";
 import { createLiveFacts } from "../operations/live-facts";
 import { Ledger } from "../operations/ledger";
@@ -36,7 +38,8 @@ export type Role = "all" | "api" | "worker";
 
 export interface RunningService {
   port?: number;
-  redisUrl: string;
+  /** The single server's URL; none when the service follows a Sentinel group. */
+  redisUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -52,15 +55,12 @@ export async function startService(
   logger: Logger,
   parts: ServiceParts = {},
 ): Promise<RunningService> {
-  if (role !== "all" && !cfg.redisUrl) {
+  if (role !== "all" && !cfg.redis) {
     throw new ConfigError(
-      "REDIS_URL: required when API and workers run as separate processes (they must share one Redis)",
+      "REDIS_URL or REDIS_SENTINELS: required when API and workers run as separate processes (they must share one Redis)",
     );
   }
-  const redisHandle: RedisHandle = await provideRedis(
-    cfg.redisUrl ? { REDIS_URL: cfg.redisUrl } : {},
-    cfg.stateDir,
-  );
+  const redisHandle: ProvidedRedis = await provideRedis(cfg.redis, cfg.stateDir);
   try {
     return await startOn(redisHandle, cfg, role, logger, parts.program ?? programFromStackConfig);
   } catch (err) {
@@ -71,7 +71,7 @@ export async function startService(
 }
 
 async function startOn(
-  redisHandle: RedisHandle,
+  redisHandle: ProvidedRedis,
   cfg: ServiceConfig,
   role: Role,
   logger: Logger,
@@ -80,23 +80,29 @@ async function startOn(
   // Live mode never runs with a PULUMI_HOME that could load a simulated provider.
   if (cfg.mode === "live") assertLiveHome(cfg.pulumiHome);
   // Fail fast when Redis is down: the API answers 503 instead of queueing writes in memory.
-  const redis = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const endpoint = redisHandle.endpoint;
+  const redis = redisClient(endpoint, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", (err) => logger.warn("redis connection", { err }));
-  await new Promise<void>((resolve, reject) => {
-    redis.once("ready", resolve);
-    redis.once("end", () => reject(new Error("redis connection ended")));
-  });
+  await ready(redis);
   if (cfg.workspaceSeedFrom && prepareSandboxWorkspace(cfg.workspaceDir, cfg.workspaceSeedFrom)) {
     logger.info("sandbox workspace created from the checkout's stack files", { workspace: cfg.workspaceDir });
   }
   const stackFiles = new StackFileStore(cfg.workspaceDir);
   const sites = cfg.sites.filter((s) => stackFiles.exists(s));
   const ledger = new Ledger(redis, new OperationRetention(redis, cfg.retentionSeconds));
-  const queueConn = new IORedis(redisHandle.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const queueConn = redisClient(endpoint, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
   const queues = new StackQueues(queueConn, redis, sites);
   await queues.ensureGlobalConcurrency();
   const stops: Array<() => Promise<void>> = [];
+  // STACKYARD_REDIS_WAIT_REPLICAS: an accepted operation is on that many replicas before 202 (WAIT blocks its own connection).
+  let replicaWait: ReplicaWait | undefined;
+  if (cfg.redisWait.replicas > 0) {
+    const waitConn = redisClient(endpoint, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    waitConn.on("error", () => undefined);
+    await ready(waitConn);
+    replicaWait = new ReplicaWait(waitConn, cfg.redisWait.replicas, cfg.redisWait.timeoutMs);
+  }
   installOperationMetrics();
   // One OperationService for the API and for schedule firings: the same checks and coalescing for both.
   const guards = guardEnvironment({
@@ -112,6 +118,7 @@ async function startOn(
     coalescer: new ScaleCoalescer(),
     guards,
     approvalTtlMs: cfg.policy.approvalTtlMs,
+    ...(replicaWait ? { replication: replicaWait } : {}),
   });
   // Operations nobody approved in time end `expired` (reads expire them too; this catches the unread).
   const sweep = setInterval(
@@ -179,7 +186,7 @@ async function startOn(
         logger,
       });
     }
-    const workerRedis = new IORedis(redisHandle.url, { maxRetriesPerRequest: null });
+    const workerRedis = redisClient(endpoint, { maxRetriesPerRequest: null });
     workerRedis.on("error", () => undefined);
     pool = new WorkerPool(
       {
@@ -203,14 +210,14 @@ async function startOn(
         approvalTtlMs: cfg.policy.approvalTtlMs,
         hostVerify: cfg.hostVerify,
       },
-      { url: redisHandle.url },
+      bullConnection(endpoint),
       workerRedis,
       sites,
       cfg.stall,
       logger,
     );
     await pool.start();
-    const scheduleWorker = await startScheduleWorker(schedules.service, { url: redisHandle.url }, logger);
+    const scheduleWorker = await startScheduleWorker(schedules.service, bullConnection(endpoint), logger);
     stops.push(() => scheduleWorker.close());
     stops.push(async () => {
       await pool!.close(cfg.shutdownGraceMs);
@@ -263,8 +270,17 @@ async function startOn(
       await schedules.close();
       await queues.close();
       queueConn.disconnect();
+      replicaWait?.close();
       redis.disconnect();
       await redisHandle.stop();
     },
   };
+}
+
+/** Resolves when the client is ready for commands; rejects if it gives up first. */
+function ready(client: IORedis): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    client.once("ready", resolve);
+    client.once("end", () => reject(new Error("redis connection ended")));
+  });
 }

@@ -8,7 +8,7 @@ import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-serve
 import type { GuardEnvironment } from "../../src/operations/guards/evaluate-guards";
 import { Ledger } from "../../src/operations/ledger";
 import { OperationRetention } from "../../src/operations/retention";
-import { OperationService } from "../../src/operations/operation-service";
+import { OperationService, type ReplicationCheck } from "../../src/operations/operation-service";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { createLogger } from "../../src/infra/observability/logger";
 import { ScaleCoalescer } from "../../src/schedules/scale-coalescer";
@@ -70,6 +70,8 @@ export interface ApiHarnessOptions {
   streamsPerToken?: number;
   /** Finished operations expire after this (default: never, as a bare Ledger). */
   retentionSeconds?: number;
+  /** The replica acknowledgement the service asks for (STACKYARD_REDIS_WAIT_REPLICAS; default: none). */
+  replication?: ReplicationCheck;
 }
 
 export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -105,6 +107,7 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     guards: opts.guards?.(ledger),
     approvalTtlMs: opts.approvalTtlMs,
     coalescer: opts.coalesce ? new ScaleCoalescer() : undefined,
+    replication: opts.replication,
   });
   const sched =
     opts.schedules &&

@@ -33,6 +33,7 @@ const INSTANCES: Record<string, () => AppError> = {
   IdempotencyMismatchError: () => new errors.IdempotencyMismatchError("k", "op-1"),
   OperationFinishedError: () => new errors.OperationFinishedError("op-1", "succeeded"),
   ServiceUnavailableError: () => new errors.ServiceUnavailableError(),
+  NotReplicatedError: () => new errors.NotReplicatedError("op-1", { acked: 0, wanted: 1, timeoutMs: 1000 }),
   RateLimitedError: () => new errors.RateLimitedError("t", { requests: 10, windowSeconds: 60 }, 5),
   TooManyStreamsError: () => new errors.TooManyStreamsError("t", 10),
   MethodNotAllowedError: () => new errors.MethodNotAllowedError("PUT", "/v1/sites", ["GET"]),

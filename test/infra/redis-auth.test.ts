@@ -33,7 +33,7 @@ describe("the embedded default's private Redis", function () {
   after(() => tmp.remove());
 
   it("refuses a local client without the password, keeps the password 0600 in the state dir and reuses it on restart", async () => {
-    const first = await provideRedis({}, tmp.dir);
+    const first = await provideRedis(undefined, tmp.dir);
     let url1: string;
     try {
       url1 = first.url;
@@ -57,7 +57,7 @@ describe("the embedded default's private Redis", function () {
       await first.stop();
     }
 
-    const again = await provideRedis({}, tmp.dir);
+    const again = await provideRedis(undefined, tmp.dir);
     try {
       assert.equal(new URL(again.url).password, new URL(url1!).password, "same password after a restart");
       const c = new IORedis(again.url, { maxRetriesPerRequest: 1 });
