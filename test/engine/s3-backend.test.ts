@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,8 +13,9 @@ import { programFromStackConfig } from "../../src/programs/program";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
 import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
-import { copyWorkspace } from "../workers/support/service-harness";
-import { cloudSnapshot } from "../workers/support/baseline";
+import { ApiClient } from "../workers/support/api-client";
+import { createDeployment, copyWorkspace, spawnService } from "../workers/support/service-harness";
+import { cloudSnapshot, theatlPoolDroplets } from "../workers/support/baseline";
 import { laptopCheckout, type LaptopCheckout } from "../support/laptop-checkout";
 import { startS3Server, type S3Server } from "../support/s3-server";
 import { tempDir } from "../support/temp-dir";
@@ -70,8 +71,9 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
 
   before(async () => {
     tmp = tempDir("s3-backend");
-    cloudDir = path.join(tmp.dir, "cloud");
-    fs.mkdirSync(cloudDir);
+    // theATL's simulated account, where the service looks for it too (<STACKYARD_SANDBOX_DIR>/theatl).
+    cloudDir = path.join(tmp.dir, "clouds", "theatl");
+    fs.mkdirSync(cloudDir, { recursive: true });
     const t0 = Date.now();
     s3 = await startS3Server("s3-backend-server");
     console.log(`      (SeaweedFS served S3 after ${Date.now() - t0} ms)`);
@@ -249,5 +251,51 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
     );
     const whoami = laptop.pulumi("whoami", "--verbose");
     assert.match(whoami.out, /Backend URL: s3:\/\/stackyard-state\?/, whoami.out);
+  });
+
+  it("the service, given PULUMI_BACKEND_URL and the key pair, scales theATL's sidekiq in the bucket's state", async () => {
+    const d = await createDeployment("s3-service", ["theatl"], {
+      PULUMI_BACKEND_URL: backend.url,
+      STACKYARD_BACKEND_ACCESS_KEY_ID: s3.accessKeyId,
+      STACKYARD_BACKEND_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+      STACKYARD_SANDBOX_DIR: path.dirname(cloudDir),
+    });
+    try {
+      // The service's checkout holds the stack file as it was committed after the first deployment.
+      fs.copyFileSync(
+        path.join(first.workspace, "stacks", "Pulumi.theatl.yaml"),
+        path.join(d.workspace, "stacks", "Pulumi.theatl.yaml"),
+      );
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", "pull"], {
+        cwd: d.workspace,
+      });
+      const cloud = new SandboxCloud(cloudDir);
+      assert.equal(theatlPoolDroplets(cloud), 2);
+      const svc = await spawnService(d, "all", "service");
+      try {
+        const api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
+        const op = await api.run("theatl", "scale-sidekiq", { count: 3 });
+        assert.equal(op.status, "succeeded", op.reason);
+      } finally {
+        await svc.stop();
+      }
+      assert.equal(theatlPoolDroplets(cloud), 3);
+      const checkpoint = JSON.parse((await s3.client(BUCKET).getObject(STATE_KEY))!.toString("utf8"));
+      const pool = (checkpoint.checkpoint.latest.resources as Array<{ urn: string }>).filter((r) =>
+        /::theatl-sidekiq-main-\d+$/.test(r.urn),
+      );
+      assert.equal(pool.length, 3, "the bucket's state holds the scaled pool");
+      assert.equal(
+        fs.existsSync(path.join(d.stateDir, "backend")),
+        false,
+        "no state folder on the service's disk",
+      );
+      const log = fs.readFileSync(svc.logFile, "utf8");
+      assert.ok(log.includes("workers started"));
+      assert.equal(log.includes(s3.secretAccessKey), false, "the backend's secret key is never logged");
+    } finally {
+      await d.cleanup();
+    }
   });
 });
