@@ -21,10 +21,16 @@ if [[ -x "$bin/weed" ]]; then
   exit 0
 fi
 if ! command -v go >/dev/null 2>&1; then
-  say "ERROR: no Go toolchain to build the S3 test server (SeaweedFS $version needs Go >= 1.26.6)."
+  say "ERROR: no Go toolchain to build the S3 test server (Debian: apt-get install golang-go, or from go.dev)."
   exit 3
 fi
-say "building SeaweedFS weed $version from its Go module (a few minutes on 2 cores)..."
+need_go="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$here/s3-module/go.mod")"
+have_go="$(go env GOVERSION | sed 's/^go//')"
+if [[ "$(printf '%s\n%s\n' "$need_go" "$have_go" | sort -V | head -n 1)" != "$need_go" ]]; then
+  say "ERROR: SeaweedFS $version needs Go >= $need_go, found $have_go (or set GOTOOLCHAIN=go$need_go to fetch one)."
+  exit 3
+fi
+say "building SeaweedFS weed $version from its Go module (about 12 minutes on 2 busy cores the first time)..."
 started=$(date +%s)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -32,7 +38,7 @@ cp "$here/s3-module/go.mod" "$here/s3-module/go.sum" "$here/s3-module/tools.go" 
 mkdir -p "$bin"
 (
   cd "$tmp"
-  export GOFLAGS="-mod=readonly" GOTOOLCHAIN=local
+  export GOFLAGS="-mod=readonly" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
   say "downloading modules (cached in $(go env GOMODCACHE))..."
   go mod download
   say "compiling..."

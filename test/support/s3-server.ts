@@ -124,10 +124,19 @@ async function startOnce(prefix: string): Promise<S3Server> {
     `-s3.localSocket=${path.join(tmp.dir, "s3.sock")}`,
     ...Object.entries(ports).map(([k, v]) => `-${k}=${v}`),
   ];
+  // `weed server` also serves each gRPC port on a fixed-name socket in /tmp; ours go with the server.
+  const sockets = ["master", "volume", "filer", "s3"].map(
+    (name) => `/tmp/seaweedfs-${name}-grpc-${ports[`${name}.port.grpc`]}.sock`,
+  );
+  const removeSockets = () => sockets.forEach((f) => fs.rmSync(f, { force: true }));
+  removeSockets();
   const log = fs.openSync(path.join(tmp.dir, "weed.log"), "a");
   const child: ChildProcess = spawn(weedBinary(), args, { cwd: tmp.dir, stdio: ["ignore", log, log] });
   fs.closeSync(log);
-  const killOnExit = () => child.kill("SIGKILL");
+  const killOnExit = () => {
+    child.kill("SIGKILL");
+    removeSockets();
+  };
   process.once("exit", killOnExit);
   const endpoint = `http://127.0.0.1:${ports["s3.port"]}`;
   const client = (bucket: string) =>
@@ -147,6 +156,7 @@ async function startOnce(prefix: string): Promise<S3Server> {
       await exited;
       clearTimeout(timer);
     }
+    removeSockets();
     tmp.remove();
   };
   // The gateway answers once master, volume and filer are up; a write needs a writable volume too.
