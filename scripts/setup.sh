@@ -109,6 +109,12 @@ if [[ "${STACKYARD_SETUP_HOSTS:-0}" == "1" ]]; then
   fi
 fi
 
+# The S3-compatible server the state-backend tests start on loopback (SeaweedFS, built from its Go
+# module; scripts/test.sh asks for it). The service itself never needs it.
+if [[ "${STACKYARD_SETUP_S3:-0}" == "1" ]]; then
+  bash scripts/provision-s3.sh >/dev/null
+fi
+
 say "compiling TypeScript..."
 # From an empty dist/: a file that moved or was removed must not leave its old build behind, where
 # Node would still resolve it (dist/src/programs/theatl.js before dist/src/programs/theatl/index.js).

@@ -4,6 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# The state-backend tests' S3 server (scripts/provision-s3.sh): built once, reused afterwards.
+export STACKYARD_SETUP_S3=1
 STACKYARD_SETUP_BROWSER=1 STACKYARD_SETUP_POSTGRES=1 STACKYARD_SETUP_HOSTS=1 STACKYARD_SETUP_SENTINEL=1 bash scripts/setup.sh
 # The rooms of src/ and their import rules (docs/structure.md): a broken rule or a cycle fails the suite.
 npm run --silent depcruise

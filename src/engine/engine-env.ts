@@ -1,10 +1,13 @@
 import { engineBinDir, projectRoot } from "../infra/paths";
 import { ALL_AMBIENT_CREDENTIAL_ENV, AMBIENT_CREDENTIAL_OVERRIDES } from "../programs/credentials/clouds";
+import { fileBackend, type StateBackend } from "./state-backend";
 
 /** Where and how the engine keeps state for one set of stacks. */
 export interface EngineSettings {
-  /** Folder of the file:// state backend. */
+  /** Folder of the file:// state backend (the default when `backend` is unset). */
   stateDir: string;
+  /** Where the state lives when not in `stateDir`: PULUMI_BACKEND_URL (state-backend.ts). */
+  backend?: StateBackend;
   /** Passphrase of the passphrase secrets provider. Never logged. */
   passphrase: string;
   /** PULUMI_HOME of the engine: plugins and workspaces. Sandbox runs use a sandbox-only home. */
@@ -19,20 +22,36 @@ export interface EngineSettings {
   seedSecretConfig?: Record<string, Record<string, string>>;
 }
 
+/** The backend the settings name: `backend`, or the file:// folder `stateDir`. */
+export function stateBackend(settings: EngineSettings): StateBackend {
+  return settings.backend ?? fileBackend(settings.stateDir);
+}
+
 /**
  * The environment handed to the CLI; the CLI passes it on to language hosts and providers. Cloud
  * credentials in the service's own environment are blanked: a site's providers get theirs from the
  * site's stack config and nowhere else (the Automation API merges process.env under these).
+ * An s3:// backend's own key pair is the one exception: the CLI's S3 driver reads it from
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only, and the CLI starts every plugin with its whole
+ * environment (sdk/go/common/resource/plugin ExecPlugin: os.Environ()), so the plugins see that
+ * pair too. Give the service a key pair that can reach the state bucket and nothing else.
  */
 export function engineEnv(settings: EngineSettings): Record<string, string> {
   const bin = engineBinDir();
+  const backend = stateBackend(settings);
   return {
     ...settings.env,
     ...Object.fromEntries(ALL_AMBIENT_CREDENTIAL_ENV.map((name) => [name, ""])),
     ...AMBIENT_CREDENTIAL_OVERRIDES,
     PATH: `${bin}:${process.env.PATH ?? ""}`,
     PULUMI_HOME: settings.pulumiHome,
-    PULUMI_BACKEND_URL: `file://${settings.stateDir}`,
+    PULUMI_BACKEND_URL: backend.url,
+    ...(backend.kind === "s3"
+      ? {
+          AWS_ACCESS_KEY_ID: backend.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: backend.credentials.secretAccessKey,
+        }
+      : {}),
     PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

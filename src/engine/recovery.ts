@@ -1,17 +1,12 @@
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RecoveryRefusedError } from "../errors";
 import { pidAlive } from "../infra/pid-alive";
+import { engineLockStore, type EngineLock } from "./engine-locks";
 import type { StackSession } from "./stack-session";
+import type { StateBackend } from "./state-backend";
 
-/** The DIY backend's lock file: `{pid, username, hostname, timestamp}` (pkg/backend/diy/lock.go). */
-interface EngineLockFile {
-  file: string;
-  pid: number;
-  hostname: string;
-  timestamp: string;
-}
+export { engineLockFiles } from "./engine-locks";
 
 /** What the cloud says about a resource the engine was creating when it died. */
 export type PendingCreateVerdict =
@@ -19,8 +14,8 @@ export type PendingCreateVerdict =
 
 export interface RecoveryOptions {
   session: StackSession;
-  /** Folder of the file:// backend. */
-  stateDir: string;
+  /** Where the stack's state and its DIY lock files or objects are (file:// or s3://). */
+  backend: StateBackend;
   projectName: string;
   stackName: string;
   /** How long to wait for a live local CLI (a dying predecessor) to let go of its lock. */
@@ -39,36 +34,6 @@ export interface RecoveryOptions {
       | "waited-for-engine",
     detail: string,
   ) => Promise<void>;
-}
-
-/** Lock files of one stack, wherever the backend nests them (`.pulumi/locks/<org>/<project>/<stack>/`). */
-export function engineLockFiles(stateDir: string, projectName: string, stackName: string): EngineLockFile[] {
-  const root = path.join(stateDir, ".pulumi", "locks");
-  const out: EngineLockFile[] = [];
-  const walk = (dir: string) => {
-    for (const e of safeReaddir(dir)) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (
-        e.name.endsWith(".json") &&
-        path.basename(dir) === stackName &&
-        path.basename(path.dirname(dir)) === projectName
-      ) {
-        try {
-          const j = JSON.parse(fs.readFileSync(p, "utf8")) as {
-            pid?: number;
-            hostname?: string;
-            timestamp?: string;
-          };
-          out.push({ file: p, pid: j.pid ?? 0, hostname: j.hostname ?? "", timestamp: j.timestamp ?? "" });
-        } catch {
-          out.push({ file: p, pid: 0, hostname: "", timestamp: "" });
-        }
-      }
-    }
-  };
-  walk(root);
-  return out;
 }
 
 /**
@@ -174,25 +139,26 @@ async function adoptConfirmedCreates(
 }
 
 async function clearStaleEngineLocks(o: RecoveryOptions): Promise<void> {
+  const store = engineLockStore(o.backend, o.projectName, o.stackName);
   const until = Date.now() + o.liveLockWaitMs;
   let waited = false;
   for (;;) {
-    const locks = engineLockFiles(o.stateDir, o.projectName, o.stackName);
+    const locks = await store.list();
     if (locks.length === 0) {
       if (waited)
         await o.record("waited-for-engine", "a previous engine process finished and released the stack");
       return;
     }
-    let live: EngineLockFile | undefined;
+    let live: EngineLock | undefined;
     for (const l of locks) {
       const local = l.hostname === os.hostname();
       const age = Date.now() - Date.parse(l.timestamp || "1970-01-01T00:00:00Z");
       if ((local && !pidAlive(l.pid)) || (!local && age > o.foreignLockStaleMs)) {
-        fs.rmSync(l.file, { force: true });
+        await store.remove(l);
         await o.record(
           "stale-engine-lock-cleared",
           local
-            ? `engine lock of dead pid ${l.pid} removed (${path.basename(l.file)})`
+            ? `engine lock of dead pid ${l.pid} removed (${path.basename(l.where)})`
             : `engine lock from ${l.hostname} older than ${o.foreignLockStaleMs} ms removed`,
         );
       } else {
@@ -209,13 +175,5 @@ async function clearStaleEngineLocks(o: RecoveryOptions): Promise<void> {
     }
     waited = true;
     await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function safeReaddir(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
   }
 }

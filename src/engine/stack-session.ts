@@ -8,7 +8,7 @@ import {
   UpdateSummary,
 } from "@pulumi/pulumi/automation";
 import { pulumiCommand } from "./engine-command";
-import { EngineSettings, engineEnv } from "./engine-env";
+import { EngineSettings, engineEnv, stateBackend } from "./engine-env";
 import { seedSecretConfig } from "./seed-secret-config";
 
 /** One stack of an inline program, in a folder that holds Pulumi.yaml (and stacks/ for its config). */
@@ -40,7 +40,8 @@ export class StackSession {
   private constructor(readonly stack: Stack) {}
 
   static async open(target: StackTarget, settings: EngineSettings): Promise<StackSession> {
-    fs.mkdirSync(settings.stateDir, { recursive: true });
+    const backend = stateBackend(settings);
+    if (backend.kind === "file") fs.mkdirSync(backend.dir, { recursive: true });
     fs.mkdirSync(settings.pulumiHome, { recursive: true });
     const stack = await LocalWorkspace.createOrSelectStack(
       { stackName: target.stackName, projectName: target.projectName, program: target.program },

@@ -17,6 +17,7 @@ import { SettingsFileError } from "../infra/settings-file";
 import { loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
 import { liveDbSecrets, loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
 import { loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
+import { BackendUrlError, fileBackend, parseBackendUrl, type StateBackend } from "../engine/state-backend";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const ms = (d: number) => z.coerce.number().int().min(100).default(d);
@@ -39,6 +40,11 @@ const envSchema = z.object({
   /** How long that WAIT may block before the API answers 503 instead. */
   STACKYARD_REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   STACKYARD_BACKEND_DIR: z.string().optional(),
+  /** Shared state backend: file://<dir>, s3://<bucket>?region=…[&endpoint=…&s3ForcePathStyle=true], or https://api.pulumi.com. */
+  PULUMI_BACKEND_URL: z.string().min(1).optional(),
+  /** Key pair of an s3:// backend (ambient AWS_* credentials never reach the engine). */
+  STACKYARD_BACKEND_ACCESS_KEY_ID: z.string().min(1).optional(),
+  STACKYARD_BACKEND_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   STACKYARD_PULUMI_HOME: z.string().optional(),
   STACKYARD_SANDBOX_DIR: z.string().optional(),
   /** Sandbox only: rehearse each site's database and Redis droplets on real servers on loopback (docs/sandbox.md). */
@@ -114,6 +120,8 @@ export interface ServiceConfig {
   /** Replicas an accepted operation must reach before 202 (STACKYARD_REDIS_WAIT_REPLICAS), and how long to wait. */
   redisWait: { replicas: number; timeoutMs: number };
   backendDir: string;
+  /** Where the engine keeps state: PULUMI_BACKEND_URL, or file://<backendDir> by default. */
+  backend: StateBackend;
   pulumiHome: string;
   sandboxDir: string;
   /** Sandbox host rehearsal (STACKYARD_SANDBOX_HOSTS): where the hosts live and how often they converge. */
@@ -160,6 +168,7 @@ export function serviceSecrets(cfg: ServiceConfig): string[] {
     ...liveDbSecrets(cfg.liveDb),
     ...urlSecrets(cfg.git.remote?.url),
     ...redisEndpointSecrets(cfg.redis),
+    ...(cfg.backend.kind === "s3" ? [cfg.backend.credentials.secretAccessKey] : []),
   ];
 }
 
@@ -228,6 +237,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     if (err instanceof RedisEndpointError) throw new ConfigError(err.message);
     throw err;
   }
+  const backendDir = path.resolve(e.STACKYARD_BACKEND_DIR ?? path.join(stateDir, "backend"));
+  const backend = backendFromEnv(e, backendDir);
   let guardOverrides: GuardOverrides;
   let packOverrides: PolicyOverrides;
   let liveDb: LiveDbSettings;
@@ -254,7 +265,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     sites,
     redis,
     redisWait: { replicas: e.STACKYARD_REDIS_WAIT_REPLICAS, timeoutMs: e.STACKYARD_REDIS_WAIT_TIMEOUT_MS },
-    backendDir: path.resolve(e.STACKYARD_BACKEND_DIR ?? path.join(stateDir, "backend")),
+    backendDir,
+    backend,
     // Sandbox plugins live in a home of their own; live runs use the operator's Pulumi home.
     pulumiHome: path.resolve(
       e.STACKYARD_PULUMI_HOME ??
@@ -316,4 +328,31 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     hostVerify: { timeoutMs: e.STACKYARD_VERIFY_TIMEOUT_MS, intervalMs: e.STACKYARD_VERIFY_INTERVAL_MS },
     liveDb,
   };
+}
+
+/** PULUMI_BACKEND_URL and the backend's key pair, checked together; file://<backendDir> without them. */
+function backendFromEnv(e: z.output<typeof envSchema>, backendDir: string): StateBackend {
+  const id = e.STACKYARD_BACKEND_ACCESS_KEY_ID;
+  const secret = e.STACKYARD_BACKEND_SECRET_ACCESS_KEY;
+  if (!id !== !secret)
+    throw new ConfigError(
+      `${id ? "STACKYARD_BACKEND_SECRET_ACCESS_KEY" : "STACKYARD_BACKEND_ACCESS_KEY_ID"}: set both halves of the backend key pair or neither`,
+    );
+  if (!e.PULUMI_BACKEND_URL) {
+    if (id) throw new ConfigError("STACKYARD_BACKEND_ACCESS_KEY_ID: only for an s3:// PULUMI_BACKEND_URL");
+    return fileBackend(backendDir);
+  }
+  let backend: StateBackend;
+  try {
+    backend = parseBackendUrl(
+      e.PULUMI_BACKEND_URL,
+      id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+    );
+  } catch (err) {
+    if (err instanceof BackendUrlError) throw new ConfigError(`PULUMI_BACKEND_URL: ${err.message}`);
+    throw err;
+  }
+  if (id && backend.kind !== "s3")
+    throw new ConfigError("STACKYARD_BACKEND_ACCESS_KEY_ID: only for an s3:// PULUMI_BACKEND_URL");
+  return backend;
 }

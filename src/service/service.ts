@@ -170,6 +170,7 @@ async function startOn(
     // Live stacks hold their operators' credentials; the sandbox gives each site its own fake account's.
     const engineSettings = (site: string) => ({
       stateDir: cfg.backendDir,
+      backend: cfg.backend,
       passphrase: cfg.passphrase,
       pulumiHome: cfg.pulumiHome,
       env: engineEnv(site),

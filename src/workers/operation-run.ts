@@ -3,6 +3,7 @@ import { StackSession } from "../engine/stack-session";
 import { releaseForDeletion } from "../engine/release-for-deletion";
 import { repairTruncatedSidecars } from "../engine/blob-sidecars";
 import { recoverStack } from "../engine/recovery";
+import { stateBackend } from "../engine/engine-env";
 import type { HeldStackLock } from "../coordination/stack-lock";
 import { assertRevisionNotStale, deployedRevisionFromState } from "../programs/revision-guard";
 import type { SiteConfig } from "../programs/site-config";
@@ -170,7 +171,11 @@ export class OperationRun {
     await this.checkCancel();
     // A CLI killed mid-write can leave the file backend's sidecar truncated, which fails every command.
     const engine = deps.engine(rec.site);
-    for (const file of repairTruncatedSidecars(engine.stateDir, deps.projectName, rec.site)) {
+    const backend = stateBackend(engine);
+    // Only the file backend keeps sidecars; an S3 store writes each object whole.
+    const repaired =
+      backend.kind === "file" ? repairTruncatedSidecars(backend.dir, deps.projectName, rec.site) : [];
+    for (const file of repaired) {
       await this.recordStep(
         "engine-state-sidecar-repaired",
         `removed the truncated ${file} a killed engine left (the file backend works without it)`,
@@ -188,7 +193,7 @@ export class OperationRun {
     const tr = Date.now();
     await recoverStack({
       session: this.session,
-      stateDir: deps.engine(rec.site).stateDir,
+      backend,
       projectName: deps.projectName,
       stackName: rec.site,
       liveLockWaitMs: deps.liveEngineLockWaitMs,

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as digitalocean from "@pulumi/digitalocean";
 import { recoverStack } from "../../src/engine/recovery";
+import { fileBackend } from "../../src/engine/state-backend";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { changes, createSandbox, type Sandbox } from "../sandbox/sandbox-harness";
 
@@ -52,7 +53,7 @@ describe("recovery of an interrupted create (real engine, sandbox)", function ()
     steps: string[],
   ) => ({
     session,
-    stateDir: path.join(sbx.root, "state"),
+    backend: fileBackend(path.join(sbx.root, "state")),
     projectName: "sbxtest",
     stackName: "adopt",
     liveLockWaitMs: 1_000,

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { engineEnv } from "../../src/engine/engine-env";
+import type { StateBackend } from "../../src/engine/state-backend";
 import { engineBinDir, projectRoot } from "../../src/infra/paths";
 import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
 import type { SiteId } from "../../src/programs/site-config";
@@ -12,8 +13,8 @@ import { tempDir } from "./temp-dir";
 
 /**
  * An operator's laptop in a temp folder: a copy of the checkout's Pulumi.yaml and stacks/ (with
- * node_modules and dist/ linked), the pinned CLI, a file:// backend and the sandbox's simulated
- * providers. `pulumi(...)` runs the real CLI there, as an operator would.
+ * node_modules and dist/ linked), the pinned CLI, a file:// backend (or the one it is given) and
+ * the sandbox's simulated providers. `pulumi(...)` runs the real CLI there, as an operator would.
  */
 export interface LaptopCheckout {
   dir: string;
@@ -29,7 +30,14 @@ export interface LaptopCheckout {
   remove(): void;
 }
 
-export async function laptopCheckout(prefix: string): Promise<LaptopCheckout> {
+/** What a laptop may share with the service: its state backend, passphrase and (sandbox) cloud account. */
+export interface LaptopOptions {
+  backend?: StateBackend;
+  passphrase?: string;
+  cloudDir?: string;
+}
+
+export async function laptopCheckout(prefix: string, opts: LaptopOptions = {}): Promise<LaptopCheckout> {
   const tmp = tempDir(prefix);
   const dir = path.join(tmp.dir, "checkout");
   fs.mkdirSync(dir);
@@ -40,15 +48,16 @@ export async function laptopCheckout(prefix: string): Promise<LaptopCheckout> {
   }
   const home = path.join(tmp.dir, "pulumi-home");
   await installSandboxPlugins(home);
-  const cloudDir = path.join(tmp.dir, "cloud");
-  fs.mkdirSync(path.join(tmp.dir, "state"));
-  fs.mkdirSync(cloudDir);
+  const cloudDir = opts.cloudDir ?? path.join(tmp.dir, "cloud");
+  if (!opts.backend) fs.mkdirSync(path.join(tmp.dir, "state"));
+  fs.mkdirSync(cloudDir, { recursive: true });
   const env = {
     ...process.env,
     ...engineEnv({
       stateDir: path.join(tmp.dir, "state"),
+      ...(opts.backend ? { backend: opts.backend } : {}),
       pulumiHome: home,
-      passphrase: "laptop-checkout",
+      passphrase: opts.passphrase ?? "laptop-checkout",
       env: { STACKYARD_SANDBOX_DIR: cloudDir },
     }),
   };

@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the command this module builds so that `go mod tidy`
+// keeps its dependencies in go.sum.
+package tools
+
+import (
+	_ "github.com/seaweedfs/seaweedfs/weed"
+)
