@@ -5,6 +5,13 @@ import type { TouchRule } from "./types";
 const ALWAYS: TouchRule[] = [
   { ops: ["same", "read"], types: ["*"] },
   { ops: ["update", "same"], types: ["pulumi:pulumi:Stack", "pulumi:providers:*"] },
+  // The laptop guard's read of the stack's own outputs (a StackReference, through the built-in
+  // pulumi provider) is in the state after a laptop `pulumi up` and not in the service's runs: it
+  // holds nothing in any cloud, so reading, forgetting or re-creating it is never a cloud change.
+  {
+    ops: ["read", "discard", "create", "delete", "same"],
+    types: ["pulumi:pulumi:StackReference", "pulumi:providers:pulumi"],
+  },
 ];
 
 function matches(pattern: string, type: string): boolean {

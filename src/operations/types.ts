@@ -14,7 +14,15 @@ export interface PlannedChange {
 
 /** Engine step kinds as the preview reports them. */
 export type StepOp =
-  "create" | "update" | "delete" | "replace" | "create-replacement" | "delete-replaced" | "read" | "same";
+  | "create"
+  | "update"
+  | "delete"
+  | "replace"
+  | "create-replacement"
+  | "delete-replaced"
+  | "read"
+  | "discard"
+  | "same";
 
 /**
  * The resources an operation may touch: the blast-radius check refuses a preview with any step

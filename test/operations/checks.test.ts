@@ -30,6 +30,20 @@ describe("checks before up", () => {
     assert.deepEqual(outsideBlastRadius(steps, touches), [steps[1]]);
   });
 
+  it("lets the laptop guard's StackReference come and go (no cloud holds it), but no other provider", () => {
+    const steps = [
+      { op: "discard", type: "pulumi:pulumi:StackReference", urn: "guard" },
+      { op: "delete", type: "pulumi:providers:pulumi", urn: "pulumi-provider" },
+      { op: "read", type: "pulumi:pulumi:StackReference", urn: "guard-again" },
+      { op: "delete", type: "pulumi:providers:digitalocean", urn: "do-provider" },
+    ];
+    const touches = OPERATIONS["scale-sidekiq"].plan(theatl, { count: 3 }).touches;
+    assert.deepEqual(
+      outsideBlastRadius(steps, touches).map((s) => s.urn),
+      ["do-provider"],
+    );
+  });
+
   it("never lets a failover replace or delete a database host", () => {
     const steps = [
       { op: "update", type: "digitalocean:index/droplet:Droplet", urn: "pg-a" },

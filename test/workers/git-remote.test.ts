@@ -1,10 +1,9 @@
 import * as assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePort } from "../../src/infra/redis-server";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
-import { tempDir } from "../support/temp-dir";
+import { startGitServer, type GitServer } from "../support/git-server";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline, siteCloud, waitForHeld } from "./support/baseline";
 import {
@@ -23,8 +22,7 @@ const FILE = "stacks/Pulumi.theatl.yaml";
  */
 describe("stack files in a git remote", function () {
   this.timeout(900_000);
-  let remoteDir: ReturnType<typeof tempDir>;
-  let daemon: ChildProcess;
+  let remote: GitServer;
   let url: string;
   let d: Deployment;
   let svc: ServiceProcess;
@@ -70,33 +68,8 @@ describe("stack files in a git remote", function () {
   }
 
   before(async () => {
-    remoteDir = tempDir("git-remote");
-    execFileSync("git", ["init", "-q", "--bare", "-b", "main", path.join(remoteDir.dir, "stacks.git")]);
-    const port = await freePort();
-    daemon = spawn(
-      "git",
-      [
-        "daemon",
-        "--reuseaddr",
-        "--export-all",
-        "--enable=receive-pack",
-        `--base-path=${remoteDir.dir}`,
-        "--listen=127.0.0.1",
-        `--port=${port}`,
-        remoteDir.dir,
-      ],
-      { stdio: "ignore" },
-    );
-    url = `git://127.0.0.1:${port}/stacks.git`;
-    for (let i = 0; ; i++) {
-      try {
-        execFileSync("git", ["ls-remote", url], { stdio: "ignore" });
-        break;
-      } catch {
-        if (i > 200) throw new Error("git daemon did not answer");
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    remote = await startGitServer("git-remote");
+    url = remote.url;
     d = await createDeployment("git-remote", ["theatl"], { STACKYARD_GIT_REMOTE: url });
     await deployBaseline(d, "theatl");
     // The operator seeds the remote with the stack files (credentials set as secrets included), as the shared truth.
@@ -105,15 +78,14 @@ describe("stack files in a git remote", function () {
     git(d.workspace, "push", "-q", url, "HEAD:refs/heads/main");
     svc = await spawnService(d, "all", "service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-    laptop = path.join(remoteDir.dir, "laptop");
+    laptop = path.join(remote.dir, "laptop");
     execFileSync("git", ["clone", "-q", url, laptop]);
   });
 
   after(async () => {
     await svc?.stop();
-    daemon?.kill();
     await d?.cleanup();
-    remoteDir?.remove();
+    remote?.stop();
   });
 
   it("pushes the stack file an operation applied: the laptop pulls the service's revision", async () => {
