@@ -47,3 +47,12 @@ export async function startGitServer(prefix: string): Promise<GitServer> {
     }
   }
 }
+
+/** git as an operator on a laptop runs it (their own name on commits); returns its trimmed output. */
+export function laptopGit(cwd: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=laptop", "-c", "user.email=laptop@example.org", ...args], {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
+}

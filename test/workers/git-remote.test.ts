@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
-import { startGitServer, type GitServer } from "../support/git-server";
+import { laptopGit, startGitServer, type GitServer } from "../support/git-server";
 import { ApiClient } from "./support/api-client";
 import { deployBaseline, siteCloud, waitForHeld } from "./support/baseline";
 import {
@@ -29,12 +29,7 @@ describe("stack files in a git remote", function () {
   let api: ApiClient;
   let laptop: string;
 
-  const git = (cwd: string, ...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=laptop", "-c", "user.email=laptop@example.org", ...args], {
-      cwd,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    }).trim();
+  const git = laptopGit;
   const laptopFile = () => fs.readFileSync(path.join(laptop, FILE), "utf8");
   const revisionIn = (text: string) => Number(/stackyard:configRevision: "?(\d+)/.exec(text)?.[1]);
   const countIn = (text: string) =>

@@ -1,11 +1,10 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseBackendUrl } from "../../src/engine/state-backend";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
-import { startGitServer, type GitServer } from "../support/git-server";
+import { laptopGit, startGitServer, type GitServer } from "../support/git-server";
 import { laptopCheckout, type LaptopCheckout } from "../support/laptop-checkout";
 import { startS3Server, type S3Server } from "../support/s3-server";
 import { startSentinelGroup, type SentinelGroup } from "../support/sentinel-group";
@@ -39,12 +38,7 @@ describe("topology: two service hosts and a laptop share a git remote, an S3 bac
   let cloud: SandboxCloud;
   const hosts: { d: Deployment; svc: ServiceProcess; api: ApiClient }[] = [];
 
-  const git = (cwd: string, ...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=laptop", "-c", "user.email=laptop@example.org", ...args], {
-      cwd,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    }).trim();
+  const git = laptopGit;
   const laptopFile = () => fs.readFileSync(path.join(laptop.dir, FILE), "utf8");
   const countIn = (text: string) => Number(/main:\s*\n\s*count: (\d+)/.exec(text)?.[1]);
 

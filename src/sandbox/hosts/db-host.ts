@@ -98,6 +98,9 @@ export class RehearsedDbHost {
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     fs.mkdirSync(h.sock, { recursive: true, mode: 0o700 });
     if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", h.sock]);
+    // The mount points the deploy runs bind this host's folders onto.
+    fs.mkdirSync("/opt/mastodon", { recursive: true });
+    fs.mkdirSync("/opt/stackyard", { recursive: true });
     fs.copyFileSync(CONTAINER_RUNTIME, path.join(h.bin, "docker"));
     fs.chmodSync(path.join(h.bin, "docker"), 0o755);
     h.lay(files);
@@ -106,6 +109,8 @@ export class RehearsedDbHost {
 
   /** Writes the host's files as the deploy unit would have pulled them (a new publish takes effect here). */
   lay(f: DbHostFiles): void {
+    // The fleet offers the files every period; only a new publish (or the first) is written.
+    if (this.files && JSON.stringify(this.files) === JSON.stringify(f)) return;
     this.files = f;
     this.rolePart = deployRolePart(f.deploy);
     const write = (p: string, content: string, mode = 0o644) => {
@@ -170,8 +175,6 @@ export class RehearsedDbHost {
       `mount --bind ${q(this.optStackyard)} /opt/stackyard`,
       `exec bash -c ${q(this.rolePart)}`,
     ].join(" && ");
-    fs.mkdirSync("/opt/mastodon", { recursive: true });
-    fs.mkdirSync("/opt/stackyard", { recursive: true });
     return new Promise((resolve) => {
       execFile(
         "unshare",
