@@ -7,6 +7,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 say() { echo "[setup] $*" >&2; }
 
+# One setup at a time on this machine: checkouts share the engine, the S3 server and the packages
+# installed from Debian under ~/.stackyard, and two builds of one binary would write the same file.
+mkdir -p "$HOME/.stackyard"
+exec 9>"$HOME/.stackyard/setup.lock"
+if ! flock -n 9; then
+  say "another setup is running on this machine; waiting for it..."
+  flock 9
+fi
+
 # Node >= 20.19 (see docs/engine.md for why not 22).
 if ! command -v node >/dev/null 2>&1; then
   say "ERROR: Node.js >= 20.19 and npm are required (Debian: apt-get install nodejs npm)."
