@@ -11,6 +11,8 @@ import type { ScheduleService } from "../schedules/schedule-service";
 import { SharedEventReader } from "../operations/event-reader";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
+import { RunDurations } from "../operations/run-durations";
+import { SiteStateReader } from "../operations/site-state";
 import type { Logger } from "../infra/observability/logger";
 import { authenticate } from "./auth";
 import { errorHandler } from "./error-handler";
@@ -49,6 +51,8 @@ export interface AppDeps {
   rateLimit?: RateLimitSettings;
   /** Chatops, schedules, dashboard, metrics (docs/operator-view.md). */
   operatorView?: OperatorViewDeps;
+  /** A site's state at a glance. @defaultValue from the ledger and stack files, without database observation */
+  siteState?: SiteStateReader;
 }
 
 /** The HTTP face of the service. No listen: callers (main.ts, tests) own the server. */
@@ -62,15 +66,23 @@ export function createApp(deps: AppDeps): Express {
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApiDocument);
   });
-  const operator = operatorRoutes(deps, deps.operatorView);
+  const siteState =
+    deps.siteState ??
+    new SiteStateReader({
+      ledger: deps.ledger,
+      stackFiles: deps.operations.stackFiles,
+      sites: deps.sites,
+      durations: new RunDurations(deps.redis),
+    });
+  const operator = operatorRoutes(deps, siteState, deps.operatorView);
   app.use(operator.beforeAuth);
   // Parse only JSON, with a small limit; other content types reach the route unparsed and are refused there.
   // Authenticate before parsing: an anonymous caller costs no body parsing.
   app.use("/v1", authenticate(deps.tokens));
   app.use("/v1", rateLimit(deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT));
   app.use(express.json({ limit, strict: true, type: "application/json" }));
-  app.use(operationRoutes(deps.operations));
-  app.use(siteRoutes(deps.operations, deps.sites));
+  app.use(operationRoutes(deps.operations, siteState));
+  app.use(siteRoutes(deps.operations, deps.sites, siteState));
   app.use(
     eventRoutes({
       operations: deps.operations,
@@ -93,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
  */
 function operatorRoutes(
   core: AppDeps,
+  siteState: SiteStateReader,
   view: OperatorViewDeps = {},
 ): { beforeAuth: Router; afterAuth: Router } {
   const beforeAuth = Router();
@@ -100,6 +113,7 @@ function operatorRoutes(
     chatRoutes({
       config: view.chat,
       operations: core.operations,
+      siteState,
       ledger: core.ledger,
       redis: core.redis,
       logger: core.logger,

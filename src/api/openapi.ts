@@ -16,6 +16,7 @@ import {
 import { idempotencyKeySchema, opIdParamSchema, siteParamSchema } from "./routes/operations";
 import { historyQuerySchema } from "./routes/sites";
 import { refusalSchema, verdictSchema } from "../operations/verdict";
+import { queuePositionSchema, siteStateSchema } from "../operations/site-state";
 
 // Request parts are generated from the zod schemas the routes parse with (zod's own JSON Schema
 // output, draft 2020-12 = OpenAPI 3.1), so the document cannot drift from what the server accepts.
@@ -140,9 +141,12 @@ export const openApiDocument = {
           operation: { $ref: "#/components/schemas/OperationKind" },
           site: { type: "string" },
           plan: { type: "object" },
+          queue: { $ref: "#/components/schemas/QueuePosition" },
           links: { type: "object" },
         },
       },
+      QueuePosition: jsonSchema(queuePositionSchema, "output"),
+      SiteState: jsonSchema(siteStateSchema, "output"),
       Operation: {
         type: "object",
         required: ["id", "site", "kind", "status", "createdAt"],
@@ -179,6 +183,7 @@ export const openApiDocument = {
           startedAt: { type: "string" },
           finishedAt: { type: "string" },
           links: { type: "object" },
+          queue: { $ref: "#/components/schemas/QueuePosition" },
           refusals: {
             type: "array",
             description: "Every refusal, from any layer, with the rule, the value and the limit.",
@@ -225,10 +230,17 @@ export const openApiDocument = {
     },
     "/v1/sites/{site}": {
       get: {
-        summary: "A site's config revision and last deployed outputs",
+        summary:
+          "A site's state at a glance (scope operations:read): wanted and deployed revision, sidekiq pools, database topology, offered operations, running/queued/awaiting/last operations; `Accept: text/plain` gives the lines `stackyard status` prints",
         parameters: [siteParam],
         responses: {
-          "200": { description: "Site" },
+          "200": {
+            description: "Site state",
+            content: {
+              ...json({ $ref: "#/components/schemas/SiteState" }),
+              "text/plain": { schema: { type: "string" } },
+            },
+          },
           ...bearerErrors,
           ...errors(400, 404, 500, 503),
         },

@@ -3,6 +3,8 @@ import { AppError } from "../errors";
 import { assertMayAct } from "../operations/operation-access";
 import type { OperationRecord } from "../operations/operation-record";
 import type { OperationService } from "../operations/operation-service";
+import type { SiteStateReader } from "../operations/site-state";
+import { siteStateText } from "../operations/site-state-text";
 import { operationRequestSchema } from "../operations/registry";
 import type { Logger } from "../infra/observability/logger";
 import type { ChatUser } from "./chat-config";
@@ -16,6 +18,7 @@ export interface ChatAnswer {
 
 export interface ChatDispatcherDeps {
   operations: OperationService;
+  siteState: SiteStateReader;
   users: Record<string, ChatUser>;
   logger: Logger;
 }
@@ -111,17 +114,10 @@ export class ChatDispatcher {
     return `approved ${id} (${after.kind} on ${after.site}): ${after.status}`;
   }
 
+  /** The overview `GET /v1/sites/:site` answers, in the lines `stackyard status` prints. */
   private async status(principal: Principal, site: string): Promise<string> {
-    if (!allows(principal, "sites:read", site)) return `${principal.tokenId} may not read ${site}`;
-    const s = await this.deps.operations.site(site);
-    const recent = allows(principal, "operations:read", site)
-      ? await this.deps.operations.history(site, 3)
-      : [];
-    const lines = [
-      `${site}: config revision ${s.configRevision}, deployed revision ${s.deployed.configRevision ?? "none"}`,
-    ];
-    for (const op of recent) lines.push(describe(op));
-    return lines.join("\n");
+    if (!allows(principal, "operations:read", site)) return `${principal.tokenId} may not read ${site}`;
+    return siteStateText(await this.deps.siteState.read(site));
   }
 }
 

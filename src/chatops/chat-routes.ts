@@ -4,6 +4,7 @@ import { z } from "zod";
 import { UnauthenticatedError } from "../errors";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
+import type { SiteStateReader } from "../operations/site-state";
 import type { Logger } from "../infra/observability/logger";
 import { parseOr400 } from "../api/validation";
 import type { ChatConfig } from "./chat-config";
@@ -17,6 +18,8 @@ import { verifyWebhookSignature } from "./webhook-signature";
 export interface ChatRouteDeps {
   config?: ChatConfig;
   operations: OperationService;
+  /** `status <site>`: the same overview as `GET /v1/sites/:site`. */
+  siteState: SiteStateReader;
   ledger: Ledger;
   redis: IORedis;
   logger: Logger;
@@ -47,6 +50,7 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
   const guard = new ReplayGuard(deps.redis);
   const dispatcher = new ChatDispatcher({
     operations: deps.operations,
+    siteState: deps.siteState,
     users: cfg?.users ?? {},
     logger: deps.logger,
   });

@@ -2,18 +2,25 @@
 import { loadPolicyOverrides, packConfigFor } from "../policy/policy-settings";
 import { SITE_IDS, type SiteId } from "../programs/site-config";
 import { CliClient, CliHttpError } from "./http-client";
+import { resolveTarget } from "./local-service";
+import { tokenCreate } from "./token-create";
 import { ProgressRenderer } from "./progress";
 import { followOperation } from "./sse";
 
 const USAGE = `usage: stackyard <command>
   sites                                   sites this token may see
+  status <site>                           the site at a glance: revisions, pools, database, queue
   run <site> <operation> [key=value...]   queue an operation and follow it to its end
   history <site> [limit]                  operations of a site, newest first
   show <operation-id>                     one operation as JSON
   approve <operation-id>                  release an operation awaiting approval (not your own)
   policy-config <site>                    the policy pack's config for a site, as the service runs it
                                           (for pulumi preview --policy-pack-config; reads STACKYARD_POLICY_FILE)
-environment: STACKYARD_URL (default http://127.0.0.1:8080), STACKYARD_TOKEN (required but for policy-config)`;
+  token create --id <id> --sites <a,b|*> --scopes <s,...> [--operations <k,...|*>]
+                                          a new token and the STACKYARD_TOKENS entry to add (no service needed)
+environment: STACKYARD_URL (default: the local service's, else http://127.0.0.1:8080),
+  STACKYARD_TOKEN (default: a local sandbox's first-run token, for a loopback URL only),
+  STACKYARD_STATE_DIR (where a local service keeps those; default .stackyard/ of this checkout)`;
 
 /** Exit codes scripts can key on. */
 const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
@@ -54,17 +61,30 @@ async function run(argv: string[]): Promise<number> {
     );
     return EXIT.ok;
   }
-  const token = process.env.STACKYARD_TOKEN;
-  if (!token) throw new UsageError("STACKYARD_TOKEN is not set");
-  const client = new CliClient(
-    (process.env.STACKYARD_URL ?? "http://127.0.0.1:8080").replace(/\/$/, ""),
-    token,
-  );
+  if (cmd === "token") {
+    if (args[0] !== "create") throw new UsageError("token create --id <id> --sites <...> --scopes <...>");
+    const r = tokenCreate(args.slice(1));
+    if (!r.ok) throw new UsageError(r.message);
+    out(r.text);
+    return EXIT.ok;
+  }
+  const target = resolveTarget();
+  if (!target.token)
+    throw new UsageError(
+      "STACKYARD_TOKEN is not set (and no local first-run token: start the sandbox once with `npm start`)",
+    );
+  const client = new CliClient(target.url, target.token);
 
   switch (cmd) {
     case "sites": {
       const r = await client.json("GET", "/v1/sites");
       for (const s of r.sites) out(s.site);
+      return EXIT.ok;
+    }
+    case "status": {
+      const [site] = args;
+      if (!site) throw new UsageError("status <site>");
+      out((await client.text("GET", `/v1/sites/${encodeURIComponent(site)}`)).trimEnd());
       return EXIT.ok;
     }
     case "history": {

@@ -23,6 +23,8 @@ export const redisKeys = {
   awaitingApproval: `${PREFIX}:awaiting-approval`,
   /** A client's Idempotency-Key (hashed), per token. */
   idempotency: (tokenId: string, keyHash: string) => `${PREFIX}:idem:${tokenId}:${keyHash}`,
+  /** Run times (seconds) of a stack's last succeeded operations of one kind, newest first (queue wait estimates). */
+  runDurations: (site: string, kind: string) => `${PREFIX}:site:${site}:durations:${kind}`,
   /** The pending scale-sidekiq operation of a stack and pool (the coalescer). */
   coalesce: (site: string, pool: string) => `${PREFIX}:coalesce:${site}:scale-sidekiq:${pool}`,
   /** A site's schedules (hash, id → JSON). */

@@ -10,6 +10,7 @@ import {
   type OperationStatus,
 } from "./operation-record";
 import type { OperationRetention } from "./retention";
+import { RunDurations } from "./run-durations";
 
 /** A line of an operation's live log, as SSE clients see it. */
 export interface LedgerEvent {
@@ -65,6 +66,23 @@ export interface SiteState {
   /** The stack file before an operation rewrote it, kept until that operation ends (restore on failure). */
   pendingWrite?: { operationId: string; previousText: string; revision: number };
 }
+
+/** The record fields `summariesForSite` reads. */
+const SUMMARY_FIELDS = [
+  "id",
+  "site",
+  "kind",
+  "status",
+  "requester",
+  "createdAt",
+  "startedAt",
+  "finishedAt",
+  "plan",
+  "reason",
+  "coalescedInto",
+  "approval",
+] as const satisfies ReadonlyArray<keyof OperationRecord>;
+export type OperationSummary = Pick<OperationRecord, (typeof SUMMARY_FIELDS)[number]>;
 
 /**
  * The operation ledger: Redis hashes (one per operation, one field per top-level key, JSON values),
@@ -205,7 +223,10 @@ export class Ledger {
     await this.retention?.finished(id).catch(() => undefined);
     try {
       const riders = await this.redis.smembers(ridersKey(id));
-      const rec = riders.length > 0 || hasOperationObservers() ? await this.get(id) : undefined;
+      const rec =
+        riders.length > 0 || hasOperationObservers() || to === "succeeded" ? await this.get(id) : undefined;
+      // The queue's wait estimates read recent run times (src/operations/site-state.ts).
+      if (rec) await new RunDurations(this.redis).recordFinished(rec).catch(() => undefined);
       for (const rider of riders) {
         const reason = `carried by ${id}${rec?.reason ? `: ${rec.reason}` : ""}`;
         await this.transition(
@@ -312,6 +333,37 @@ export class Ledger {
     const ids = await this.redis.zrevrange(siteOpsKey(site), 0, limit - 1);
     const recs = await Promise.all(ids.map((id) => this.get(id)));
     return recs.filter((r): r is OperationRecord => r !== undefined);
+  }
+
+  /**
+   * The newest `limit` operations of a site with only the fields a site's overview shows (no
+   * preview, checks or outputs), read in one round trip.
+   */
+  async summariesForSite(site: string, limit: number): Promise<OperationSummary[]> {
+    const ids = await this.redis.zrevrange(siteOpsKey(site), 0, limit - 1);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(opKey(id), ...SUMMARY_FIELDS);
+    const res = (await pipe.exec()) ?? [];
+    const out: OperationSummary[] = [];
+    res.forEach(([err, values]) => {
+      if (err || !Array.isArray(values) || values[0] === null) return;
+      const o: Record<string, unknown> = {};
+      SUMMARY_FIELDS.forEach((f, i) => {
+        const v = (values as Array<string | null>)[i];
+        if (v !== null && v !== undefined) o[f] = JSON.parse(v);
+      });
+      out.push(o as unknown as OperationSummary);
+    });
+    return out;
+  }
+
+  /** The newest event of `type` among an operation's last `scan` events (e.g. its current phase). */
+  async lastEvent(id: string, type: string, scan = 500): Promise<LedgerEvent | undefined> {
+    const entries = (await this.redis.xrevrange(eventsKey(id), "+", "-", "COUNT", scan)) as Array<
+      [string, string[]]
+    >;
+    return parseStreamEntries(entries).find((e) => e.type === type);
   }
 
   async siteState(site: string): Promise<SiteState> {

@@ -84,6 +84,11 @@ export class OperationService {
       guardEnvironment({ runsSince: (site, since, exclude) => deps.ledger.runsSince(site, since, exclude) });
   }
 
+  /** The stack files this service plans on (the site overview reads the same ones). */
+  get stackFiles(): StackFileStore {
+    return this.deps.stackFiles;
+  }
+
   get approvalTtlMs(): number {
     return this.deps.approvalTtlMs ?? 3600_000;
   }

@@ -27,6 +27,8 @@ const envSchema = z.object({
   STACKYARD_MODE: z.enum(["sandbox", "live"]).default("sandbox"),
   STACKYARD_HOST: z.string().default("127.0.0.1"),
   STACKYARD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Where a worker-only process (`--role=worker`) serves /metrics; unset: a free port, logged as "metrics listening". */
+  STACKYARD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   STACKYARD_STATE_DIR: z.string().optional(),
   /** Folder with Pulumi.yaml + stacks/ (the repo root by default). */
   STACKYARD_WORKSPACE: z.string().optional(),
@@ -109,6 +111,8 @@ export interface ServiceConfig {
   mode: "sandbox" | "live";
   host: string;
   port: number;
+  /** A worker-only process's /metrics port (0: a free one). */
+  metricsPort: number;
   stateDir: string;
   workspaceDir: string;
   /** Set when the workspace is the sandbox's own copy, made from the checkout on first start. */
@@ -254,6 +258,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     mode: e.STACKYARD_MODE,
     host: e.STACKYARD_HOST,
     port: e.STACKYARD_PORT,
+    metricsPort: e.STACKYARD_METRICS_PORT ?? 0,
     stateDir,
     // A sandbox rehearses on its own copy of the stack files; live mode works on the checkout.
     workspaceDir: path.resolve(

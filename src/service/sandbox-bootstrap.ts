@@ -10,6 +10,11 @@ export interface SandboxBootstrapDeps {
   program: () => PulumiFn;
   engine: (site: string) => EngineSettings;
   logger: Logger;
+  /** Told the outputs of each site found deployed or brought up (the ledger's view of what is deployed). */
+  recordDeployed?: (
+    site: string,
+    outputs: Record<string, { value: unknown; secret: boolean }>,
+  ) => Promise<void>;
 }
 
 /**
@@ -25,7 +30,11 @@ export async function bootstrapSandboxSites(deps: SandboxBootstrapDeps): Promise
       { projectName: deps.projectName, stackName: site, workDir: deps.workspaceDir, program: deps.program() },
       deps.engine(site),
     );
-    if (Object.keys(await session.outputs()).length > 0) continue;
+    const existing = await session.outputs();
+    if (Object.keys(existing).length > 0) {
+      await deps.recordDeployed?.(site, existing);
+      continue;
+    }
     const started = Date.now();
     const result = await session.up();
     if (result.summary.result !== "succeeded")
@@ -35,6 +44,7 @@ export async function bootstrapSandboxSites(deps: SandboxBootstrapDeps): Promise
       ms: Date.now() - started,
       resources: result.summary.resourceChanges?.create ?? 0,
     });
+    await deps.recordDeployed?.(site, result.outputs);
     deployed.push(site);
   }
   return deployed;

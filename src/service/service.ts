@@ -28,6 +28,13 @@ import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
 import { POLICY_PACK_DIR } from "../workers/policy-run";
 import { ConfigError, serviceSecrets, type ServiceConfig } from "./config";
+import { writeLocalServiceUrl, type LocalAdmin } from "../auth/local-admin-token";
+import { redactOutputs } from "../infra/observability/redact";
+import type { LiveFacts } from "../operations/live-db-node";
+import { RunDurations } from "../operations/run-durations";
+import { SiteStateReader } from "../operations/site-state";
+import { announceLocalAdmin, firstRunAdmin } from "./first-run";
+import { startMetricsServer } from "./metrics-server";
 import type { Logger } from "../infra/observability/logger";
 import { bootstrapSandboxSites } from "./sandbox-bootstrap";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
@@ -60,9 +67,12 @@ export async function startService(
       "REDIS_URL or REDIS_SENTINELS: required when API and workers run as separate processes (they must share one Redis)",
     );
   }
+  // Sandbox only, with no tokens configured: the local administrator (docs/operator-view.md, "First run").
+  const localAdmin = firstRunAdmin(cfg);
+  if (localAdmin) cfg = { ...cfg, tokens: [localAdmin.entry] };
   const redisHandle: ProvidedRedis = await provideRedis(cfg.redis, cfg.stateDir);
   try {
-    return await startOn(redisHandle, cfg, role, logger, parts.program ?? programFromStackConfig);
+    return await startOn(redisHandle, cfg, role, logger, parts.program ?? programFromStackConfig, localAdmin);
   } catch (err) {
     // A start-up that fails after our private Redis came up must not leave that server behind.
     await redisHandle.stop();
@@ -76,6 +86,7 @@ async function startOn(
   role: Role,
   logger: Logger,
   program: () => PulumiFn,
+  localAdmin?: LocalAdmin,
 ): Promise<RunningService> {
   // Live mode never runs with a PULUMI_HOME that could load a simulated provider.
   if (cfg.mode === "live") assertLiveHome(cfg.pulumiHome);
@@ -132,12 +143,16 @@ async function startOn(
     maxPerSite: cfg.schedules.maxPerSite,
   });
 
+  // Live mode reads the real PostgreSQL nodes STACKYARD_LIVE_DB_FILE names; any other site's failover gate refuses.
+  // The sandbox's simulated clouds answer in every process (the site overview reads them too).
+  let facts: LiveFacts =
+    cfg.mode === "sandbox"
+      ? sandboxFacts(cfg.sandboxDir).facts
+      : createLiveFacts(cfg.liveDb, (site, node, error) =>
+          logger.warn("database node unreachable for live facts", { site, node, error }),
+        );
   let pool: WorkerPool | undefined;
   if (role === "all" || role === "worker") {
-    // Live mode reads the real PostgreSQL nodes STACKYARD_LIVE_DB_FILE names; any other site's failover gate refuses.
-    let facts = createLiveFacts(cfg.liveDb, (site, node, error) =>
-      logger.warn("database node unreachable for live facts", { site, node, error }),
-    );
     let inspectPendingCreate: ((site: string, urn: string) => PendingCreateVerdict) | undefined;
     // Rehearsed hosts stop after the workers: a run finishing in its grace still verifies on them.
     let stopHosts: (() => Promise<void>) | undefined;
@@ -185,6 +200,16 @@ async function startOn(
         program,
         engine: engineSettings,
         logger,
+        // The overview knows a bootstrapped site as deployed (secret outputs redacted), until an operation records its own.
+        recordDeployed: async (site, outputs) => {
+          if ((await ledger.siteState(site)).configRevision !== undefined) return;
+          const shown = redactOutputs(outputs);
+          await ledger.setSiteState(site, {
+            ...(typeof shown.configRevision === "number" ? { configRevision: shown.configRevision } : {}),
+            outputs: shown,
+            updatedAt: new Date().toISOString(),
+          });
+        },
       });
     }
     const workerRedis = redisClient(endpoint, { maxRetriesPerRequest: null });
@@ -226,6 +251,21 @@ async function startOn(
       await stopHosts?.();
     });
     logger.info("workers started", { stacks: sites, pid: process.pid });
+    if (role === "worker") {
+      // A worker-only process's run-time metrics live here: scrape it on its own port.
+      const metrics = await startMetricsServer({
+        host: cfg.host,
+        port: cfg.metricsPort,
+        tokens: cfg.tokens,
+        sites,
+        queues: {
+          queueCounts: (site) =>
+            queues.queue(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
+        },
+        logger,
+      });
+      stops.unshift(() => metrics.stop());
+    }
   }
 
   let port: number | undefined;
@@ -237,8 +277,16 @@ async function startOn(
       queueOf: (site: string) => queues.queue(site),
       dashboard: cfg.dashboard,
     };
+    const siteState = new SiteStateReader({
+      ledger,
+      stackFiles,
+      sites,
+      facts: { dbNodes: (site) => facts.dbNodes(site) },
+      durations: new RunDurations(redis),
+    });
     const app = createApp({
       operations,
+      siteState,
       ledger,
       redis,
       tokens: cfg.tokens,
@@ -253,6 +301,8 @@ async function startOn(
     await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
     port = (server.address() as AddressInfo).port;
     logger.info("api listening", { host: cfg.host, port, pid: process.pid });
+    // The CLI finds a local sandbox service without STACKYARD_URL (docs/operator-view.md, "First run").
+    if (cfg.mode === "sandbox") writeLocalServiceUrl(cfg.stateDir, `http://${urlHost(cfg.host)}:${port}`);
     // API first to stop: no new operations while workers drain.
     stops.unshift(
       () =>
@@ -263,6 +313,12 @@ async function startOn(
     );
   }
 
+  if (localAdmin)
+    announceLocalAdmin(
+      localAdmin,
+      port === undefined ? undefined : `http://${urlHost(cfg.host)}:${port}`,
+      logger,
+    );
   return {
     port,
     redisUrl: redisHandle.url,
@@ -276,6 +332,13 @@ async function startOn(
       await redisHandle.stop();
     },
   };
+}
+
+/** A listening address as a URL host: a wildcard bind is reached on loopback; IPv6 in brackets. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 /** Resolves when the client is ready for commands; rejects if it gives up first. */

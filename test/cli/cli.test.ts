@@ -85,7 +85,11 @@ describe("operator CLI (bin/stackyard) against the running service", function ()
     const refused = await stackyard(["run", "theatl", "scale-sidekiq", "count=0"], env);
     assert.equal(refused.code, 3, refused.stdout + refused.stderr);
     assert.match(refused.stderr, /refused \(400 VALIDATION_FAILED\): invalid body: params\.count/);
-    const noToken = await stackyard(["sites"], { STACKYARD_URL: s.base });
+    // A state folder with no first-run token in it (the checkout's own may hold one).
+    const noToken = await stackyard(["sites"], {
+      STACKYARD_URL: s.base,
+      STACKYARD_STATE_DIR: path.join(s.d.dir, "no-local-token"),
+    });
     assert.equal(noToken.code, 2);
     assert.match(noToken.stderr, /STACKYARD_TOKEN is not set/);
   });

@@ -4,6 +4,7 @@ import { UnauthenticatedError, UnsupportedMediaTypeError } from "../../errors";
 import { assertMayAct, type OperationAction } from "../../operations/operation-access";
 import { OPERATION_ID_PATTERN } from "../../operations/ids";
 import type { OperationService } from "../../operations/operation-service";
+import type { QueuePosition, SiteStateReader } from "../../operations/site-state";
 import { operationRequestSchema } from "../../operations/registry";
 import { authorize } from "../auth";
 import type { Principal } from "../../auth/tokens";
@@ -21,7 +22,7 @@ export const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters")
   .optional();
 
-export function operationRoutes(ops: OperationService): Router {
+export function operationRoutes(ops: OperationService, siteState: SiteStateReader): Router {
   const r = Router();
 
   r.post("/v1/sites/:site/operations", async (req, res) => {
@@ -48,13 +49,14 @@ export function operationRoutes(ops: OperationService): Router {
         site: record.site,
         plan: record.plan,
         ...(record.approval ? { approval: record.approval } : {}),
+        ...(await queueField(siteState, record)),
         links: operationLinks(record),
       });
   });
 
   r.get("/v1/operations/:id", async (req, res) => {
     const rec = await readable(ops, req);
-    res.json({ ...rec, links: operationLinks(rec) });
+    res.json({ ...rec, ...(await queueField(siteState, rec)), links: operationLinks(rec) });
   });
 
   r.post("/v1/operations/:id/cancel", async (req, res) => {
@@ -78,6 +80,15 @@ export function operationRoutes(ops: OperationService): Router {
   });
 
   return r;
+}
+
+/** `queue: {position, ahead, estimatedWaitSeconds}` for a queued operation, computed when read. */
+async function queueField(
+  siteState: SiteStateReader,
+  rec: Parameters<SiteStateReader["queuePosition"]>[0],
+): Promise<{ queue?: QueuePosition }> {
+  const queue = await siteState.queuePosition(rec);
+  return queue ? { queue } : {};
 }
 
 /** The path's operation id, once the caller may do `action` on it (decided before any side effect). */

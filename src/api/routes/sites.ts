@@ -1,6 +1,8 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { OperationService } from "../../operations/operation-service";
+import type { SiteStateReader } from "../../operations/site-state";
+import { siteStateText } from "../../operations/site-state-text";
 import { authorize } from "../auth";
 import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
@@ -10,7 +12,11 @@ export const historyQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export function siteRoutes(ops: OperationService, sites: readonly string[]): Router {
+export function siteRoutes(
+  ops: OperationService,
+  sites: readonly string[],
+  siteState: SiteStateReader,
+): Router {
   const r = Router();
 
   r.get("/v1/sites", async (req, res) => {
@@ -27,8 +33,13 @@ export function siteRoutes(ops: OperationService, sites: readonly string[]): Rou
 
   r.get("/v1/sites/:site", async (req, res) => {
     const { site } = parseOr400(siteParamSchema, req.params, "path");
-    authorize(req, "sites:read", site);
-    res.json(await ops.site(site));
+    // The overview names running and queued operations: the scope that reads operations.
+    authorize(req, "operations:read", site);
+    const state = await siteState.read(site);
+    // The CLI and chat print the same few lines (src/operations/site-state-text.ts).
+    if (req.accepts(["application/json", "text/plain"]) === "text/plain")
+      res.type("text/plain").send(siteStateText(state) + "\n");
+    else res.json(state);
   });
 
   r.get("/v1/sites/:site/operations", async (req, res) => {
