@@ -2,6 +2,9 @@ import { engineBinDir, projectRoot } from "../infra/paths";
 import { ALL_AMBIENT_CREDENTIAL_ENV, AMBIENT_CREDENTIAL_OVERRIDES } from "../programs/credentials/clouds";
 import { fileBackend, type StateBackend } from "./state-backend";
 
+/** The service's own settings that hold the backend's key pair: never passed on to the engine. */
+const BACKEND_KEY_ENV = ["STACKYARD_BACKEND_ACCESS_KEY_ID", "STACKYARD_BACKEND_SECRET_ACCESS_KEY"];
+
 /** Where and how the engine keeps state for one set of stacks. */
 export interface EngineSettings {
   /** Folder of the file:// state backend (the default when `backend` is unset). */
@@ -28,30 +31,26 @@ export function stateBackend(settings: EngineSettings): StateBackend {
 }
 
 /**
- * The environment handed to the CLI; the CLI passes it on to language hosts and providers. Cloud
- * credentials in the service's own environment are blanked: a site's providers get theirs from the
+ * The environment handed to the CLI; the CLI passes it on to language hosts and providers
+ * (sdk/go/common/resource/plugin ExecPlugin: os.Environ()). Cloud credentials in the service's own
+ * environment are blanked, the backend's key pair included: a site's providers get theirs from the
  * site's stack config and nowhere else (the Automation API merges process.env under these).
- * An s3:// backend's own key pair is the one exception: the CLI's S3 driver reads it from
- * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only, and the CLI starts every plugin with its whole
- * environment (sdk/go/common/resource/plugin ExecPlugin: os.Environ()), so the plugins see that
- * pair too. Give the service a key pair that can reach the state bucket and nothing else.
+ * An s3:// backend is reached through this process's signing proxy (`engineBackendUrl`, in
+ * backend-proxy.ts), anonymously: pass the URL it gives as `backendUrl`. No AWS key reaches the CLI.
  */
-export function engineEnv(settings: EngineSettings): Record<string, string> {
+export function engineEnv(settings: EngineSettings, backendUrl?: string): Record<string, string> {
   const bin = engineBinDir();
   const backend = stateBackend(settings);
+  if (backend.kind === "s3" && !backendUrl)
+    throw new Error("an s3:// backend is reached through the signing proxy: pass engineBackendUrl(backend)");
   return {
     ...settings.env,
     ...Object.fromEntries(ALL_AMBIENT_CREDENTIAL_ENV.map((name) => [name, ""])),
     ...AMBIENT_CREDENTIAL_OVERRIDES,
     PATH: `${bin}:${process.env.PATH ?? ""}`,
     PULUMI_HOME: settings.pulumiHome,
-    PULUMI_BACKEND_URL: backend.url,
-    ...(backend.kind === "s3"
-      ? {
-          AWS_ACCESS_KEY_ID: backend.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: backend.credentials.secretAccessKey,
-        }
-      : {}),
+    ...Object.fromEntries(BACKEND_KEY_ENV.map((name) => [name, ""])),
+    PULUMI_BACKEND_URL: backendUrl ?? backend.url,
     PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

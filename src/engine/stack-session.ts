@@ -10,6 +10,7 @@ import {
 import { pulumiCommand } from "./engine-command";
 import { EngineSettings, engineEnv, stateBackend } from "./engine-env";
 import { seedSecretConfig } from "./seed-secret-config";
+import { engineBackendUrl } from "./backend-proxy";
 
 /** One stack of an inline program, in a folder that holds Pulumi.yaml (and stacks/ for its config). */
 export interface StackTarget {
@@ -47,7 +48,7 @@ export class StackSession {
       { stackName: target.stackName, projectName: target.projectName, program: target.program },
       {
         workDir: target.workDir,
-        envVars: engineEnv(settings),
+        envVars: engineEnv(settings, await engineBackendUrl(backend)),
         pulumiCommand: await pulumiCommand(),
         secretsProvider: "passphrase",
       },

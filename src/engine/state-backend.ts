@@ -46,6 +46,7 @@ const S3_OPTIONS = new Set([
   "ssetype",
   "kmskeyid",
   "accelerate",
+  "anonymous",
 ]);
 
 /**
@@ -92,6 +93,36 @@ export function parseBackendUrl(url: string, credentials?: BackendCredentials): 
     pathStyle: truthy("s3ForcePathStyle") || truthy("use_path_style"),
     credentials,
   };
+}
+
+/** Options of the service's s3:// URL that still mean something when the engine talks to the signing proxy. */
+const KEPT_FOR_PROXY = [
+  "ssetype",
+  "kmskeyid",
+  "rate_limiter_capacity",
+  "request_checksum_calculation",
+  "response_checksum_validation",
+];
+
+/**
+ * The s3:// URL the engine is given when it reaches the bucket through the service's signing
+ * proxy (`src/infra/s3-signing-proxy.ts`): the proxy's loopback endpoint, path-style, and
+ * `anonymous=true` (gocloud.dev s3blob's option for unsigned requests), so the engine needs no key
+ * at all. Options that choose another endpoint or credentials (profile, fips, dualstack,
+ * accelerate, hostname_immutable) are the proxy's business and are dropped.
+ */
+export function proxiedBackendUrl(b: Extract<StateBackend, { kind: "s3" }>, proxyEndpoint: string): string {
+  const original = new URL(b.url);
+  const q = new URLSearchParams();
+  q.set("region", b.region);
+  q.set("endpoint", proxyEndpoint);
+  q.set("s3ForcePathStyle", "true");
+  q.set("anonymous", "true");
+  for (const k of KEPT_FOR_PROXY) {
+    const v = original.searchParams.get(k);
+    if (v !== null) q.set(k, v);
+  }
+  return `s3://${b.bucket}${b.prefix ? `/${b.prefix.split("/").map(encodeURIComponent).join("/")}` : ""}?${q}`;
 }
 
 /** The default backend: a folder on this machine. */

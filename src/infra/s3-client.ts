@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { canonicalQuery, signS3Request, sha256Hex, uriEncode, type S3Credentials } from "./s3-signature";
 
 /** Where a bucket is and how to sign for it. */
 export interface S3Bucket {
@@ -8,7 +8,7 @@ export interface S3Bucket {
   region: string;
   /** Path-style addressing (`<endpoint>/<bucket>/<key>`), as most S3-compatible stores need. */
   pathStyle: boolean;
-  credentials: { accessKeyId: string; secretAccessKey: string };
+  credentials: S3Credentials;
 }
 
 export class S3RequestError extends Error {
@@ -81,42 +81,19 @@ export class S3Client {
     query: Record<string, string> = {},
     body: Buffer = Buffer.alloc(0),
   ): Promise<Buffer> {
-    const url = this.url(key ?? "", query);
-    const now = new Date();
-    const amzDate = now.toISOString().replace(/[-:]|\.\d{3}/g, "");
-    const day = amzDate.slice(0, 8);
-    const payloadHash = sha256(body);
-    const headers: Record<string, string> = {
+    const pairs = Object.entries(query);
+    const url = s3ObjectUrl(this.b, key ?? "", pairs);
+    const headers = signS3Request({
+      method,
       host: url.host,
-      "x-amz-content-sha256": payloadHash,
-      "x-amz-date": amzDate,
-    };
-    const signedHeaders = Object.keys(headers).sort().join(";");
-    const canonical = [
-      method,
-      url.pathname,
-      canonicalQuery(query),
-      ...Object.keys(headers)
-        .sort()
-        .map((h) => `${h}:${headers[h]}`),
-      "",
-      signedHeaders,
-      payloadHash,
-    ].join("\n");
-    const scope = `${day}/${this.b.region}/s3/aws4_request`;
-    const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n");
-    let k: Buffer = hmac(`AWS4${this.b.credentials.secretAccessKey}`, day);
-    for (const part of [this.b.region, "s3", "aws4_request"]) k = hmac(k, part);
-    const signature = createHmac("sha256", k).update(toSign).digest("hex");
-    const { host: _host, ...sent } = headers;
-    const res = await fetch(url, {
-      method,
-      headers: {
-        ...sent,
-        authorization: `AWS4-HMAC-SHA256 Credential=${this.b.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
-      },
-      ...(method === "PUT" ? { body } : {}),
+      path: url.pathname,
+      query: pairs,
+      headers: {},
+      payloadHash: sha256Hex(body),
+      region: this.b.region,
+      credentials: this.b.credentials,
     });
+    const res = await fetch(url, { method, headers, ...(method === "PUT" ? { body } : {}) });
     const out = Buffer.from(await res.arrayBuffer());
     if (!res.ok) {
       const text = out.toString("utf8");
@@ -129,40 +106,21 @@ export class S3Client {
     }
     return out;
   }
+}
 
-  private url(key: string, query: Record<string, string>): URL {
-    const base = new URL(this.b.endpoint ?? `https://s3.${this.b.region}.amazonaws.com`);
-    const encodedKey = key.split("/").map(uriEncode).join("/");
-    const basePath = base.pathname.replace(/\/$/, "");
-    if (this.b.pathStyle) {
-      base.pathname = `${basePath}/${uriEncode(this.b.bucket)}${key ? `/${encodedKey}` : ""}`;
-    } else {
-      base.host = `${this.b.bucket}.${base.host}`;
-      base.pathname = `${basePath}/${encodedKey}`;
-    }
-    base.search = canonicalQuery(query);
-    return base;
+/** The URL of `key` in the bucket ("" for the bucket itself), path-style or virtual-hosted, with a canonical query. */
+export function s3ObjectUrl(b: S3Bucket, key: string, query: Array<[string, string]>): URL {
+  const base = new URL(b.endpoint ?? `https://s3.${b.region}.amazonaws.com`);
+  const encodedKey = key.split("/").map(uriEncode).join("/");
+  const basePath = base.pathname.replace(/\/$/, "");
+  if (b.pathStyle) {
+    base.pathname = `${basePath}/${uriEncode(b.bucket)}${key ? `/${encodedKey}` : ""}`;
+  } else {
+    base.host = `${b.bucket}.${base.host}`;
+    base.pathname = `${basePath}/${encodedKey}`;
   }
-}
-
-/** RFC 3986 unreserved characters stay; everything else is percent-encoded, as SigV4 wants. */
-function uriEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function canonicalQuery(query: Record<string, string>): string {
-  return Object.keys(query)
-    .sort()
-    .map((k) => `${uriEncode(k)}=${uriEncode(query[k]!)}`)
-    .join("&");
-}
-
-function sha256(data: Buffer | string): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac("sha256", key).update(data).digest();
+  base.search = canonicalQuery(query);
+  return base;
 }
 
 function xmlText(s: string): string {

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { StaleConfigRevisionError } from "../errors";
 
@@ -40,6 +41,22 @@ export async function assertConfigRevisionCurrent(fileRevision: number): Promise
     // The SDK prints a RunError as its message alone; any other error comes with a stack trace
     // through the SDK's internals, as if it were a bug.
     if (!(err instanceof StaleConfigRevisionError)) throw err;
-    throw new pulumi.RunError(err.message);
+    throw plainRunError(err.message);
   }
+}
+
+/**
+ * A RunError that costs nothing to describe. The SDK's runner logs a RunError's message alone,
+ * but then also records `util.inspect(err, { colors: true })` on its tracing span
+ * (`cmd/run/run.js` uncaughtHandler → `defaultErrorMessage`), even with tracing off: formatting
+ * the stack (source-mapped) and inspecting the error in a process holding the whole provider SDK
+ * took 10 s idle and 100 s under load (a CPU profile: util.inspect's formatError and the garbage
+ * collector), which made a refusal several times slower than a passing preview. The stack is set
+ * to the message (never formatted), and inspecting the error gives the message.
+ */
+function plainRunError(message: string): pulumi.RunError {
+  const err = new pulumi.RunError(message);
+  Object.defineProperty(err, "stack", { value: `RunError: ${message}`, writable: true, configurable: true });
+  Object.defineProperty(err, inspect.custom, { value: () => message });
+  return err;
 }

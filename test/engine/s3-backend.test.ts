@@ -1,16 +1,18 @@
 import * as assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { engineBinDir } from "../../src/infra/paths";
 import { RecoveryRefusedError } from "../../src/errors";
+import { closeBackendProxies, engineBackendUrl } from "../../src/engine/backend-proxy";
 import { engineEnv, type EngineSettings } from "../../src/engine/engine-env";
 import { recoverStack } from "../../src/engine/recovery";
 import { StackSession } from "../../src/engine/stack-session";
 import { parseBackendUrl, type StateBackend } from "../../src/engine/state-backend";
 import { programFromStackConfig } from "../../src/programs/program";
-import { installSandboxPlugins } from "../../src/sandbox/install-plugins";
+import { installSandboxPlugins, PLUGIN_MAIN } from "../../src/sandbox/install-plugins";
 import { SandboxCloud } from "../../src/sandbox/sandbox-cloud";
 import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 import { ApiClient } from "../workers/support/api-client";
@@ -36,7 +38,7 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
   let tmp: ReturnType<typeof tempDir>;
   let backend: StateBackend;
   let cloudDir: string;
-  let first: { workspace: string; session: StackSession };
+  let first: Awaited<ReturnType<typeof machine>>;
   let laptop: LaptopCheckout | undefined;
 
   /** A machine of its own: its folders, a copy of `stacks` as it pulled them, the bucket shared. */
@@ -86,6 +88,7 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
 
   after(async () => {
     laptop?.remove();
+    await closeBackendProxies();
     await s3?.stop();
     tmp?.remove();
   });
@@ -106,6 +109,83 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
       [],
       "the engine released its lock object",
     );
+  });
+
+  it("the engine's environment holds no key: its backend URL is this process's loopback proxy, anonymous", async () => {
+    const url = await engineBackendUrl(backend);
+    const env = engineEnv(first.settings, url);
+    assert.equal(env.PULUMI_BACKEND_URL, url);
+    const u = new URL(url);
+    assert.equal(u.hostname, BUCKET);
+    assert.equal(u.searchParams.get("anonymous"), "true");
+    assert.match(u.searchParams.get("endpoint")!, /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{48}$/);
+    assert.equal(env.AWS_ACCESS_KEY_ID, "");
+    assert.equal(env.AWS_SECRET_ACCESS_KEY, "");
+    const leaks = Object.entries(env).filter(
+      ([, v]) => v.includes(s3.accessKeyId) || v.includes(s3.secretAccessKey),
+    );
+    assert.deepEqual(leaks, [], "no variable carries the backend's key pair");
+    assert.throws(
+      () => engineEnv(first.settings),
+      /signing proxy/,
+      "an s3 backend is never handed over unproxied",
+    );
+  });
+
+  it("the signing proxy serves its bucket's objects unsigned, and refuses another token, bucket, Host or bucket operation", async () => {
+    const endpoint = new URL(new URL(await engineBackendUrl(backend)).searchParams.get("endpoint")!);
+    const base = endpoint.href;
+    const state = await s3.client(BUCKET).getObject(STATE_KEY);
+    const got = await fetch(`${base}/${BUCKET}/${STATE_KEY}`);
+    assert.equal(got.status, 200);
+    assert.ok(
+      Buffer.from(await got.arrayBuffer()).equals(state!),
+      "the object's bytes, as the store holds them",
+    );
+    const listed = await fetch(`${base}/${BUCKET}?list-type=2&prefix=.pulumi%2Fstacks%2F`);
+    assert.equal(listed.status, 200);
+    assert.match(await listed.text(), new RegExp(`<Key>${STATE_KEY.replace(/\./g, "\\.")}</Key>`));
+    await s3.client("other-bucket").createBucket();
+    await s3.client("other-bucket").putObject("secret.txt", "not yours");
+    const origin = `${endpoint.protocol}//${endpoint.host}`;
+    const refusals: Array<[string, string, RequestInit?]> = [
+      ["another token", `${origin}/${"0".repeat(48)}/${BUCKET}/${STATE_KEY}`],
+      ["no token", `${origin}/${BUCKET}/${STATE_KEY}`],
+      ["another bucket", `${base}/other-bucket/secret.txt`],
+      ["bucket creation", `${base}/new-bucket`, { method: "PUT" }],
+      ["bucket deletion", `${base}/${BUCKET}`, { method: "DELETE" }],
+      ["bucket policy", `${base}/${BUCKET}?policy`],
+      ["object ACL", `${base}/${BUCKET}/${STATE_KEY}?acl`],
+      [
+        "a copy from another bucket",
+        `${base}/${BUCKET}/.pulumi/stolen.txt`,
+        { method: "PUT", headers: { "x-amz-copy-source": "other-bucket/secret.txt" } },
+      ],
+    ];
+    for (const [what, url, init] of refusals) {
+      const res = await fetch(url, init);
+      assert.equal(res.status, 403, what);
+      assert.match(await res.text(), /<Code>AccessDenied<\/Code>/, what);
+    }
+    // A rebound DNS name (or any Host but the loopback address) is refused as well.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: endpoint.port,
+          path: `${endpoint.pathname}/${BUCKET}/${STATE_KEY}`,
+          headers: { host: `evil.example:${endpoint.port}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(rebound, 403, "another Host");
+    assert.equal(await s3.client(BUCKET).getObject(".pulumi/stolen.txt"), undefined, "nothing was copied");
   });
 
   it("a second session on other folders sees the same state: outputs equal, preview changes nothing", async () => {
@@ -132,13 +212,16 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
     await installSandboxPlugins(home);
     const env = {
       ...process.env,
-      ...engineEnv({
-        stateDir: path.join(other, "unused"),
-        backend,
-        pulumiHome: home,
-        passphrase: PASSPHRASE,
-        env: { STACKYARD_SANDBOX_DIR: cloudDir },
-      }),
+      ...engineEnv(
+        {
+          stateDir: path.join(other, "unused"),
+          backend,
+          pulumiHome: home,
+          passphrase: PASSPHRASE,
+          env: { STACKYARD_SANDBOX_DIR: cloudDir },
+        },
+        await engineBackendUrl(backend),
+      ),
     };
     const cli = spawn(
       path.join(engineBinDir(), "pulumi"),
@@ -275,8 +358,33 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
       const svc = await spawnService(d, "all", "service");
       try {
         const api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
-        const op = await api.run("theatl", "scale-sidekiq", { count: 3 });
+        // Every process of the run (the CLI, the language host, the sandbox's provider plugins) is
+        // found by the sandbox folder the service hands theATL's engine runs, and read while it runs.
+        const probe = probeEnvironments(`STACKYARD_SANDBOX_DIR=${cloudDir}`);
+        const op = await api.run("theatl", "scale-sidekiq", { count: 3 }).finally(() => probe.stop());
         assert.equal(op.status, "succeeded", op.reason);
+        const seen = await probe.seen;
+        const providers = seen.filter((p) => p.cmdline.includes(PLUGIN_MAIN));
+        assert.ok(
+          providers.length > 0,
+          `a provider plugin was read (${seen.map((p) => p.cmdline).join(" | ")})`,
+        );
+        assert.ok(
+          seen.some((p) => /(^|\/)pulumi (up|preview)\b/.test(p.cmdline)),
+          "the CLI's update was read",
+        );
+        const leaking = seen.filter((p) =>
+          [s3.accessKeyId, s3.secretAccessKey].some((k) => p.environ.includes(k)),
+        );
+        assert.deepEqual(
+          leaking.map((p) => p.cmdline),
+          [],
+          "no process of the run holds the backend's keys",
+        );
+        for (const p of seen) {
+          assert.match(p.environ, /\0AWS_ACCESS_KEY_ID=\0/, `AWS_ACCESS_KEY_ID is blank for ${p.cmdline}`);
+          assert.match(p.environ, /\0PULUMI_BACKEND_URL=s3:\/\/stackyard-state\?[^\0]*anonymous=true/);
+        }
       } finally {
         await svc.stop();
       }
@@ -299,3 +407,46 @@ describe("S3 state backend (SeaweedFS on loopback)", function () {
     }
   });
 });
+
+/** A process read through /proc: its command line and environment (NUL-separated, as the kernel keeps them). */
+interface ProcessSeen {
+  pid: number;
+  cmdline: string;
+  environ: string;
+}
+
+/**
+ * Reads /proc/<pid>/environ of every process whose environment holds `marker`, again and again
+ * until stopped, and keeps the first reading of each: a run's plugins live only while it runs.
+ */
+function probeEnvironments(marker: string): { stop(): void; seen: Promise<ProcessSeen[]> } {
+  let stopped = false;
+  const found = new Map<number, ProcessSeen>();
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, "utf8");
+    } catch {
+      return undefined; // gone meanwhile
+    }
+  };
+  const seen = (async () => {
+    while (!stopped) {
+      for (const name of fs.readdirSync("/proc")) {
+        const pid = Number(name);
+        if (!Number.isInteger(pid) || pid === process.pid || found.has(pid)) continue;
+        const environ = read(`/proc/${pid}/environ`);
+        if (!environ || !`\0${environ}`.includes(`\0${marker}\0`)) continue;
+        const cmdline = read(`/proc/${pid}/cmdline`)?.replace(/\0/g, " ").trim() ?? "";
+        found.set(pid, { pid, cmdline, environ: `\0${environ}` });
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return [...found.values()];
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+    seen,
+  };
+}

@@ -40,6 +40,7 @@ describe("laptop guard against a stale config revision", function () {
     assert.notEqual(stale.code, 0);
     // Pulumi's own message-only error: no stack trace through the SDK.
     assert.doesNotMatch(stale.out, /^\s+at .*\(.*:\d+:\d+\)$/m, stale.out);
+    assert.doesNotMatch(stale.out, /unhandled exception|RunError|node_modules|\.js:\d+/, stale.out);
     console.log(`      refused in ${refusedMs} ms (a passing preview: ${passingMs} ms)`);
     assert.match(
       stale.out,

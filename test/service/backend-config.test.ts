@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { engineEnv } from "../../src/engine/engine-env";
+import { proxiedBackendUrl } from "../../src/engine/state-backend";
 import { ConfigError, loadServiceConfig, serviceSecrets } from "../../src/service/config";
 
 const S3_URL = "s3://state?endpoint=http%3A%2F%2F127.0.0.1%3A9000&s3ForcePathStyle=true&region=us-east-1";
@@ -77,15 +78,33 @@ describe("state backend settings", () => {
     );
   });
 
-  it("hands the engine the URL, and the backend's key pair in place of the blanked ambient AWS credentials", () => {
-    const cfg = load({ PULUMI_BACKEND_URL: S3_URL, ...KEYS });
+  it("hands the engine the signing proxy's anonymous URL and no key: ambient AWS settings and the pair stay blanked", () => {
+    const cfg = load({ PULUMI_BACKEND_URL: S3_URL + "&ssetype=AES256&profile=ops", ...KEYS });
+    if (cfg.backend.kind !== "s3") throw new Error("expected an s3 backend");
     const settings = { stateDir: cfg.backendDir, backend: cfg.backend, pulumiHome: "/h", passphrase: "p" };
-    const env = engineEnv(settings);
-    assert.equal(env.PULUMI_BACKEND_URL, S3_URL);
-    assert.equal(env.AWS_ACCESS_KEY_ID, "AKIDBACKEND");
-    assert.equal(env.AWS_SECRET_ACCESS_KEY, "backend-secret");
+    assert.throws(() => engineEnv(settings), /signing proxy/);
+    const proxied = proxiedBackendUrl(cfg.backend, "http://127.0.0.1:4567/tok");
+    const u = new URL(proxied);
+    assert.equal(u.hostname, "state");
+    assert.deepEqual(Object.fromEntries(u.searchParams), {
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:4567/tok",
+      s3ForcePathStyle: "true",
+      anonymous: "true",
+      ssetype: "AES256",
+    });
+    const env = engineEnv(settings, proxied);
+    assert.equal(env.PULUMI_BACKEND_URL, proxied);
+    assert.equal(env.AWS_ACCESS_KEY_ID, "");
+    assert.equal(env.AWS_SECRET_ACCESS_KEY, "");
+    assert.equal(env.STACKYARD_BACKEND_ACCESS_KEY_ID, "", "the service's own settings are not passed on");
+    assert.equal(env.STACKYARD_BACKEND_SECRET_ACCESS_KEY, "");
     assert.equal(env.AWS_SESSION_TOKEN, "", "other ambient AWS settings stay blanked");
     assert.equal(env.AWS_PROFILE, "");
+    assert.equal(
+      Object.values(env).some((v) => v.includes("backend-secret") || v.includes("AKIDBACKEND")),
+      false,
+    );
     const file = engineEnv({ ...settings, backend: load({}).backend });
     assert.equal(file.PULUMI_BACKEND_URL, "file:///srv/sy/backend");
     assert.equal(file.AWS_ACCESS_KEY_ID, "", "a file backend passes no AWS key at all");

@@ -53,13 +53,23 @@ export async function laptopCheckout(prefix: string, opts: LaptopOptions = {}): 
   fs.mkdirSync(cloudDir, { recursive: true });
   const env = {
     ...process.env,
-    ...engineEnv({
-      stateDir: path.join(tmp.dir, "state"),
-      ...(opts.backend ? { backend: opts.backend } : {}),
-      pulumiHome: home,
-      passphrase: opts.passphrase ?? "laptop-checkout",
-      env: { STACKYARD_SANDBOX_DIR: cloudDir },
-    }),
+    ...engineEnv(
+      {
+        stateDir: path.join(tmp.dir, "state"),
+        ...(opts.backend ? { backend: opts.backend } : {}),
+        pulumiHome: home,
+        passphrase: opts.passphrase ?? "laptop-checkout",
+        env: { STACKYARD_SANDBOX_DIR: cloudDir },
+      },
+      opts.backend?.url,
+    ),
+    // An operator's laptop reaches an s3:// backend with its own AWS keys, as the pulumi CLI reads them.
+    ...(opts.backend?.kind === "s3"
+      ? {
+          AWS_ACCESS_KEY_ID: opts.backend.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: opts.backend.credentials.secretAccessKey,
+        }
+      : {}),
   };
   const pulumi = (...args: string[]) => {
     const r = spawnSync(path.join(engineBinDir(), "pulumi"), [...args, "--non-interactive"], {
