@@ -25,6 +25,12 @@ export function outsideBlastRadius(
 ): PreviewSummary["steps"] {
   const rules = [...ALWAYS, ...touches];
   return steps.filter(
-    (s) => !rules.some((r) => r.ops.includes(s.op as never) && r.types.some((t) => matches(t, s.type))),
+    (s) =>
+      !rules.some(
+        (r) =>
+          r.ops.includes(s.op as never) &&
+          r.types.some((t) => matches(t, s.type)) &&
+          (r.urns === undefined || r.urns.includes(s.urn)),
+      ),
   );
 }

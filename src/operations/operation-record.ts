@@ -2,6 +2,7 @@ import type { FailureCode } from "../errors";
 import type { Refusal, Verdict } from "./verdict";
 import type { OperationKind } from "./registry";
 import type { HostConvergence } from "./host-convergence";
+import type { DriftReport } from "./drift-report";
 import type { PlannedChange } from "./types";
 
 /**
@@ -113,6 +114,8 @@ export interface OperationRecord {
   settlement?: StackFileSettlement;
   /** The verify phase: each host's expected and observed role after `up` (operations that move a database topology). */
   hosts?: HostConvergence;
+  /** A detect-drift operation's finding (src/workers/drift-run.ts). */
+  drift?: DriftReport;
 }
 
 /** A failure as the record keeps it: a stable code (GUARD_REFUSED, WORKER_LOST, …) and its text. */

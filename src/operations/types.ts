@@ -31,6 +31,8 @@ export type StepOp =
 export interface TouchRule {
   ops: StepOp[];
   types: string[];
+  /** When set, only these resources (exact URNs) of those types: revert-drift touches what drifted, no more. */
+  urns?: string[];
 }
 
 /** A fact about the live system the worker checks right before `up` (it can change after planning). */
@@ -92,6 +94,11 @@ export interface OperationDefinition<K extends string, P> {
    * (host-convergence.ts): `db-topology`, each database host in the role the knobs give it.
    */
   hosts?: "db-topology";
+  /**
+   * `drift`: the run is a drift detection (src/workers/drift-run.ts): recover, a refresh preview,
+   * a report; no stack-file write, no `up`, no guards (it changes nothing).
+   */
+  run?: "drift";
   /** Plans on the current config; throws OperationUnsupportedError or GuardRefusedError. */
   plan(config: SiteConfig, params: P): OperationPlan<K>;
 }
