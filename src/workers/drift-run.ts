@@ -40,15 +40,14 @@ interface Seen {
  * before (`old`) and what the provider read (`new`), and nothing of the program's own changes.
  */
 export async function detectDrift(input: DriftRunInput): Promise<DriftReport> {
-  const seen = new Map<string, Seen>();
+  const collector = new DriftCollector();
   const onEvent = (e: EngineEvent) => {
     input.recorder.onEvent(e);
-    note(seen, e.resourcePreEvent?.metadata, false);
-    note(seen, e.resOutputsEvent?.metadata, true);
+    collector.onEvent(e);
   };
   await input.session.stack.previewRefresh({ onEvent, signal: input.signal });
   await input.recorder.flush();
-  const { drifted, deleted } = compare(seen, input.secrets);
+  const { drifted, deleted } = collector.findings(input.secrets);
   const resources = new Set([...drifted.map((d) => d.urn), ...deleted.map((d) => d.urn)]).size;
   let remediation: DriftReport["remediation"] = "none";
   if (resources > 0 && input.settings.remediate === "refresh") {
@@ -68,6 +67,20 @@ export async function detectDrift(input: DriftRunInput): Promise<DriftReport> {
     deleted,
     remediation,
   };
+}
+
+/** Follows a refresh preview's events; `findings` compares, per resource, the state with what the provider read. */
+export class DriftCollector {
+  private readonly seen = new Map<string, Seen>();
+
+  readonly onEvent = (e: EngineEvent): void => {
+    note(this.seen, e.resourcePreEvent?.metadata, false);
+    note(this.seen, e.resOutputsEvent?.metadata, true);
+  };
+
+  findings(secrets: readonly string[] = []): { drifted: DriftedProperty[]; deleted: DeletedResource[] } {
+    return compare(this.seen, secrets);
+  }
 }
 
 function note(seen: Map<string, Seen>, meta: StepEventMetadata | undefined, done: boolean): void {
