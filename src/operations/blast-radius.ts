@@ -30,7 +30,7 @@ export function outsideBlastRadius(
         (r) =>
           r.ops.includes(s.op as never) &&
           r.types.some((t) => matches(t, s.type)) &&
-          (r.urns === undefined || r.urns.includes(s.urn)),
+          (r.resources === undefined || r.resources.some((x) => x === s.urn || s.urn.endsWith(`::${x}`))),
       ),
   );
 }

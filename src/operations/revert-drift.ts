@@ -1,21 +1,28 @@
 import { z } from "zod";
 import type { OperationDefinition, TouchRule } from "./types";
 
-/** `urn:pulumi:<stack>::<project>::<type path>::<name>`; the type path ends with the resource's type. */
-const urnSchema = z
+/**
+ * A resource as the drift report names it: its URN (`urn:pulumi:<stack>::<project>::<type path>::<name>`)
+ * or its logical name alone (the URN's last segment, what a chat user types).
+ */
+const resourceRef = z
   .string()
   .max(1000)
-  .regex(/^urn:pulumi:[^:]+::[^:]+::[^\s]+::[^\s]+$/, "a Pulumi URN (from the drift report)");
+  .regex(
+    /^(urn:pulumi:[^:\s]+::[^:\s]+::\S+::\S+|[A-Za-z0-9][A-Za-z0-9._-]{0,199})$/,
+    "a URN or a resource name from the drift report",
+  );
 
 const params = z.strictObject({
-  /** The drifted resources to bring back, as the drift report names them (`GET /v1/sites/:site/drift`). */
-  urns: z.array(urnSchema).min(1).max(200),
+  /** The drifted resources to bring back (`GET /v1/sites/:site/drift`): one, or a list. */
+  resources: z.union([resourceRef, z.array(resourceRef).min(1).max(200)]),
 });
 export type RevertDriftParams = z.infer<typeof params>;
 
-/** The resource type a URN names (`…::parent$digitalocean:index/droplet:Droplet::web` → the droplet type). */
-export function typeOfUrn(urn: string): string {
-  const parts = urn.split("::");
+/** The resource type a URN names (`…::parent$digitalocean:index/droplet:Droplet::web` → the droplet type); `*` for a bare name. */
+export function typeOfRef(ref: string): string {
+  if (!ref.startsWith("urn:pulumi:")) return "*";
+  const parts = ref.split("::");
   return parts[parts.length - 2]!.split("$").pop()!;
 }
 
@@ -30,14 +37,17 @@ export const revertDrift: OperationDefinition<"revert-drift", RevertDriftParams>
   kind: "revert-drift",
   description: "Apply the program's desired state back onto resources that drifted out of band.",
   paramsSchema: params,
-  chat: { args: [] },
+  // `revert-drift theatl theatl-web`: one resource by name.
+  chat: { args: [{ param: "resources" }] },
   plan(config, p) {
-    const urns = [...new Set(p.urns)];
-    const touches: TouchRule[] = [{ ops: ["update"], types: [...new Set(urns.map(typeOfUrn))], urns }];
+    const resources = [...new Set(typeof p.resources === "string" ? [p.resources] : p.resources)];
+    const touches: TouchRule[] = [
+      { ops: ["update"], types: [...new Set(resources.map(typeOfRef))], resources },
+    ];
     return {
       kind: "revert-drift",
       site: config.site,
-      summary: `revert drift on ${urns.length} resource(s) of ${config.site}`,
+      summary: `revert drift on ${resources.length} resource(s) of ${config.site}: ${resources.map((r) => r.split("::").pop()).join(", ")}`,
       changes: [],
       noop: false,
       nextSpec: config.spec,

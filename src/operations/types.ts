@@ -31,8 +31,11 @@ export type StepOp =
 export interface TouchRule {
   ops: StepOp[];
   types: string[];
-  /** When set, only these resources (exact URNs) of those types: revert-drift touches what drifted, no more. */
-  urns?: string[];
+  /**
+   * When set, only these resources of those types, each an exact URN or a logical name (the URN's
+   * last segment): revert-drift touches what drifted, no more.
+   */
+  resources?: string[];
 }
 
 /** A fact about the live system the worker checks right before `up` (it can change after planning). */

@@ -64,7 +64,7 @@ async function followUp(deps: DriftFollowUpDeps, op: FinishedOperation): Promise
   if (open) return;
   const { record } = await deps.operations.submit({
     site: op.site,
-    request: { operation: "revert-drift", params: { urns } },
+    request: { operation: "revert-drift", params: { resources: urns } },
     tokenId: DRIFT_PRINCIPAL,
     via: `drift:${op.id}`,
   });

@@ -192,7 +192,7 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
       );
     });
     assert.equal(waiting.requester.tokenId, "system:drift");
-    assert.deepEqual([...waiting.params.urns].sort(), [fw.urn, web.urn].sort());
+    assert.deepEqual([...waiting.params.resources].sort(), [fw.urn, web.urn].sort());
     const a = await approver.post(`/v1/operations/${waiting.id}/approve`);
     assert.equal(a.status, 202, JSON.stringify(a.body));
     const reverted = await api.waitFor(waiting.id);

@@ -146,7 +146,7 @@ describe("drift report (unit)", () => {
     const { plan } = planAndGuard(
       config,
       "revert-drift",
-      OPERATIONS["revert-drift"].paramsSchema.parse({ urns: [web] }),
+      OPERATIONS["revert-drift"].paramsSchema.parse({ resources: [web] }),
       {
         settings: guardSettingsFor("theatl"),
         now: new Date(),
@@ -161,6 +161,9 @@ describe("drift report (unit)", () => {
     ];
     assert.deepEqual(outsideBlastRadius(steps, plan.touches), steps.slice(1));
     assert.ok(guardSettingsFor("theatl").approvalKinds.includes("revert-drift"));
-    assert.equal(OPERATIONS["revert-drift"].paramsSchema.safeParse({ urns: ["not-a-urn"] }).success, false);
+    assert.equal(
+      OPERATIONS["revert-drift"].paramsSchema.safeParse({ resources: ["not a name"] }).success,
+      false,
+    );
   });
 });
