@@ -30,7 +30,8 @@ export function outsideBlastRadius(
         (r) =>
           r.ops.includes(s.op as never) &&
           r.types.some((t) => matches(t, s.type)) &&
-          (r.resources === undefined || r.resources.some((x) => x === s.urn || s.urn.endsWith(`::${x}`))),
+          (r.resources === undefined || r.resources.some((x) => x === s.urn || s.urn.endsWith(`::${x}`))) &&
+          (r.unknownOnly === undefined || s.unknownOnly === true),
       ),
   );
 }

@@ -65,7 +65,11 @@ export interface RecoveryStep {
 
 export interface PreviewSummary {
   changes: Record<string, number>;
-  steps: Array<{ op: string; type: string; urn: string }>;
+  /**
+   * `unknownOnly`: an update whose every changed input is unknown until another step runs (a DNS
+   * record following the address of a droplet updated in place): it follows from that step.
+   */
+  steps: Array<{ op: string; type: string; urn: string; unknownOnly?: true }>;
 }
 
 /**

@@ -43,6 +43,9 @@ export const revertDrift: OperationDefinition<"revert-drift", RevertDriftParams>
     const resources = [...new Set(typeof p.resources === "string" ? [p.resources] : p.resources)];
     const touches: TouchRule[] = [
       { ops: ["update"], types: [...new Set(resources.map(typeOfRef))], resources },
+      // Put back in place, a resource may still show its computed outputs as unknown in the preview,
+      // and what reads them (a DNS record of its address) an update of unknowns; the up has them known.
+      { ops: ["update"], types: ["*"], unknownOnly: true },
     ];
     return {
       kind: "revert-drift",

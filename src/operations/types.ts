@@ -36,6 +36,11 @@ export interface TouchRule {
    * last segment): revert-drift touches what drifted, no more.
    */
   resources?: string[];
+  /**
+   * Only preview steps marked `unknownOnly` (an update that waits on another step's outputs). The
+   * watch during `up` sees known values, so a real change to such a resource is still outside.
+   */
+  unknownOnly?: true;
 }
 
 /** A fact about the live system the worker checks right before `up` (it can change after planning). */
