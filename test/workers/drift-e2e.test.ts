@@ -67,21 +67,25 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
   let cloud: SandboxCloud;
   let chat: Awaited<ReturnType<typeof chatCatcher>>;
 
-  /** The first detect-drift the site's schedule started after `since` that has finished. */
-  const scheduledDetection = (since: number, what: string) =>
+  /** The first detect-drift the site's schedule started after `since` that has finished (and that `accept` takes). */
+  const scheduledDetection = (since: number, what: string, accept: (rec: any) => boolean = () => true) =>
     until(what, async () => {
-      const h = await api.get("/v1/sites/theatl/operations?limit=100");
-      const found = (h.body.operations ?? h.body.items ?? h.body)
+      const h = await api.get("/v1/sites/theatl/operations?limit=200");
+      const finished = (h.body.operations as any[])
         .filter(
-          (o: any) =>
+          (o) =>
             o.kind === "detect-drift" &&
             Date.parse(o.createdAt) > since &&
             String(o.requester?.via ?? "").startsWith("schedule:") &&
-            !o.coalescedInto,
+            !o.coalescedInto &&
+            ["succeeded", "failed"].includes(o.status),
         )
-        .reverse()
-        .find((o: any) => ["succeeded", "failed"].includes(o.status));
-      return found ? (await api.get(`/v1/operations/${found.id}`)).body : undefined;
+        .reverse();
+      for (const o of finished) {
+        const rec = (await api.get(`/v1/operations/${o.id}`)).body;
+        if (accept(rec)) return rec;
+      }
+      return undefined;
     });
 
   const metric = async (line: RegExp) => {
@@ -150,10 +154,11 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
     cloud.changeOutOfBand(FIREWALL, fw.id, { inboundRules: [...oldRules, sshFromAnywhere] });
     const t0 = Date.now();
 
-    const found = await until("a scheduled detection that sees the drift", async () => {
-      const det = await scheduledDetection(t0, "a detection after the change");
-      return det.drift?.resources > 0 ? det : undefined;
-    });
+    const found = await scheduledDetection(
+      t0,
+      "a scheduled detection that sees the drift",
+      (r) => r.drift?.resources > 0,
+    );
     assert.equal(found.status, "succeeded", found.reason);
     assert.equal(found.drift.resources, 2);
     assert.deepEqual(
@@ -187,7 +192,7 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
     // remediate: revert asked for one revert-drift (as the drift principal); a second principal approves it.
     const waiting = await until("a revert-drift awaiting approval", async () => {
       const h = await api.get("/v1/sites/theatl/operations?limit=100");
-      return (h.body.operations ?? h.body.items ?? h.body).find(
+      return (h.body.operations as any[]).find(
         (o: any) => o.kind === "revert-drift" && o.status === "awaiting-approval",
       );
     });
@@ -228,10 +233,15 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
     const droplets = cloud.list(TYPES.droplet, "theatl").length;
     cloud.changeOutOfBand(TYPES.droplet, web.id, { size: newSize });
     const t1 = Date.now();
-    await until("a detection that sees the resize", async () => {
-      const det = await scheduledDetection(t1, "a detection after the resize");
-      return det.drift?.resources === 1 ? det : undefined;
-    });
+    const seen = await scheduledDetection(
+      t1,
+      "a detection that sees the resize",
+      (r) => r.drift?.resources > 0,
+    );
+    assert.deepEqual(
+      seen.drift.drifted.map((x: any) => `${x.name} ${x.property}`),
+      [`${webName} size`],
+    );
 
     const scale = await api.run("theatl", "scale-sidekiq", { count: 3 });
     assert.equal(scale.status, "failed");
@@ -251,7 +261,7 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
 
     // The pending revert of this drift is left to nobody: cancel it.
     const h = await api.get("/v1/sites/theatl/operations?limit=100");
-    for (const o of h.body.operations ?? h.body.items ?? h.body)
+    for (const o of h.body.operations as any[])
       if (o.kind === "revert-drift" && o.status === "awaiting-approval")
         await api.post(`/v1/operations/${o.id}/cancel`);
   });

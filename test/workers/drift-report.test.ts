@@ -160,6 +160,11 @@ describe("drift report (unit)", () => {
       { op: "delete", type: DROPLET, urn: web },
     ];
     assert.deepEqual(outsideBlastRadius(steps, plan.touches), steps.slice(1));
+    // A DNS record waiting on the droplet's (unknown in preview) address follows from it; a real change does not.
+    const dns = "digitalocean:index/dnsRecord:DnsRecord";
+    const follows = { op: "update", type: dns, urn: urn(dns, "web-int"), unknownOnly: true as const };
+    const changes = { op: "update", type: dns, urn: urn(dns, "web-int") };
+    assert.deepEqual(outsideBlastRadius([follows, changes], plan.touches), [changes]);
     assert.ok(guardSettingsFor("theatl").approvalKinds.includes("revert-drift"));
     assert.equal(
       OPERATIONS["revert-drift"].paramsSchema.safeParse({ resources: ["not a name"] }).success,
