@@ -9,6 +9,8 @@ import { metricsRoutes } from "../metrics/metrics-routes";
 import { scheduleRoutes } from "../schedules/schedule-routes";
 import type { ScheduleService } from "../schedules/schedule-service";
 import { SharedEventReader } from "../operations/event-reader";
+import { DriftReports } from "../operations/drift-store";
+import { DRIFT_PRINCIPAL } from "../operations/drift-settings";
 import type { Ledger } from "../operations/ledger";
 import type { OperationService } from "../operations/operation-service";
 import { RunDurations } from "../operations/run-durations";
@@ -19,6 +21,7 @@ import { errorHandler } from "./error-handler";
 import { methodGuard } from "./method-guard";
 import { openApiDocument } from "./openapi";
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from "./rate-limit";
+import { driftRoutes } from "./routes/drift";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { operationRoutes } from "./routes/operations";
@@ -84,6 +87,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(operationRoutes(deps.operations, siteState));
   app.use(siteRoutes(deps.operations, deps.sites, siteState));
   app.use(
+    driftRoutes({
+      operations: deps.operations,
+      latest: (site) => new DriftReports(deps.redis).latest(site),
+      schedule: async (site) => deps.operatorView?.schedules?.system(site, "detect-drift", DRIFT_PRINCIPAL),
+    }),
+  );
+  app.use(
     eventRoutes({
       operations: deps.operations,
       reader: new SharedEventReader(deps.redis, deps.ledger),
@@ -123,7 +133,7 @@ function operatorRoutes(
     queueCounts: (site: string) =>
       view.queueOf!(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
   };
-  beforeAuth.use(metricsRoutes(core.tokens, core.sites, queueCounts));
+  beforeAuth.use(metricsRoutes(core.tokens, core.sites, queueCounts, new DriftReports(core.redis)));
   beforeAuth.use(
     dashboardRoutes({
       tokens: core.tokens,

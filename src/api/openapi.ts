@@ -194,6 +194,11 @@ export const openApiDocument = {
             description: "Why the operation waits for a second principal; expiresAt, approvedBy, approvedAt.",
           },
           guardNotes: { type: "array", items: { type: "string" } },
+          drift: {
+            type: "object",
+            description:
+              "A detect-drift operation's report: `drifted` (urn, type, name, property, expected, found), `deleted`, `resources`, `remediation`.",
+          },
           hosts: {
             type: "object",
             description:
@@ -291,6 +296,32 @@ export const openApiDocument = {
           "200": { description: "text/event-stream" },
           ...bearerErrors,
           ...errors(400, 404, 503),
+        },
+      },
+    },
+    "/v1/sites/{site}/drift": {
+      get: {
+        summary:
+          "The site's latest drift report: each property changed out of band (expected, found) and each resource deleted; null before the first detection (scope sites:read)",
+        parameters: [siteParam],
+        responses: {
+          "200": { description: "Drift" },
+          ...bearerErrors,
+          ...errors(400, 404, 503),
+        },
+      },
+      post: {
+        summary:
+          "Detect drift now: an ordinary detect-drift operation queued on the stack, no body or {} (scope operations:write for the site and detect-drift)",
+        parameters: [siteParam, idempotencyHeader],
+        responses: {
+          "202": { description: "Queued", content: json({ $ref: "#/components/schemas/Accepted" }) },
+          "200": {
+            description: "Idempotency-Key replay: the first operation",
+            content: json({ $ref: "#/components/schemas/Accepted" }),
+          },
+          ...bearerErrors,
+          ...errors(400, 404, 413, 415, 422, 503),
         },
       },
     },

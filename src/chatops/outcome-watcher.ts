@@ -1,3 +1,4 @@
+import { driftLines } from "../operations/drift-report";
 import type { Ledger, LedgerEvent } from "../operations/ledger";
 import { isTerminal, type OperationRecord, type OperationStatus } from "../operations/operation-record";
 import type { Logger } from "../infra/observability/logger";
@@ -108,5 +109,11 @@ export function resultText(rec: OperationRecord): string {
       ? `, config revision ${rec.revision.to}`
       : "";
   const why = rec.status !== "succeeded" && rec.reason ? ` — ${rec.reason.slice(0, 300)}` : "";
-  return `${head}${carried}${rev}${why}`;
+  // A detection's answer is its report: what drifted, or that nothing did.
+  const drift = rec.drift
+    ? rec.drift.resources === 0
+      ? "; no drift"
+      : `; ${rec.drift.resources} resource(s) drifted: ${driftLines(rec.drift).join("; ").slice(0, 1500)}`
+    : "";
+  return `${head}${carried}${rev}${why}${drift}`;
 }

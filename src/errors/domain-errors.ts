@@ -35,13 +35,14 @@ export class StackConfigInvalidError extends AppError {
 
 /** The preview planned steps outside what the operation declared (blast radius). */
 export class BlastRadiusError extends AppError {
-  constructor(operation: string, outside: Array<{ op: string; type: string; urn: string }>) {
+  /** @param note what explains the steps, when known (drift found out of band on those resources). */
+  constructor(operation: string, outside: Array<{ op: string; type: string; urn: string }>, note?: string) {
     super(
       "BLAST_RADIUS_EXCEEDED",
       `${operation} would ${outside
         .map((s) => `${s.op} ${s.type}`)
         .slice(0, 5)
-        .join(", ")}, outside what it declares`,
+        .join(", ")}, outside what it declares${note ? `; ${note}` : ""}`,
       { rule: "blast-radius", outside },
     );
   }

@@ -27,6 +27,14 @@ export const redisKeys = {
   runDurations: (site: string, kind: string) => `${PREFIX}:site:${site}:durations:${kind}`,
   /** The pending scale-sidekiq operation of a stack and pool (the coalescer). */
   coalesce: (site: string, pool: string) => `${PREFIX}:coalesce:${site}:scale-sidekiq:${pool}`,
+  /** The pending detect-drift operation of a stack (later detections ride on it while it is queued). */
+  coalesceDrift: (site: string) => `${PREFIX}:coalesce:${site}:detect-drift`,
+  /** The last drift report of a site (JSON, src/operations/drift-store.ts). */
+  drift: (site: string) => `${PREFIX}:site:${site}:drift`,
+  /** Drift detections per site and result (hash `<site>|<drifted|clean>` → count), for /metrics. */
+  driftDetections: `${PREFIX}:drift:detections`,
+  /** The service's own schedules of a site (drift detection; hash, id → JSON): configuration, not listed or capped. */
+  systemSchedules: (site: string) => `${PREFIX}:system-schedules:${site}`,
   /** A site's schedules (hash, id → JSON). */
   schedules: (site: string) => `${PREFIX}:schedules:${site}`,
   /** The service's per-stack lock and its fence counter. */

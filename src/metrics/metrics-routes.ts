@@ -2,6 +2,7 @@ import { Router } from "express";
 import { Gauge, Registry } from "prom-client";
 import { authenticate, authorize } from "../api/auth";
 import type { TokenEntry } from "../auth/tokens";
+import { registerDriftMetrics, type DriftReadings } from "./drift-metrics";
 import { installOperationMetrics, operationRegistry } from "./operation-metrics";
 
 /** The queues as metrics need them: BullMQ's counts per stack. */
@@ -20,6 +21,7 @@ export function metricsRoutes(
   tokens: readonly TokenEntry[],
   sites: readonly string[],
   queues?: QueueCounts,
+  drift?: DriftReadings,
 ): Router {
   installOperationMetrics();
   const perApp = new Registry();
@@ -37,6 +39,7 @@ export function metricsRoutes(
       }
     },
   });
+  if (drift) registerDriftMetrics(perApp, sites, drift);
   const r = Router();
   r.get("/metrics", authenticate(tokens), async (req, res) => {
     authorize(req, "metrics:read");

@@ -25,6 +25,13 @@ export function outsideBlastRadius(
 ): PreviewSummary["steps"] {
   const rules = [...ALWAYS, ...touches];
   return steps.filter(
-    (s) => !rules.some((r) => r.ops.includes(s.op as never) && r.types.some((t) => matches(t, s.type))),
+    (s) =>
+      !rules.some(
+        (r) =>
+          r.ops.includes(s.op as never) &&
+          r.types.some((t) => matches(t, s.type)) &&
+          (r.resources === undefined || r.resources.some((x) => x === s.urn || s.urn.endsWith(`::${x}`))) &&
+          (r.unknownOnly === undefined || s.unknownOnly === true),
+      ),
   );
 }

@@ -2,6 +2,7 @@ import type { FailureCode } from "../errors";
 import type { Refusal, Verdict } from "./verdict";
 import type { OperationKind } from "./registry";
 import type { HostConvergence } from "./host-convergence";
+import type { DriftReport } from "./drift-report";
 import type { PlannedChange } from "./types";
 
 /**
@@ -64,7 +65,11 @@ export interface RecoveryStep {
 
 export interface PreviewSummary {
   changes: Record<string, number>;
-  steps: Array<{ op: string; type: string; urn: string }>;
+  /**
+   * `unknownOnly`: an update whose every changed input is unknown until another step runs (a DNS
+   * record following the address of a droplet updated in place): it follows from that step.
+   */
+  steps: Array<{ op: string; type: string; urn: string; unknownOnly?: true }>;
 }
 
 /**
@@ -113,6 +118,8 @@ export interface OperationRecord {
   settlement?: StackFileSettlement;
   /** The verify phase: each host's expected and observed role after `up` (operations that move a database topology). */
   hosts?: HostConvergence;
+  /** A detect-drift operation's finding (src/workers/drift-run.ts). */
+  drift?: DriftReport;
 }
 
 /** A failure as the record keeps it: a stable code (GUARD_REFUSED, WORKER_LOST, …) and its text. */

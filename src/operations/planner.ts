@@ -31,6 +31,8 @@ export function planAndGuard(
       c.kind === "standby-ready" ? { ...c, ...ctx.settings.failover } : c,
     ),
   };
+  // A drift detection changes nothing: no guard (window, rate, cost) has anything to say about it.
+  if (OPERATIONS[kind].run === "drift") return { plan, outcomes: [] };
   const outcomes = evaluateGuards({
     site: config.site,
     kind,

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { addReadReplica } from "./add-read-replica";
+import { detectDrift } from "./detect-drift";
 import { failover } from "./failover";
 import { removeReadReplica } from "./remove-read-replica";
+import { revertDrift } from "./revert-drift";
 import { scaleSidekiq } from "./scale-sidekiq";
 import type { OperationDefinition } from "./types";
 
@@ -10,7 +12,14 @@ import type { OperationDefinition } from "./types";
  * one entry here: the kinds, the request schema (and so the OpenAPI document), the token and
  * chat-user scopes, the guard settings and the chat grammar all follow from this list.
  */
-export const DEFINITIONS = [scaleSidekiq, addReadReplica, removeReadReplica, failover] as const;
+export const DEFINITIONS = [
+  scaleSidekiq,
+  addReadReplica,
+  removeReadReplica,
+  failover,
+  detectDrift,
+  revertDrift,
+] as const;
 
 type Definition = (typeof DEFINITIONS)[number];
 export type OperationKind = Definition["kind"];

@@ -31,6 +31,16 @@ export type StepOp =
 export interface TouchRule {
   ops: StepOp[];
   types: string[];
+  /**
+   * When set, only these resources of those types, each an exact URN or a logical name (the URN's
+   * last segment): revert-drift touches what drifted, no more.
+   */
+  resources?: string[];
+  /**
+   * Only preview steps marked `unknownOnly` (an update that waits on another step's outputs). The
+   * watch during `up` sees known values, so a real change to such a resource is still outside.
+   */
+  unknownOnly?: true;
 }
 
 /** A fact about the live system the worker checks right before `up` (it can change after planning). */
@@ -92,6 +102,11 @@ export interface OperationDefinition<K extends string, P> {
    * (host-convergence.ts): `db-topology`, each database host in the role the knobs give it.
    */
   hosts?: "db-topology";
+  /**
+   * `drift`: the run is a drift detection (src/workers/drift-run.ts): recover, a refresh preview,
+   * a report; no stack-file write, no `up`, no guards (it changes nothing).
+   */
+  run?: "drift";
   /** Plans on the current config; throws OperationUnsupportedError or GuardRefusedError. */
   plan(config: SiteConfig, params: P): OperationPlan<K>;
 }

@@ -217,6 +217,23 @@ export class SandboxCloud {
     );
   }
 
+  /**
+   * Drift fault: a console change. The resource's settings become `patch` (top-level properties,
+   * e.g. `{ size: "s-4vcpu-8gb" }` or a new `inboundRules` list) in both what the cloud was told
+   * and what it reports, as a resize or a hand-added firewall rule would leave them. A refresh then
+   * reads the new values, and every preview shows the update that would put the program's back.
+   */
+  changeOutOfBand(type: string, id: string, patch: Props): CloudRecord {
+    return this.must(
+      this.store.mutate(type, id, (rec) => {
+        Object.assign(rec.inputs, patch);
+        Object.assign(rec.outputs, patch);
+      }),
+      type,
+      id,
+    );
+  }
+
   /** Drift: the resource vanished (deleted in the console); a refresh drops it from state. */
   deleteOutOfBand(type: string, id: string): boolean {
     return this.store.remove(type, id);

@@ -1,4 +1,5 @@
 import { allows, type TokenEntry } from "../auth/tokens";
+import { DRIFT_PRINCIPAL } from "../operations/drift-settings";
 import type { Schedule } from "./schedule-schema";
 
 export type FiringAuthority = { ok: true } | { ok: false; reason: string };
@@ -12,6 +13,11 @@ export function firingAuthority(
   tokens: readonly TokenEntry[],
   s: Pick<Schedule, "site" | "operation" | "createdBy">,
 ): FiringAuthority {
+  // The service's own drift schedules (one per site, made at start) may only look: detect-drift.
+  if (s.createdBy === DRIFT_PRINCIPAL)
+    return s.operation === "detect-drift"
+      ? { ok: true }
+      : { ok: false, reason: `${DRIFT_PRINCIPAL} may only run detect-drift` };
   const t = tokens.find((x) => x.id === s.createdBy);
   if (!t) return { ok: false, reason: `the creator's token ${s.createdBy} is no longer configured` };
   const p = { tokenId: t.id, sites: t.sites, operations: t.operations, scopes: t.scopes };

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Job, Queue } from "bullmq";
 import { AppError } from "../errors";
 import type { OperationService } from "../operations/operation-service";
@@ -28,6 +28,11 @@ export interface ScheduleJobData {
   scheduleId: string;
 }
 
+/** The fixed id of the service's own schedule of an operation on a site (every process computes the same). */
+export function systemScheduleId(principal: string, site: string, operation: string): string {
+  return `sch-${createHash("sha256").update(`${principal}|${site}|${operation}`).digest("hex").slice(0, 16)}`;
+}
+
 /** Where a scheduled operation came from (`requester.via`); its requester is the schedule's creator. */
 export const scheduleOrigin = (id: string) => `schedule:${id}`;
 
@@ -36,6 +41,8 @@ export interface ScheduleServiceOptions {
   tokens: () => readonly TokenEntry[];
   /** Schedules a site may hold (STACKYARD_SCHEDULES_PER_SITE). @defaultValue 50 */
   maxPerSite?: number;
+  /** Where the service's own schedules live (ensureSystem). @defaultValue none: ensureSystem refuses */
+  systemStore?: ScheduleStore;
 }
 
 /**
@@ -98,6 +105,55 @@ export class ScheduleService {
     return { ...s, nextRuns: nextRuns(s) };
   }
 
+  /**
+   * The service's own schedule of an operation on a site (the drift detection), made or updated at
+   * start from the settings: a fixed id per site and operation, so every start and every process
+   * upserts the same one; `cron: undefined` removes it. Acts as `principal` (see firing-authority.ts).
+   */
+  async ensureSystem(
+    site: string,
+    operation: string,
+    principal: string,
+    when: { cron: string; timezone: string } | undefined,
+    description: string,
+  ): Promise<Schedule | undefined> {
+    const store = this.opts.systemStore;
+    if (!store) throw new Error("ensureSystem: no system schedule store configured");
+    const id = systemScheduleId(principal, site, operation);
+    const prior = await store.get(site, id);
+    if (!when) {
+      if (prior) {
+        await this.queue.removeJobScheduler(id);
+        await store.remove(site, id);
+      }
+      return undefined;
+    }
+    const s: Schedule = {
+      id,
+      site,
+      cron: when.cron,
+      timezone: when.timezone,
+      operation,
+      params: {},
+      description,
+      createdBy: principal,
+      createdAt: prior?.createdAt ?? new Date().toISOString(),
+      ...(prior?.lastRun ? { lastRun: prior.lastRun } : {}),
+    };
+    await store.put(s);
+    await this.queue.upsertJobScheduler(
+      id,
+      { pattern: s.cron, tz: s.timezone },
+      {
+        name: "scheduled-operation",
+        data: { site, scheduleId: id },
+        opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+      },
+    );
+    this.logger.info("system schedule set", { stack: site, scheduleId: id, cron: s.cron, operation });
+    return s;
+  }
+
   /** One page of the site's schedules, oldest first; `nextCursor` when more follow. */
   async list(
     site: string,
@@ -110,6 +166,16 @@ export class ScheduleService {
       schedules: schedules.map((s) => ({ ...s, nextRuns: nextRuns(s) })),
       ...(more && last ? { nextCursor: encodeCursor(last) } : {}),
     };
+  }
+
+  /** The service's own schedule of an operation on the site, if set, with its next runs (the drift route shows it). */
+  async system(
+    site: string,
+    operation: string,
+    principal: string,
+  ): Promise<(Schedule & { nextRuns: string[] }) | undefined> {
+    const s = await this.opts.systemStore?.get(site, systemScheduleId(principal, site, operation));
+    return s && { ...s, nextRuns: nextRuns(s) };
   }
 
   async get(site: string, id: string): Promise<Schedule> {
@@ -133,7 +199,9 @@ export class ScheduleService {
    */
   async fire(job: Job<ScheduleJobData>): Promise<{ operationId?: string; refused?: string }> {
     const { site, scheduleId } = job.data;
-    const s = await this.store.get(site, scheduleId);
+    const user = await this.store.get(site, scheduleId);
+    const store = user ? this.store : (this.opts.systemStore ?? this.store);
+    const s = user ?? (await store.get(site, scheduleId));
     if (!s) {
       // Deleted between the scheduler's tick and now: stop it for good.
       await this.queue.removeJobScheduler(scheduleId).catch(() => undefined);
@@ -154,12 +222,12 @@ export class ScheduleService {
         via: scheduleOrigin(s.id),
         idempotencyKey: `${job.id ?? at}`,
       });
-      await this.store.recordRun(site, s.id, { at, operationId: record.id });
+      await store.recordRun(site, s.id, { at, operationId: record.id });
       this.logger.info("schedule fired", { stack: site, scheduleId: s.id, operationId: record.id });
       return { operationId: record.id };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      await this.store.recordRun(site, s.id, { at, error: { code: err.code, message: err.message } });
+      await store.recordRun(site, s.id, { at, error: { code: err.code, message: err.message } });
       this.logger.warn("schedule firing refused", {
         stack: site,
         scheduleId: s.id,

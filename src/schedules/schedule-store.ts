@@ -3,21 +3,23 @@ import { redisCommands } from "../infra/redis-commands";
 import { redisKeys } from "../infra/redis-keys";
 import type { Schedule, ScheduleCursor } from "./schedule-schema";
 
-const key = redisKeys.schedules;
-
 /** Schedules per site in a Redis hash (id → JSON); BullMQ holds only when each fires. */
 export class ScheduleStore {
-  constructor(private readonly redis: IORedis) {}
+  /** @param key the hash per site. @defaultValue the API's schedules (`redisKeys.schedules`) */
+  constructor(
+    private readonly redis: IORedis,
+    private readonly key: (site: string) => string = redisKeys.schedules,
+  ) {}
 
   async put(s: Schedule): Promise<void> {
-    await this.redis.hset(key(s.site), s.id, JSON.stringify(s));
+    await this.redis.hset(this.key(s.site), s.id, JSON.stringify(s));
   }
 
   /** False when the site already holds `cap` schedules (nothing written; one step: src/infra/lua/schedule-put-under-cap-1.lua). */
   async putUnderCap(s: Schedule, cap: number): Promise<boolean> {
     return (
       (await redisCommands(this.redis).schedulePutUnderCap(
-        key(s.site),
+        this.key(s.site),
         s.id,
         JSON.stringify(s),
         String(cap),
@@ -26,13 +28,13 @@ export class ScheduleStore {
   }
 
   async get(site: string, id: string): Promise<Schedule | undefined> {
-    const v = await this.redis.hget(key(site), id);
+    const v = await this.redis.hget(this.key(site), id);
     return v ? (JSON.parse(v) as Schedule) : undefined;
   }
 
   /** Every schedule of the site, oldest first (the per-site cap keeps this small). */
   async list(site: string): Promise<Schedule[]> {
-    const all = await this.redis.hgetall(key(site));
+    const all = await this.redis.hgetall(this.key(site));
     return Object.values(all)
       .map((v) => JSON.parse(v) as Schedule)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -54,7 +56,7 @@ export class ScheduleStore {
   }
 
   async remove(site: string, id: string): Promise<boolean> {
-    return (await this.redis.hdel(key(site), id)) === 1;
+    return (await this.redis.hdel(this.key(site), id)) === 1;
   }
 
   /** Only the lastRun field changes, and only while the schedule still exists (deleted ones stay deleted). */

@@ -9,6 +9,7 @@ import {
   type ScheduleServiceOptions,
 } from "./schedule-service";
 import { ScheduleStore } from "./schedule-store";
+import { redisKeys } from "../infra/redis-keys";
 
 /** The schedules queue and its service, for the API (create/list/delete) and the workers (fire). */
 export function openSchedules(
@@ -19,7 +20,10 @@ export function openSchedules(
   opts: ScheduleServiceOptions,
 ) {
   const queue = new Queue<ScheduleJobData>(SCHEDULES_QUEUE, { connection });
-  const service = new ScheduleService(new ScheduleStore(redis), queue, operations, logger, opts);
+  const service = new ScheduleService(new ScheduleStore(redis), queue, operations, logger, {
+    systemStore: new ScheduleStore(redis, redisKeys.systemSchedules),
+    ...opts,
+  });
   return { queue, service, close: () => queue.close() };
 }
 

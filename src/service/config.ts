@@ -14,6 +14,8 @@ import {
 } from "../infra/redis-endpoint";
 import { SITE_IDS } from "../programs/site-config";
 import { SettingsFileError } from "../infra/settings-file";
+import { loadDriftOverrides, type DriftOverrides } from "../operations/drift-settings";
+import { shortestGap } from "../schedules/schedule-schema";
 import { loadGuardOverrides, type GuardOverrides } from "../operations/guards/guard-settings";
 import { liveDbSecrets, loadLiveDbSettings, type LiveDbSettings } from "../operations/live-db-settings";
 import { loadPolicyOverrides, type PolicyOverrides } from "../policy/policy-settings";
@@ -93,6 +95,8 @@ const envSchema = z.object({
     .default(8 * 3600),
   /** Per-site guard settings over the built-in defaults (docs/policy.md). */
   STACKYARD_GUARDS_FILE: z.string().optional(),
+  /** Per-site drift detection: schedule, remediation, chat webhook (docs/operations.md, "Drift"). */
+  STACKYARD_DRIFT_FILE: z.string().optional(),
   /** How long a risky operation waits for approval before it expires. */
   STACKYARD_APPROVAL_TTL_MS: z.coerce.number().int().min(1000).default(3600_000),
   /** Run the repo's policy pack on every preview and up (turn off only to measure its cost). */
@@ -160,6 +164,8 @@ export interface ServiceConfig {
   };
   /** The verify phase after `up` (src/operations/host-convergence.ts). */
   hostVerify: { timeoutMs: number; intervalMs: number };
+  /** Per-site drift settings (STACKYARD_DRIFT_FILE); a site absent from it gets the defaults (daily, report only). */
+  drift: DriftOverrides;
   /** Live mode's database monitoring settings per site (empty in the sandbox, which reads its simulated databases). */
   liveDb: LiveDbSettings;
 }
@@ -169,6 +175,8 @@ export function serviceSecrets(cfg: ServiceConfig): string[] {
   return [
     cfg.passphrase,
     ...chatSecrets(cfg.chat),
+    // A chat webhook URL is a bearer capability.
+    ...Object.values(cfg.drift).flatMap((d) => (d?.chatUrl ? [d.chatUrl] : [])),
     ...liveDbSecrets(cfg.liveDb),
     ...urlSecrets(cfg.git.remote?.url),
     ...redisEndpointSecrets(cfg.redis),
@@ -246,7 +254,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   let guardOverrides: GuardOverrides;
   let packOverrides: PolicyOverrides;
   let liveDb: LiveDbSettings;
+  let drift: DriftOverrides;
   try {
+    drift = loadDriftOverrides(e.STACKYARD_DRIFT_FILE);
+    checkDriftSchedules(drift, e.STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS);
     guardOverrides = loadGuardOverrides(e.STACKYARD_GUARDS_FILE);
     packOverrides = loadPolicyOverrides(e.STACKYARD_POLICY_FILE);
     liveDb = loadLiveDbSettings(e.STACKYARD_LIVE_DB_FILE);
@@ -332,7 +343,27 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     },
     hostVerify: { timeoutMs: e.STACKYARD_VERIFY_TIMEOUT_MS, intervalMs: e.STACKYARD_VERIFY_INTERVAL_MS },
     liveDb,
+    drift,
   };
+}
+
+/** Each drift cron must parse and respect the schedules' minimum interval, like any schedule. */
+function checkDriftSchedules(drift: DriftOverrides, minIntervalSeconds: number): void {
+  for (const [site, s] of Object.entries(drift)) {
+    if (!s?.enabled) continue;
+    let gap: ReturnType<typeof shortestGap>;
+    try {
+      gap = shortestGap(s.cron, s.timezone, minIntervalSeconds);
+    } catch (err) {
+      throw new SettingsFileError(
+        `STACKYARD_DRIFT_FILE: ${site}.cron: not a cron expression: ${(err as Error).message}`,
+      );
+    }
+    if (gap && gap.seconds < minIntervalSeconds)
+      throw new SettingsFileError(
+        `STACKYARD_DRIFT_FILE: ${site}.cron: fires more often than every ${minIntervalSeconds} s (STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS)`,
+      );
+  }
 }
 
 /** PULUMI_BACKEND_URL and the backend's key pair, checked together; file://<backendDir> without them. */

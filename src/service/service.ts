@@ -18,6 +18,11 @@ import { installOperationMetrics } from "../metrics/operation-metrics";
 import { programFromStackConfig } from "../programs/program";
 import type { SiteId } from "../programs/site-config";
 import { ScaleCoalescer } from "../schedules/scale-coalescer";
+import { DriftCoalescer, firstCoalescer } from "../schedules/drift-coalescer";
+import { installDriftFollowUp } from "../schedules/drift-follow-up";
+import { ReplyPoster } from "../chatops/reply-poster";
+import { DRIFT_PRINCIPAL, driftSettingsFor } from "../operations/drift-settings";
+import { DriftReports } from "../operations/drift-store";
 import { openSchedules, startScheduleWorker } from "../schedules/schedule-worker";
 import { seedAdoptedResources } from "../sandbox/adopted-resources";
 import { installSandboxPlugins } from "../sandbox/install-plugins";
@@ -126,7 +131,7 @@ async function startOn(
     stackFiles,
     sites,
     idempotencyTtlSeconds: 24 * 3600,
-    coalescer: new ScaleCoalescer(),
+    coalescer: firstCoalescer(new ScaleCoalescer(), new DriftCoalescer()),
     guards,
     approvalTtlMs: cfg.policy.approvalTtlMs,
     ...(replicaWait ? { replication: replicaWait } : {}),
@@ -142,6 +147,18 @@ async function startOn(
     tokens: () => cfg.tokens,
     maxPerSite: cfg.schedules.maxPerSite,
   });
+  // Each site's drift detection is a schedule of the service's own (docs/operations.md, "Drift").
+  const driftSettings = (site: string) => driftSettingsFor(site, cfg.drift);
+  for (const site of sites) {
+    const d = driftSettings(site);
+    await schedules.service.ensureSystem(
+      site,
+      "detect-drift",
+      DRIFT_PRINCIPAL,
+      d.enabled ? { cron: d.cron, timezone: d.timezone } : undefined,
+      "drift detection (STACKYARD_DRIFT_FILE)",
+    );
+  }
 
   // Live mode reads the real PostgreSQL nodes STACKYARD_LIVE_DB_FILE names; any other site's failover gate refuses.
   // The sandbox's simulated clouds answer in every process (the site overview reads them too).
@@ -235,6 +252,7 @@ async function startOn(
         policyOverrides: cfg.policy.packOverrides,
         approvalTtlMs: cfg.policy.approvalTtlMs,
         hostVerify: cfg.hostVerify,
+        drift: { reports: new DriftReports(workerRedis), settings: driftSettings },
       },
       bullConnection(endpoint),
       workerRedis,
@@ -243,6 +261,16 @@ async function startOn(
       logger,
     );
     await pool.start();
+    // A detection that finds drift is posted to the site's chat webhook and, with remediate: revert, reverted.
+    const poster = new ReplyPoster(cfg.chat, logger);
+    const stopFollowUp = installDriftFollowUp({
+      ledger,
+      operations,
+      settings: driftSettings,
+      post: (url, m, context) => poster.post(url, m, context),
+      logger,
+    });
+    stops.push(async () => stopFollowUp());
     const scheduleWorker = await startScheduleWorker(schedules.service, bullConnection(endpoint), logger);
     stops.push(() => scheduleWorker.close());
     stops.push(async () => {

@@ -1,4 +1,4 @@
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import type { Ledger } from "../operations/ledger";
 import type { PreviewSummary } from "../operations/operation-record";
 import { redact } from "../infra/observability/redact";
@@ -29,7 +29,12 @@ export class EngineEventRecorder {
     if (meta) {
       this.bump(`${meta.op}`);
       if (meta.op !== "same") {
-        this.steps.push({ op: meta.op, type: meta.type, urn: meta.urn });
+        this.steps.push({
+          op: meta.op,
+          type: meta.type,
+          urn: meta.urn,
+          ...(this.phase === "preview" && unknownOnly(meta) ? { unknownOnly: true as const } : {}),
+        });
         this.stepValues.push(stepValueHash(meta, this.secrets));
         this.emit("resource", { phase: this.phase, op: meta.op, type: meta.type, urn: meta.urn });
       }
@@ -81,4 +86,20 @@ function policyPacksOf(summary: object): Record<string, string> | undefined {
     (summary as { policyPacks?: Record<string, string> }).policyPacks;
   if (!raw) return undefined;
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.split("|")[0]!, v]));
+}
+
+/** The engine's marker for a value not known until the step that computes it runs. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** An update whose every changed input is (or holds) an unknown: it follows from another step. */
+function unknownOnly(meta: StepEventMetadata): boolean {
+  if (meta.op !== "update") return false;
+  const before = meta.old?.inputs ?? {};
+  const after = meta.new?.inputs ?? {};
+  // The provider's changed keys when it named them; else the inputs that differ.
+  const keys =
+    meta.diffs && meta.diffs.length > 0
+      ? meta.diffs
+      : Object.keys(after).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  return keys.length > 0 && keys.every((k) => JSON.stringify(after[k] ?? null).includes(UNKNOWN));
 }

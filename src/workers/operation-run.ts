@@ -41,7 +41,10 @@ import type { OperationPlan } from "../operations/types";
 import { packConfigFor } from "../policy/policy-settings";
 import type { Logger } from "../infra/observability/logger";
 import { redactOutputs } from "../infra/observability/redact";
-import { blastRefusal, duringUpRefusal } from "./blast-radius-refusals";
+import { blastRefusal, driftNote, duringUpRefusal } from "./blast-radius-refusals";
+import { detectDrift } from "./drift-run";
+import type { DriftReport } from "../operations/drift-report";
+import { DEFAULT_DRIFT_SETTINGS } from "../operations/drift-settings";
 import { BlastRadiusWatch } from "./blast-radius-watch";
 import { EngineEventRecorder } from "./engine-events";
 import { failureReason } from "./failure-reason";
@@ -51,7 +54,8 @@ import { previewDigest } from "./preview-digest";
 import { settleStackFile } from "./stack-file-settlement";
 
 /** The named phases of a run, announced on the operation's event stream as they start. */
-export type RunPhase = "recover" | "plan" | "preview" | "check" | "approval" | "up" | "verify" | "record";
+export type RunPhase =
+  "recover" | "detect" | "plan" | "preview" | "check" | "approval" | "up" | "verify" | "record";
 
 class Cancelled extends Error {}
 
@@ -116,6 +120,7 @@ export class OperationRun {
     if (claimed) return claimed;
     try {
       await this.recover();
+      if (OPERATIONS[this.rec.kind].run === "drift") return await this.detect();
       const planned = await this.planAndWrite();
       const steps = await this.preview(planned);
       await this.check(planned, steps);
@@ -224,6 +229,52 @@ export class OperationRun {
     this.timings.recoveryMs = Date.now() - tr;
   }
 
+  /**
+   * A drift detection (definition `run: "drift"`): the refresh preview and its report
+   * (drift-run.ts), kept as the site's latest and on the record. No plan, no stack-file write, no up.
+   */
+  private async detect(): Promise<RunOutcome> {
+    const { deps, rec, operationId } = this;
+    await this.assertOwner();
+    await this.phase("detect");
+    const t = Date.now();
+    const report = await detectDrift({
+      session: this.session!,
+      site: rec.site,
+      operationId,
+      settings: deps.drift?.settings(rec.site) ?? DEFAULT_DRIFT_SETTINGS,
+      secrets: deps.secrets,
+      signal: this.signal,
+      recorder: new EngineEventRecorder(deps.ledger, operationId, "refresh", deps.secrets),
+      beforeWrite: () => this.assertOwner(),
+    });
+    this.timings.previewMs = Date.now() - t;
+    await deps.ledger.event(operationId, "drift", {
+      resources: report.resources,
+      drifted: report.drifted.length,
+      deleted: report.deleted.length,
+      remediation: report.remediation,
+    });
+    await this.assertOwner();
+    await deps.drift?.reports.record(report);
+    this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const r = await deps.ledger.move(
+      operationId,
+      ["running"],
+      "succeeded",
+      { drift: report, finishedAt: new Date().toISOString(), timings: this.timings },
+      { fence: this.fence },
+    );
+    if (r !== "done") return this.stopped(r);
+    this.log.info("drift detection done", { resources: report.resources, remediation: report.remediation });
+    return { status: "succeeded" };
+  }
+
+  /** The site's latest drift report, to explain preview steps the operation did not ask for. */
+  private async latestDrift(): Promise<DriftReport | undefined> {
+    return this.deps.drift?.reports.latest(this.rec.site).catch(() => undefined);
+  }
+
   /** Plans on the stack file as it is now (earlier operations may have changed it since submission), then writes it. */
   private async planAndWrite(): Promise<Planned> {
     const { deps, rec, operationId } = this;
@@ -315,11 +366,15 @@ export class OperationRun {
       if (this.signal?.aborted) throw err;
       // The engine may stop the preview itself (a protected database it would replace): the steps it announced still say why.
       const outside = outsideBlastRadius(pre.steps, p.plan.touches);
-      const refusals = [...outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches)), ...policy.refusals];
+      const drift = outside.length > 0 ? await this.latestDrift() : undefined;
+      const refusals = [
+        ...outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches, drift)),
+        ...policy.refusals,
+      ];
       if (refusals.length > 0) await this.refuse(refusals);
       // The policy failed the run, so it is the reason; steps outside the declaration are recorded beside it.
       if (policy.refusals.length > 0) throw new PolicyViolationError(policy.refusals);
-      if (outside.length > 0) throw new BlastRadiusError(rec.kind, outside);
+      if (outside.length > 0) throw new BlastRadiusError(rec.kind, outside, driftNote(outside, drift));
       throw err;
     });
     await pre.flush();
@@ -352,8 +407,9 @@ export class OperationRun {
     await deps.ledger.patch(operationId, { preview, checks, timings: this.timings });
     await deps.ledger.event(operationId, "checks", { checks });
     if (outside.length > 0) {
-      await this.refuse(outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches)));
-      throw new BlastRadiusError(rec.kind, outside);
+      const drift = await this.latestDrift();
+      await this.refuse(outside.map((o) => blastRefusal(rec.kind, o, p.plan.touches, drift)));
+      throw new BlastRadiusError(rec.kind, outside, driftNote(outside, drift));
     }
     const refused = refusalsOf(checks)[0];
     if (refused) {

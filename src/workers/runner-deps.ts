@@ -10,6 +10,8 @@ import type { OperationRecord } from "../operations/operation-record";
 import type { StackFileStore } from "../operations/stack-file-store";
 import type { PolicyOverrides } from "../policy/policy-settings";
 import type { Logger } from "../infra/observability/logger";
+import type { DriftReports } from "../operations/drift-store";
+import type { SiteDriftSettings } from "../operations/drift-settings";
 
 /** What a run of an operation is given: built once by the service (src/service/service.ts). */
 export interface RunnerDeps {
@@ -44,6 +46,8 @@ export interface RunnerDeps {
   approvalTtlMs: number;
   /** The verify phase: how long the hosts may take to reach an operation's state, and how often they are observed. */
   hostVerify: { timeoutMs: number; intervalMs: number };
+  /** Drift reports (the site's latest, kept in Redis) and per-site drift settings. @defaultValue none: reports stay on the record only */
+  drift?: { reports: DriftReports; settings: (site: string) => SiteDriftSettings };
 }
 
 /**

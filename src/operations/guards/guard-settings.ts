@@ -64,7 +64,8 @@ const COMMON = {
   // A script or chat loop gone wrong must not churn a site; a busy day of scaling stays well under.
   maxOperationsPerHour: 20,
   failover: { maxLagSeconds: FAILOVER_MAX_LAG_SECONDS, maxReplayGapBytes: FAILOVER_MAX_REPLAY_GAP_BYTES },
-  approvalKinds: ["failover"] as SiteGuardSettings["approvalKinds"],
+  // revert-drift changes production back from what someone did by hand: a second person agrees.
+  approvalKinds: ["failover", "revert-drift"] as SiteGuardSettings["approvalKinds"],
 };
 
 /**
