@@ -76,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
       stackFiles: deps.operations.stackFiles,
       sites: deps.sites,
       durations: new RunDurations(deps.redis),
+      drift: new DriftReports(deps.redis),
     });
   const operator = operatorRoutes(deps, siteState, deps.operatorView);
   app.use(operator.beforeAuth);

@@ -56,6 +56,16 @@ export function siteStateText(s: SiteState): string {
       `last: ${s.last.id} ${s.last.status} ${s.last.summary}${s.last.finishedAt ? ` at ${s.last.finishedAt}` : ""}`,
     );
   lines.push(`operations: ${s.operations.map((o) => o.kind).join(", ")}`);
-  lines.push(`drift: ${s.drift ?? "not detected yet (no drift detection)"}`);
+  lines.push(driftLine(s.drift));
   return lines.join("\n");
+}
+
+function driftLine(d: SiteState["drift"]): string {
+  if (!d) return "drift: no detection yet (POST /v1/sites/<site>/drift, or the daily schedule)";
+  if (d.resources === 0) return `drift: none at ${d.detectedAt}`;
+  const found = [
+    ...d.drifted.map((p) => `${p.name} ${p.property}`),
+    ...d.deleted.map((r) => `${r.name} deleted`),
+  ];
+  return `drift: ${d.resources} resource(s) at ${d.detectedAt}: ${found.join(", ")} (${d.remediation})`;
 }

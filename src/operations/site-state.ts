@@ -8,6 +8,7 @@ import { OPERATION_STATUSES, isTerminal, type OperationRecord } from "./operatio
 import { DEFINITIONS, OPERATION_KINDS } from "./registry";
 import { median, RUN_DURATION_SAMPLES, type RunDurations } from "./run-durations";
 import type { StackFileStore } from "./stack-file-store";
+import type { DriftReport } from "./drift-report";
 import { NotFoundError } from "../errors";
 
 // One schema for what `GET /v1/sites/:site` answers, what the CLI and chat print and what the
@@ -134,7 +135,29 @@ export const siteStateSchema = z.object({
     })
     .nullable()
     .describe("The newest operation that ended"),
-  drift: z.null().describe("Drift detection does not exist yet: always null"),
+  drift: z
+    .object({
+      operationId: z.string(),
+      detectedAt: z.string(),
+      resources: z
+        .number()
+        .int()
+        .min(0)
+        .describe("Distinct resources that drifted or were deleted out of band"),
+      drifted: z.array(
+        z.object({
+          name: z.string(),
+          type: z.string(),
+          property: z.string(),
+          expected: z.unknown(),
+          found: z.unknown(),
+        }),
+      ),
+      deleted: z.array(z.object({ name: z.string(), type: z.string() })),
+      remediation: z.enum(["none", "refreshed", "revert-requested"]),
+    })
+    .nullable()
+    .describe("The latest drift detection's report (detect-drift); null before the first one"),
 });
 export type SiteState = z.infer<typeof siteStateSchema>;
 
@@ -147,6 +170,8 @@ export interface SiteStateDeps {
   facts?: LiveFacts;
   /** Recent run times (the estimates of queued operations' waits). */
   durations: RunDurations;
+  /** The site's latest drift report (drift-store.ts). @defaultValue none: `drift` null */
+  drift?: { latest(site: string): Promise<DriftReport | undefined> };
   now?: () => number;
 }
 
@@ -171,11 +196,12 @@ export class SiteStateReader {
         site,
       });
     const config = this.deps.stackFiles.load(site);
-    const [stored, ops, estimates, database] = await Promise.all([
+    const [stored, ops, estimates, database, drift] = await Promise.all([
       this.deps.ledger.siteState(site),
       this.deps.ledger.summariesForSite(site, SCAN),
       this.estimator(site),
       this.database(config),
+      this.deps.drift?.latest(site),
     ]);
     const { pendingWrite: _omit, ...deployed } = stored;
     const deployedRevision = deployed.configRevision ?? null;
@@ -217,7 +243,22 @@ export class SiteStateReader {
       last: lastOp
         ? { ...ref(lastOp), status: lastOp.status, finishedAt: lastOp.finishedAt, reason: lastOp.reason }
         : null,
-      drift: null,
+      drift: drift
+        ? {
+            operationId: drift.operationId,
+            detectedAt: drift.detectedAt,
+            resources: drift.resources,
+            drifted: drift.drifted.map(({ name, type, property, expected, found }) => ({
+              name,
+              type,
+              property,
+              expected,
+              found,
+            })),
+            deleted: drift.deleted.map(({ name, type }) => ({ name, type })),
+            remediation: drift.remediation,
+          }
+        : null,
     };
     return siteStateSchema.parse(state);
   }

@@ -311,6 +311,7 @@ async function startOn(
       sites,
       facts: { dbNodes: (site) => facts.dbNodes(site) },
       durations: new RunDurations(redis),
+      drift: new DriftReports(redis),
     });
     const app = createApp({
       operations,
