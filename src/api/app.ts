@@ -17,7 +17,7 @@ import { errorHandler } from "./error-handler";
 import { methodGuard } from "./method-guard";
 import { openApiDocument } from "./openapi";
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from "./rate-limit";
-import { eventRoutes } from "./routes/events";
+import { eventRoutes, type EventRouteDeps } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { operationRoutes } from "./routes/operations";
 import { siteRoutes } from "./routes/sites";
@@ -62,7 +62,13 @@ export function createApp(deps: AppDeps): Express {
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApiDocument);
   });
-  const operator = operatorRoutes(deps, deps.operatorView);
+  // One reader and one set of stream slots for the API's event streams and the dashboard's.
+  const events = {
+    reader: new SharedEventReader(deps.redis, deps.ledger),
+    slots: new StreamSlots(deps.streamsPerToken ?? 10),
+    heartbeatMs: deps.sseHeartbeatMs,
+  };
+  const operator = operatorRoutes(deps, deps.operatorView, events);
   app.use(operator.beforeAuth);
   // Parse only JSON, with a small limit; other content types reach the route unparsed and are refused there.
   // Authenticate before parsing: an anonymous caller costs no body parsing.
@@ -71,14 +77,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit, strict: true, type: "application/json" }));
   app.use(operationRoutes(deps.operations));
   app.use(siteRoutes(deps.operations, deps.sites));
-  app.use(
-    eventRoutes({
-      operations: deps.operations,
-      reader: new SharedEventReader(deps.redis, deps.ledger),
-      slots: new StreamSlots(deps.streamsPerToken ?? 10),
-      heartbeatMs: deps.sseHeartbeatMs,
-    }),
-  );
+  app.use(eventRoutes({ operations: deps.operations, ...events }));
   app.use(operator.afterAuth);
   app.use((req, _res, next) =>
     next(new NotFoundError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`)),
@@ -94,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
 function operatorRoutes(
   core: AppDeps,
   view: OperatorViewDeps = {},
+  events: Omit<EventRouteDeps, "operations">,
 ): { beforeAuth: Router; afterAuth: Router } {
   const beforeAuth = Router();
   beforeAuth.use(
@@ -115,6 +115,8 @@ function operatorRoutes(
       tokens: core.tokens,
       sites: core.sites,
       ledger: core.ledger,
+      operations: core.operations,
+      events,
       redis: core.redis,
       logger: core.logger,
       queueOf: view.queueOf,

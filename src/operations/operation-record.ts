@@ -40,6 +40,9 @@ export interface ApprovalState {
   paramsDigest?: string;
   approvedBy?: string;
   approvedAt?: string;
+  /** Who turned it down (it then ended `cancelled`, failure APPROVAL_REJECTED). */
+  rejectedBy?: string;
+  rejectedAt?: string;
 }
 
 export function isTerminal(s: OperationStatus): boolean {
