@@ -322,6 +322,12 @@ export const openApiDocument = {
         ["X-Slack-Request-Timestamp", "X-Slack-Signature"],
       ),
     },
+    "/v1/hooks/slack/actions": {
+      post: signedHook(
+        "Slack interactivity: signed block_actions payloads (form field payload=<JSON>) from the approval request's Approve / Reject buttons; answered on response_url or by the bot",
+        ["X-Slack-Request-Timestamp", "X-Slack-Signature"],
+      ),
+    },
     "/v1/hooks/chat": {
       post: signedHook(
         "Generic chat webhook: JSON {text, user, reply_url?}; X-Stackyard-Signature v1=<hex HMAC of v1:<ts>:<body>>",
