@@ -373,7 +373,7 @@ export const openApiDocument = {
         responses: {
           "200": { description: "text/html" },
           "303": { description: "To the login page" },
-          "404": { description: "No such operation the session may read" },
+          ...errors(400, 404),
         },
       },
     },
@@ -385,7 +385,7 @@ export const openApiDocument = {
         responses: {
           "200": { description: "text/event-stream" },
           "303": { description: "To the login page" },
-          ...errors(404, 429),
+          ...errors(400, 404, 429),
         },
       },
     },

@@ -62,17 +62,11 @@ export function operationPageRoutes(deps: OperationPageDeps): Router {
     );
   };
 
-  /** The path's operation, if this principal may read it (else the API's 404, as a page). */
+  /** The path's operation, if this principal may read it (else the API's 404; a malformed id is 400). */
   async function readableOp(req: Request): Promise<OperationRecord> {
-    const parsed = opIdParamSchema.safeParse(req.params);
-    const id = parsed.success ? parsed.data.id : "";
-    const rec = assertMayAct(
-      principal(req),
-      id,
-      id ? await deps.operations.find(id) : undefined,
-      "operations:read",
-    );
-    return id ? deps.operations.get(rec.id) : rec;
+    const { id } = parseOr400(opIdParamSchema, req.params, "path");
+    assertMayAct(principal(req), id, await deps.operations.find(id), "operations:read");
+    return deps.operations.get(id);
   }
 
   r.get("/dashboard/assets/operation.js", (_req, res) => {
