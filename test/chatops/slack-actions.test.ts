@@ -29,11 +29,23 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
   let s: OperatorService;
   before(async () => (s = await operatorService()));
 
-  /** `failover theatl` from the operator; resolves once the operation waits for approval. */
-  async function requestFailover(responseUrl: string, channel?: string): Promise<string> {
+  /**
+   * The tests reuse one node name: a removed replica's node stays in the spec (and in its cost), so
+   * a new name would count twice against the site's cost ceiling.
+   *
+   * `add-read-replica theatl <name>` from the operator (this deployment makes it wait for approval,
+   * like failover, without spending the site's standby); resolves once it waits for approval.
+   */
+  async function requestReplica(name: string, responseUrl: string, channel?: string): Promise<string> {
     const queued = await sendSlack(
       s.base,
-      slackBody({ team: SLACK_TEAM, user: SLACK_OPERATOR, text: "failover theatl", responseUrl, channel }),
+      slackBody({
+        team: SLACK_TEAM,
+        user: SLACK_OPERATOR,
+        text: `add-read-replica theatl ${name}`,
+        responseUrl,
+        channel,
+      }),
       { secret: s.slackSecret },
     );
     const m = /^queued (op-[0-9a-f-]{36}): /.exec(queued.body.text);
@@ -53,10 +65,10 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
       secret: s.slackSecret,
     });
 
-  it("posts Approve/Reject buttons; the requester's own click is refused in the thread, a second user's approve completes the failover", async () => {
+  it("posts Approve/Reject buttons; the requester's own click is refused in the thread, a second user's approve completes it", async () => {
     const catcher = await startReplyCatcher(s.replyPort);
     try {
-      const id = await requestFailover(`${catcher.url}/slack/command`);
+      const id = await requestReplica("pg-c", `${catcher.url}/slack/command`);
       const ask = await catcher.waitFor(
         (x) => x.path === "/slack/command" && /^approval needed for/.test(x.body.text),
       );
@@ -118,11 +130,11 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
       assert.equal(viewer.status, 200);
       assert.match(
         (await catcher.waitFor((x) => x.path === "/slack/click/viewer")).body.text,
-        /^slack-viewer may not approve failover on theatl$/,
+        /^slack-viewer may not approve add-read-replica on theatl$/,
       );
       assert.equal((await s.api().get(`/v1/operations/${id}`)).body.status, "awaiting-approval");
 
-      // A second mapped user approves: the request loses its buttons, the failover runs and its result follows.
+      // A second mapped user approves: the request loses its buttons, the replica is added and its result follows.
       const ok = await click(SLACK_APPROVER, APPROVE_ACTION, id, {
         responseUrl: `${catcher.url}/slack/click/ok`,
       });
@@ -132,7 +144,7 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
       );
       assert.match(
         replaced.body.text,
-        new RegExp(`^approved ${id} \\(failover on theatl\\): (queued|running), by slack-approver$`),
+        new RegExp(`^approved ${id} \\(add-read-replica on theatl\\): (queued|running), by slack-approver$`),
       );
       assert.deepEqual(buttonsOf(replaced.body.blocks), []);
       const final = await s.api().waitFor(id, 300_000);
@@ -142,8 +154,10 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
         (x) => x.path === "/slack/click/ok" && x.body.text.startsWith(`${id} succeeded`),
       );
       assert.equal(result.body.response_type, "in_channel");
-      const roles = dbRoles(siteCloud(s.d, "theatl"), "theatl");
-      assert.equal(Object.values(roles).filter((r) => r === "primary").length, 1);
+      assert.match(dbRoles(siteCloud(s.d, "theatl"), "theatl")["pg-c"] ?? "absent", /^(standby|replica)$/);
+      // Back to the baseline's one standby: the slash-command failover test needs exactly one.
+      const removed = await s.api().run("theatl", "remove-read-replica", { name: "pg-c" });
+      assert.equal(removed.status, "succeeded", removed.reason);
     } finally {
       await catcher.close();
     }
@@ -153,7 +167,7 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
     const catcher = await startReplyCatcher(s.replyPort);
     const slack = await startFakeSlackApi(s.slackApiPort);
     try {
-      const id = await requestFailover(`${catcher.url}/slack/command-bot`, "C0OPS");
+      const id = await requestReplica("pg-c", `${catcher.url}/slack/command-bot`, "C0OPS");
       const posted = await slack.waitFor(
         (c) => c.method === "chat.postMessage" && /^approval needed for/.test(c.body.text),
       );
@@ -180,7 +194,7 @@ describe("Slack buttons: signed block_actions payloads approve and reject", func
       assert.equal(updated.body.ts, ts);
       assert.match(
         updated.body.text,
-        new RegExp(`^rejected ${id} \\(failover on theatl\\): cancelled, by slack-approver$`),
+        new RegExp(`^rejected ${id} \\(add-read-replica on theatl\\): cancelled, by slack-approver$`),
       );
       assert.deepEqual(buttonsOf(updated.body.blocks), []);
       const rec = (await s.api().get(`/v1/operations/${id}`)).body;

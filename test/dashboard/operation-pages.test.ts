@@ -49,9 +49,14 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
 
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 
-  /** A failover of theatl requested by `lead` (who may also approve), once it waits for approval. */
-  async function awaitingFailover(): Promise<string> {
-    const r = await s.api("lead").post("/v1/sites/theatl/operations", { operation: "failover", params: {} });
+  /**
+   * A read replica of theatl requested by `lead` (who may also approve), once it waits for approval
+   * (the operator-view deployment makes add-read-replica wait, like failover).
+   */
+  async function awaitingReplica(name: string): Promise<string> {
+    const r = await s
+      .api("lead")
+      .post("/v1/sites/theatl/operations", { operation: "add-read-replica", params: { name } });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const rec = await s.api("lead").waitFor(r.body.id, 300_000, ["awaiting-approval"]);
     assert.equal(rec.status, "awaiting-approval", rec.reason);
@@ -73,7 +78,7 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
   }
 
   it("refuses a decision posted without this session's form token or from another origin; nothing is approved", async () => {
-    const id = await awaitingFailover();
+    const id = await awaitingReplica("pg-c");
     const mine = await session("approver");
     const other = await session("approver");
     assert.ok(mine.csrf && other.csrf && mine.csrf !== other.csrf, "each session has its own form token");
@@ -111,7 +116,7 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
   });
 
   it("follows an operation live, refuses the requester's own approval, and a second principal's approval completes it", async () => {
-    const id = await awaitingFailover();
+    const id = await awaitingReplica("pg-c");
     const lead = await loggedIn("lead");
     const approver = await loggedIn("approver");
     const watcher = await loggedIn("admin");
@@ -126,11 +131,11 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
       assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/);
       assert.match(await res!.text(), /<ol id="events" data-src="[^"]+"><\/ol>/);
       assert.equal((await watcher.page.locator("#status").innerText()).trim(), "awaiting-approval");
-      assert.match(await watcher.page.locator("#plan").innerText(), /fail/i);
+      assert.match(await watcher.page.locator("#plan").innerText(), /read replica pg-c/);
       assert.ok((await watcher.page.locator("#checks tbody tr").count()) > 0, "the checks are listed");
       assert.match(
         await watcher.page.locator("#approval").innerText(),
-        /failover is marked risky for theatl/,
+        /add-read-replica is marked risky for theatl/,
       );
       assert.equal(
         await watcher.page.locator("button[data-action=approve]").count(),
@@ -195,6 +200,8 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
       );
       await shot(watcher.page, "operation");
       assert.deepEqual(cspErrors, [], "the pages ran into their own CSP");
+      // Leave the site as the other operator-view tests expect it (best effort: it may be its only standby).
+      await s.api().run("theatl", "remove-read-replica", { name: "pg-c" });
     } finally {
       await Promise.all([lead.ctx.close(), approver.ctx.close(), watcher.ctx.close()]);
     }

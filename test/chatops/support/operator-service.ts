@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as net from "node:net";
 import { hashToken, type TokenEntry } from "../../../src/auth/tokens";
 import { ApiClient } from "../../workers/support/api-client";
@@ -149,7 +151,10 @@ async function start(): Promise<OperatorService> {
   let svc: ServiceProcess | undefined;
   try {
     await deployBaseline(d, "theatl");
-    svc = await spawnService(d, "all", "service");
+    // add-read-replica waits for approval here too, so the approval tests need not spend the one standby a failover uses.
+    const guards = path.join(d.dir, "guards.json");
+    fs.writeFileSync(guards, JSON.stringify({ theatl: { approvalKinds: ["failover", "add-read-replica"] } }));
+    svc = await spawnService(d, "all", "service", { STACKYARD_GUARDS_FILE: guards });
   } catch (err) {
     await svc?.stop().catch(() => undefined);
     await d.cleanup();
