@@ -22,7 +22,7 @@ import { methodGuard } from "./method-guard";
 import { openApiDocument } from "./openapi";
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from "./rate-limit";
 import { driftRoutes } from "./routes/drift";
-import { eventRoutes } from "./routes/events";
+import { eventRoutes, type EventRouteDeps } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { operationRoutes } from "./routes/operations";
 import { siteRoutes } from "./routes/sites";
@@ -78,7 +78,13 @@ export function createApp(deps: AppDeps): Express {
       durations: new RunDurations(deps.redis),
       drift: new DriftReports(deps.redis),
     });
-  const operator = operatorRoutes(deps, siteState, deps.operatorView);
+  // One reader and one set of stream slots for the API's event streams and the dashboard's.
+  const events = {
+    reader: new SharedEventReader(deps.redis, deps.ledger),
+    slots: new StreamSlots(deps.streamsPerToken ?? 10),
+    heartbeatMs: deps.sseHeartbeatMs,
+  };
+  const operator = operatorRoutes(deps, siteState, deps.operatorView ?? {}, events);
   app.use(operator.beforeAuth);
   // Parse only JSON, with a small limit; other content types reach the route unparsed and are refused there.
   // Authenticate before parsing: an anonymous caller costs no body parsing.
@@ -94,14 +100,7 @@ export function createApp(deps: AppDeps): Express {
       schedule: async (site) => deps.operatorView?.schedules?.system(site, "detect-drift", DRIFT_PRINCIPAL),
     }),
   );
-  app.use(
-    eventRoutes({
-      operations: deps.operations,
-      reader: new SharedEventReader(deps.redis, deps.ledger),
-      slots: new StreamSlots(deps.streamsPerToken ?? 10),
-      heartbeatMs: deps.sseHeartbeatMs,
-    }),
-  );
+  app.use(eventRoutes({ operations: deps.operations, ...events }));
   app.use(operator.afterAuth);
   app.use((req, _res, next) =>
     next(new NotFoundError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`)),
@@ -117,7 +116,8 @@ export function createApp(deps: AppDeps): Express {
 function operatorRoutes(
   core: AppDeps,
   siteState: SiteStateReader,
-  view: OperatorViewDeps = {},
+  view: OperatorViewDeps,
+  events: Omit<EventRouteDeps, "operations">,
 ): { beforeAuth: Router; afterAuth: Router } {
   const beforeAuth = Router();
   beforeAuth.use(
@@ -140,6 +140,8 @@ function operatorRoutes(
       tokens: core.tokens,
       sites: core.sites,
       ledger: core.ledger,
+      operations: core.operations,
+      events,
       redis: core.redis,
       logger: core.logger,
       queueOf: view.queueOf,

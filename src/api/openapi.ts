@@ -365,6 +365,12 @@ export const openApiDocument = {
         ["X-Slack-Request-Timestamp", "X-Slack-Signature"],
       ),
     },
+    "/v1/hooks/slack/actions": {
+      post: signedHook(
+        "Slack interactivity: signed block_actions payloads (form field payload=<JSON>) from the approval request's Approve / Reject buttons; answered on response_url or by the bot",
+        ["X-Slack-Request-Timestamp", "X-Slack-Signature"],
+      ),
+    },
     "/v1/hooks/chat": {
       post: signedHook(
         "Generic chat webhook: JSON {text, user, reply_url?}; X-Stackyard-Signature v1=<hex HMAC of v1:<ts>:<body>>",
@@ -401,6 +407,56 @@ export const openApiDocument = {
         },
       },
     },
+    "/dashboard/operations/{id}": {
+      get: {
+        summary:
+          "One operation (HTML): plan, preview steps, checks and refusals, approval, timings; its events follow live",
+        security: [],
+        parameters: [idParam],
+        responses: {
+          "200": { description: "text/html" },
+          "303": { description: "To the login page" },
+          ...errors(400, 404),
+        },
+      },
+    },
+    "/dashboard/operations/{id}/events": {
+      get: {
+        summary: "The operation's event stream (Server-Sent Events) for the dashboard session",
+        security: [],
+        parameters: [idParam],
+        responses: {
+          "200": { description: "text/event-stream" },
+          "303": { description: "To the login page" },
+          ...errors(400, 404, 429),
+        },
+      },
+    },
+    "/dashboard/approvals": {
+      get: {
+        summary: "Operations awaiting approval, with Approve / Reject forms (HTML)",
+        security: [],
+        responses: { "200": { description: "text/html" }, "303": { description: "To the login page" } },
+      },
+    },
+    "/dashboard/operations/{id}/approve": {
+      post: {
+        summary:
+          "Approve as the session's principal (form with the session's csrf token, same Origin; scope operations:approve; not the requester)",
+        security: [],
+        parameters: [idParam],
+        responses: { "303": { description: "To the operation's page" }, ...errors(400, 403, 404, 409) },
+      },
+    },
+    "/dashboard/operations/{id}/reject": {
+      post: {
+        summary:
+          "Reject as the session's principal (form with the session's csrf token, same Origin; scope operations:approve)",
+        security: [],
+        parameters: [idParam],
+        responses: { "303": { description: "To the operation's page" }, ...errors(400, 403, 404, 409) },
+      },
+    },
     "/dashboard/logout": {
       post: {
         summary: "End the session",
@@ -415,6 +471,18 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: {
           "202": { description: "Approved; the up phase is queued" },
+          ...bearerErrors,
+          ...errors(400, 404, 409, 503),
+        },
+      },
+    },
+    "/v1/operations/{id}/reject": {
+      post: {
+        summary:
+          "Reject an operation awaiting approval (scope operations:approve): it ends cancelled with failure APPROVAL_REJECTED",
+        parameters: [idParam],
+        responses: {
+          "200": { description: "Rejected; nothing was applied" },
           ...bearerErrors,
           ...errors(400, 404, 409, 503),
         },

@@ -35,6 +35,10 @@ export const chatEnvShape = {
   STACKYARD_CHAT_REPLY_HOSTS: z.string().optional(),
   /** Sandbox only: loopback ports a reply URL may name, comma-separated (none by default; never the Redis port). */
   STACKYARD_SANDBOX_REPLY_PORTS: z.string().optional(),
+  /** Slack bot token (xoxb-…) for chat.postMessage / chat.update; without it, replies use response_url only. */
+  STACKYARD_SLACK_BOT_TOKEN: z.string().min(8).optional(),
+  /** Slack Web API base URL: https, or loopback http in the sandbox (tests point it at a fake). */
+  STACKYARD_SLACK_API_URL: z.string().default("https://slack.com/api"),
 };
 
 export interface ChatConfig {
@@ -47,6 +51,10 @@ export interface ChatConfig {
   allowLoopbackReplies: boolean;
   /** The loopback ports those may name (STACKYARD_SANDBOX_REPLY_PORTS): any other local service stays out of reach. @defaultValue [] */
   sandboxReplyPorts: number[];
+  /** Bot token for the Slack Web API (a secret: masked in logs, never echoed). @defaultValue unset: response_url only */
+  slackBotToken?: string;
+  /** Where the Web API is. @defaultValue "https://slack.com/api" */
+  slackApiUrl?: string;
 }
 
 export const LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
@@ -59,6 +67,8 @@ export function chatConfigFromEnv(
     STACKYARD_SLACK_USERS: string;
     STACKYARD_CHAT_REPLY_HOSTS?: string;
     STACKYARD_SANDBOX_REPLY_PORTS?: string;
+    STACKYARD_SLACK_BOT_TOKEN?: string;
+    STACKYARD_SLACK_API_URL?: string;
   },
   mode: "sandbox" | "live",
 ): ChatConfig {
@@ -86,7 +96,24 @@ export function chatConfigFromEnv(
     users: users.data,
     replyHosts: ["hooks.slack.com", ...extra],
     allowLoopbackReplies: mode === "sandbox",
+    slackBotToken: e.STACKYARD_SLACK_BOT_TOKEN,
+    slackApiUrl: slackApiUrl(e.STACKYARD_SLACK_API_URL ?? "https://slack.com/api", mode),
   };
+}
+
+/** The Web API base: https anywhere, plain http only to loopback in the sandbox; no credentials in it. */
+function slackApiUrl(raw: string, mode: "sandbox" | "live"): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`STACKYARD_SLACK_API_URL: not a URL`);
+  }
+  const loopback = LOOPBACK_HOSTS.includes(url.hostname.toLowerCase());
+  if (url.username || url.password) throw new Error("STACKYARD_SLACK_API_URL: no credentials in the URL");
+  if (url.protocol === "https:" || (url.protocol === "http:" && loopback && mode === "sandbox"))
+    return url.toString().replace(/\/+$/, "");
+  throw new Error("STACKYARD_SLACK_API_URL: https, or http to loopback in the sandbox only");
 }
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
@@ -110,5 +137,5 @@ function sandboxReplyPorts(raw: string | undefined, mode: "sandbox" | "live"): n
 
 /** Strings the logger masks wherever they appear. */
 export function chatSecrets(c: ChatConfig): string[] {
-  return [c.slackSigningSecret, c.webhookSecret].filter((s): s is string => !!s);
+  return [c.slackSigningSecret, c.webhookSecret, c.slackBotToken].filter((s): s is string => !!s);
 }

@@ -1,6 +1,5 @@
 import { allows, type Principal } from "../auth/tokens";
 import { AppError } from "../errors";
-import { assertMayAct } from "../operations/operation-access";
 import type { OperationRecord } from "../operations/operation-record";
 import type { OperationService } from "../operations/operation-service";
 import type { SiteStateReader } from "../operations/site-state";
@@ -9,6 +8,7 @@ import { operationRequestSchema } from "../operations/registry";
 import type { Logger } from "../infra/observability/logger";
 import type { ChatUser } from "./chat-config";
 import { CHAT_USAGE, ChatCommandError, parseChatCommand } from "./chat-command";
+import { decide } from "./chat-decision";
 
 /** What the chat user sees at once, and the operation to follow when one was queued. */
 export interface ChatAnswer {
@@ -96,22 +96,7 @@ export class ChatDispatcher {
 
   /** The same release as `POST /v1/operations/:id/approve`: the approver scope, and never the requester. */
   private async approve(principal: Principal, id: string): Promise<string> {
-    const stored = await this.deps.operations.find(id);
-    if (
-      stored &&
-      allows(principal, "operations:read", stored.site) &&
-      !allows(principal, "operations:approve", stored.site, stored.kind)
-    ) {
-      return `${principal.tokenId} may not approve ${stored.kind} on ${stored.site}`;
-    }
-    const rec = assertMayAct(principal, id, stored, "operations:approve");
-    const after = await this.deps.operations.approve(id, principal.tokenId);
-    this.deps.logger.info("chat approval", {
-      operationId: id,
-      stack: rec.site,
-      principal: principal.tokenId,
-    });
-    return `approved ${id} (${after.kind} on ${after.site}): ${after.status}`;
+    return (await decide(this.deps.operations, this.deps.logger, principal, id, "approve")).text;
   }
 
   /** The overview `GET /v1/sites/:site` answers, in the lines `stackyard status` prints. */

@@ -11,9 +11,12 @@ import type { ChatConfig } from "./chat-config";
 import { ChatDispatcher, type ChatAnswer } from "./chat-dispatcher";
 import { OutcomeWatcher } from "./outcome-watcher";
 import { ReplayGuard } from "./replay-guard";
-import { ReplyPoster, type ChatMessage } from "./reply-poster";
+import { ReplyPoster } from "./reply-poster";
 import { verifySlackSignature, type SignatureVerdict } from "./slack-signature";
 import { verifyWebhookSignature } from "./webhook-signature";
+import { blockActionsSchema, SlackActionHandler } from "./slack-actions";
+import { SlackReplies, type ReplyRoute } from "./slack-replies";
+import { SlackWebApi } from "./slack-web-api";
 
 export interface ChatRouteDeps {
   config?: ChatConfig;
@@ -59,6 +62,18 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
     deps.logger,
   );
   const watcher = deps.watcher ?? new OutcomeWatcher(deps.ledger, deps.logger);
+  const bot =
+    cfg?.slackBotToken && cfg.slackApiUrl
+      ? new SlackWebApi(cfg.slackApiUrl, cfg.slackBotToken, deps.logger)
+      : undefined;
+  const replies = new SlackReplies(poster, bot);
+  const actions = new SlackActionHandler({
+    operations: deps.operations,
+    dispatcher,
+    replies,
+    watcher,
+    logger: deps.logger,
+  });
   const ackWithinMs = deps.ackWithinMs ?? 2_500;
   const raw = express.raw({ type: () => true, limit: 16 * 1024 });
 
@@ -92,13 +107,8 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
     return body;
   }
 
-  /** Answers within the ack budget; a slower answer goes to the reply URL when it is ready. */
-  async function answer(
-    identity: string,
-    text: string,
-    replyUrl: string | undefined,
-    channel: string,
-  ): Promise<ChatAnswer> {
+  /** Answers within the ack budget; a slower answer goes to the reply route when it is ready. */
+  async function answer(identity: string, text: string, route: ReplyRoute | undefined): Promise<ChatAnswer> {
     const work = dispatcher.handle(identity, text);
     const late = Symbol("late");
     let timer: NodeJS.Timeout | undefined;
@@ -107,18 +117,21 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
       new Promise<typeof late>((res) => (timer = setTimeout(() => res(late), ackWithinMs))),
     ]);
     clearTimeout(timer);
-    const post = (m: ChatMessage) =>
-      replyUrl ? poster.post(replyUrl, m, { channel }) : Promise.resolve(false);
+    const follow = (id: string) =>
+      route && watcher.follow(id, route.post, { maxFollowMs: route.maxFollowMs });
     if (first === late) {
       void work.then((a) => {
-        void post({ response_type: "ephemeral", text: a.text });
-        if (a.operationId && replyUrl) watcher.follow(a.operationId, post);
+        void route?.post({ response_type: "ephemeral", text: a.text });
+        if (a.operationId) follow(a.operationId);
       });
       return { text: "working on it; the answer will follow here" };
     }
-    if (first.operationId && replyUrl) watcher.follow(first.operationId, post);
+    if (first.operationId) follow(first.operationId);
     return first;
   }
+
+  const hookRoute = (replyUrl: string | undefined): ReplyRoute | undefined =>
+    replyUrl ? { post: (m) => poster.post(replyUrl, m, { channel: "hook" }) } : undefined;
 
   r.post("/v1/hooks/slack", raw, async (req: Request, res: Response) => {
     const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, {
@@ -138,12 +151,44 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
     const identity = `slack:${form.get("team_id") ?? "?"}:${form.get("user_id") ?? "?"}`;
     const text = form.get("text") ?? "";
     deps.logger.info("chat command", { channel: "slack", identity, verb: text.trim().split(/\s+/)[0] ?? "" });
-    const a = await answer(identity, text, form.get("response_url") ?? undefined, "slack");
+    const route = replies.route(form.get("response_url") ?? undefined, form.get("channel_id") ?? undefined);
+    const a = await answer(identity, text, route);
     res.status(200).json({
       response_type: "ephemeral",
       text: a.text,
       ...(a.operationId ? { operation_id: a.operationId } : {}),
     });
+  });
+
+  // Slack's interactivity Request URL: button clicks (`block_actions`), signed like slash commands.
+  r.post("/v1/hooks/slack/actions", raw, async (req: Request, res: Response) => {
+    const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, {
+      ts: "x-slack-request-timestamp",
+      sig: "x-slack-signature",
+    });
+    if (!(await guard.firstDelivery(body))) {
+      deps.logger.info("chat retry ignored", {
+        channel: "slack",
+        retry: req.header("x-slack-retry-num") ?? null,
+      });
+      return void res.status(200).end();
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(new URLSearchParams(body.toString("utf8")).get("payload") ?? "");
+    } catch {
+      json = undefined;
+    }
+    if ((json as { type?: unknown } | undefined)?.type !== "block_actions") {
+      // Other interactivity (shortcuts, view submissions) is not used: acknowledged, nothing runs.
+      parseOr400(z.object({ type: z.string().max(64) }), json, "payload");
+      deps.logger.info("chat action ignored", { channel: "slack", type: (json as { type: string }).type });
+      return void res.status(200).end();
+    }
+    const payload = parseOr400(blockActionsSchema, json, "payload");
+    // Slack wants the ack within 3 s; the decision's answers go to response_url / the bot.
+    res.status(200).end();
+    void actions.handle(payload).catch((err) => deps.logger.error("chat action failed", { err }));
   });
 
   r.post("/v1/hooks/chat", raw, async (req: Request, res: Response) => {
@@ -164,7 +209,7 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
       identity,
       verb: msg.text.trim().split(/\s+/)[0] ?? "",
     });
-    const a = await answer(identity, msg.text, msg.reply_url, "hook");
+    const a = await answer(identity, msg.text, hookRoute(msg.reply_url));
     res.status(200).json({ text: a.text, ...(a.operationId ? { operationId: a.operationId } : {}) });
   });
 

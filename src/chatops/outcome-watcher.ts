@@ -3,11 +3,20 @@ import type { Ledger, LedgerEvent } from "../operations/ledger";
 import { isTerminal, type OperationRecord, type OperationStatus } from "../operations/operation-record";
 import type { Logger } from "../infra/observability/logger";
 import type { ChatMessage } from "./reply-poster";
+import { approvalBlocks } from "./slack-blocks";
 
 export interface OutcomeWatcherOptions {
   pollMs?: number;
   /** Slack's response_url takes posts for 30 minutes; following longer is pointless. */
   maxFollowMs?: number;
+}
+
+/** One follow's own limits. */
+export interface FollowOptions {
+  /** @defaultValue the watcher's maxFollowMs (a bot token can post after response_url expired) */
+  maxFollowMs?: number;
+  /** Post only the result (a follow started after the preview and the approval request were posted). @defaultValue false */
+  resultOnly?: boolean;
 }
 
 /**
@@ -30,9 +39,9 @@ export class OutcomeWatcher {
     this.maxFollowMs = opts.maxFollowMs ?? 30 * 60_000;
   }
 
-  follow(operationId: string, post: (m: ChatMessage) => Promise<unknown>): void {
-    void this.run(operationId, post).catch((err) =>
-      this.logger.warn("chat follow stopped", { operationId, err }),
+  follow(operationId: string, post: (m: ChatMessage) => Promise<unknown>, opts: FollowOptions = {}): void {
+    void this.run(operationId, post, opts.maxFollowMs ?? this.maxFollowMs, opts.resultOnly ?? false).catch(
+      (err) => this.logger.warn("chat follow stopped", { operationId, err }),
     );
   }
 
@@ -40,8 +49,13 @@ export class OutcomeWatcher {
     this.stopped = true;
   }
 
-  private async run(operationId: string, post: (m: ChatMessage) => Promise<unknown>): Promise<void> {
-    const until = Date.now() + this.maxFollowMs;
+  private async run(
+    operationId: string,
+    post: (m: ChatMessage) => Promise<unknown>,
+    maxFollowMs: number,
+    resultOnly: boolean,
+  ): Promise<void> {
+    const until = Date.now() + maxFollowMs;
     let cursor = "0";
     let failures = 0;
     while (!this.stopped && Date.now() < until) {
@@ -55,19 +69,22 @@ export class OutcomeWatcher {
       }
       for (const e of events) {
         cursor = e.id;
-        if (e.type === "checks") {
+        if (e.type === "checks" && !resultOnly) {
           const rec = await this.ledger.get(operationId);
           if (rec)
             await post({ response_type: "ephemeral", replace_original: false, text: previewText(rec) });
         }
-        if (e.type === "status" && e.data.status === "awaiting-approval") {
+        if (e.type === "status" && e.data.status === "awaiting-approval" && !resultOnly) {
           const rec = await this.ledger.get(operationId);
-          if (rec)
+          if (rec) {
+            const text = approvalRequestText(rec);
             await post({
               response_type: "in_channel",
               replace_original: false,
-              text: approvalRequestText(rec),
+              text,
+              blocks: approvalBlocks(rec.id, text),
             });
+          }
         }
         if (e.type === "status" && isTerminal(e.data.status as OperationStatus)) {
           const rec = await this.ledger.get(operationId);

@@ -43,6 +43,8 @@ export interface ChatMessage {
   text: string;
   response_type?: "ephemeral" | "in_channel";
   replace_original?: boolean;
+  /** Slack Block Kit (the approval request's buttons); other bots read `text`. */
+  blocks?: unknown[];
 }
 
 /** Posts to an allow-listed reply URL; never follows redirects (a redirect could leave the allow-list). */

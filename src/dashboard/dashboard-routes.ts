@@ -6,10 +6,13 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type IORedis from "ioredis";
 import { allows, findToken, type Principal, type TokenEntry } from "../auth/tokens";
 import { statusOf } from "../errors";
+import type { EventRouteDeps } from "../api/routes/events";
 import type { Ledger } from "../operations/ledger";
+import type { OperationService } from "../operations/operation-service";
 import type { OperationRecord } from "../operations/operation-record";
 import type { Logger } from "../infra/observability/logger";
-import { esc, page, PAGE_HEADERS } from "./html";
+import { esc, nav, page, PAGE_HEADERS } from "./html";
+import { operationPageRoutes } from "./operation-routes";
 import { requireServedOrigin } from "./same-origin";
 import { SessionStore, sessionCookie, sessionIdFrom } from "./session-store";
 
@@ -17,6 +20,9 @@ export interface DashboardDeps {
   tokens: readonly TokenEntry[];
   sites: readonly string[];
   ledger: Ledger;
+  /** With these, the operation pages and approvals (operation-routes.ts) are served too. */
+  operations?: OperationService;
+  events?: Omit<EventRouteDeps, "operations">;
   redis: IORedis;
   logger: Logger;
   /** The stack queues shown by Bull Board (read-only); without them the queues view is absent. */
@@ -102,6 +108,20 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     html(res, 200, operationsPage(p, ops, !!deps.queueOf && seesEverything(p)));
   });
 
+  if (deps.operations && deps.events)
+    r.use(
+      operationPageRoutes({
+        operations: deps.operations,
+        ledger: deps.ledger,
+        events: deps.events,
+        logger: deps.logger,
+        requireSession,
+        sameOrigin,
+        form,
+        queuesFor: (p) => !!deps.queueOf && seesEverything(p),
+      }),
+    );
+
   if (deps.queueOf) {
     const adapter = new ExpressAdapter();
     adapter.setBasePath("/dashboard/queues");
@@ -159,15 +179,14 @@ function operationsPage(p: Principal, ops: OperationRecord[], queues: boolean): 
   const rows = ops
     .map((o) => {
       const rider = (o as OperationRecord & { coalescedInto?: string }).coalescedInto;
-      return `<tr data-operation="${esc(o.id)}"><td><code>${esc(o.id)}</code></td><td>${esc(o.site)}</td><td>${esc(o.kind)}</td>
+      return `<tr data-operation="${esc(o.id)}"><td><a href="/dashboard/operations/${esc(o.id)}"><code>${esc(o.id)}</code></a></td><td>${esc(o.site)}</td><td>${esc(o.kind)}</td>
 <td class="${esc(o.status)}">${esc(o.status)}</td><td>${esc(o.plan?.summary ?? "")}${rider ? ` <small>(carried by ${esc(rider)})</small>` : ""}</td>
 <td>${esc(o.requester?.tokenId)}${o.requester?.via ? ` <small>(via ${esc(o.requester.via)})</small>` : ""}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
     })
     .join("\n");
   return page(
     "stackyard: operations",
-    `<nav><strong>stackyard</strong> <a href="/dashboard">operations</a>${queues ? ` <a href="/dashboard/queues">queues</a>` : ""}
-<form method="post" action="/dashboard/logout" style="display:inline"><button type="submit">Log out ${esc(p.tokenId)}</button></form></nav>
+    `${nav(p.tokenId, queues)}
 <h1>Recent operations</h1>
 <table><thead><tr><th>id</th><th>site</th><th>operation</th><th>status</th><th>plan</th><th>requester</th><th>created</th><th>finished</th><th>reason</th></tr></thead>
 <tbody>${rows || `<tr><td colspan="9">No operations yet.</td></tr>`}</tbody></table>`,

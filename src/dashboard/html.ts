@@ -24,3 +24,16 @@ export const PAGE_HEADERS = {
   "Referrer-Policy": "same-origin",
   "Cache-Control": "no-store",
 };
+
+/** The operation page runs one script, from this server only, and opens its event stream here. */
+export const SCRIPT_PAGE_HEADERS = {
+  ...PAGE_HEADERS,
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+/** The bar on top of every page behind the login. */
+export function nav(tokenId: string, queues: boolean): string {
+  return `<nav><strong>stackyard</strong> <a href="/dashboard">operations</a> <a href="/dashboard/approvals">approvals</a>${queues ? ` <a href="/dashboard/queues">queues</a>` : ""}
+<form method="post" action="/dashboard/logout" style="display:inline"><button type="submit">Log out ${esc(tokenId)}</button></form></nav>`;
+}

@@ -199,6 +199,8 @@ export const OPERATION_FAILURE_CODES = {
     "The engine's update failed; `failure.message` keeps its error lines (the resource and the provider's answer), and the stack file was settled (`settlement`).",
   WORKER_LOST:
     "The worker running the operation died too often, or its job ended without ending the operation; the stack lock was released and the stack file settled.",
+  APPROVAL_REJECTED:
+    "A principal who may approve the operation rejected it while it awaited approval (`approval.rejectedBy`); it ended `cancelled` and nothing was applied.",
   CANCELLED: "A cancel stopped the engine at its next safe point; the stack file was settled (`settlement`).",
   HOST_NOT_CONVERGED:
     "The update was applied (its revision is recorded and committed) but the hosts did not reach the state it asks for within the verify timeout; `hosts` holds what each node was observed as.",

@@ -37,7 +37,8 @@ const RULE_REFUSALS = new Set<FailureCode | undefined>([
 ]);
 
 /** Who moved an operation: the path that ended it is kept on the record (`endedBy`), so a second finisher can be traced. */
-export type TransitionPath = "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider";
+export type TransitionPath =
+  "submit" | "runner" | "worker-lost" | "approval" | "expiry" | "cancel" | "rider" | "rejection";
 
 export interface TransitionOptions {
   /** The run's fence (see Ledger.claimRun): refused once another run has claimed the operation. */
@@ -291,6 +292,11 @@ export class Ledger {
 
   async removeAwaiting(id: string): Promise<void> {
     await this.redis.zrem(AWAITING_KEY, id);
+  }
+
+  /** Operations waiting for approval, the soonest to expire first (at most `limit`). */
+  async awaitingIds(limit: number): Promise<string[]> {
+    return this.redis.zrange(AWAITING_KEY, 0, limit - 1);
   }
 
   /** Operations whose approval window ended by `nowMs`. */

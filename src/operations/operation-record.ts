@@ -41,6 +41,9 @@ export interface ApprovalState {
   paramsDigest?: string;
   approvedBy?: string;
   approvedAt?: string;
+  /** Who turned it down (it then ended `cancelled`, failure APPROVAL_REJECTED). */
+  rejectedBy?: string;
+  rejectedAt?: string;
 }
 
 export function isTerminal(s: OperationStatus): boolean {

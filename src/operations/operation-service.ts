@@ -280,6 +280,37 @@ export class OperationService {
     return this.get(id);
   }
 
+  /**
+   * Turns down an operation waiting for approval: it ends `cancelled` with `failure.code`
+   * APPROVAL_REJECTED and nothing is applied. Any principal who may approve may reject, the
+   * requester included: rejecting releases nothing (the requester could cancel it anyway), so the
+   * four-eyes rule has nothing to guard here.
+   */
+  async reject(id: string, tokenId: string): Promise<OperationRecord> {
+    const rec = await this.get(id);
+    if (rec.status === "expired") throw new ApprovalExpiredError(id, rec.approval?.expiresAt ?? "unknown");
+    if (rec.status !== "awaiting-approval") throw new NotAwaitingApprovalError(id, rec.status);
+    const at = this.guards.now().toISOString();
+    const approval = { ...rec.approval!, rejectedBy: tokenId, rejectedAt: at };
+    const failure = failureFields("APPROVAL_REJECTED", `rejected by ${tokenId}`);
+    if (
+      !(await this.deps.ledger.transition(
+        id,
+        ["awaiting-approval"],
+        "cancelled",
+        { approval, ...failure, finishedAt: at },
+        { by: "rejection" },
+      ))
+    ) {
+      const now = await this.get(id);
+      if (now.status === "expired") throw new ApprovalExpiredError(id, rec.approval?.expiresAt ?? "unknown");
+      throw new NotAwaitingApprovalError(id, now.status);
+    }
+    await this.deps.ledger.removeAwaiting(id);
+    await this.deps.ledger.event(id, "rejected", { by: tokenId });
+    return this.get(id);
+  }
+
   /** Ends every operation whose approval window closed (the service runs this periodically). */
   async expireDue(): Promise<number> {
     let n = 0;

@@ -62,6 +62,25 @@ describe("POST /v1/operations/:id/approve", function () {
     await h.queues.removeQueued("insync", id);
   });
 
+  it("rejects with the approve scope: the operation ends cancelled (APPROVAL_REJECTED), nothing is queued; a reader may not", async () => {
+    const id = await awaiting();
+    const reader = await h.client("reader").post(`/v1/operations/${id}/reject`);
+    assert.equal(reader.status, 403);
+    assert.equal(reader.body.error.code, "FORBIDDEN");
+    const r = await h.client("approver").post(`/v1/operations/${id}/reject`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.status, "cancelled");
+    assert.equal(r.body.failure.code, "APPROVAL_REJECTED");
+    assert.equal(r.body.approval.rejectedBy, "approver");
+    assert.equal(await h.queues.queue("insync").getJob(`${id}-approved`), undefined);
+    const again = await h.client("approver").post(`/v1/operations/${id}/approve`);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, "OPERATION_NOT_AWAITING_APPROVAL");
+    const rec = (await h.client("admin").get(`/v1/operations/${id}`)).body;
+    assert.equal(rec.status, "cancelled");
+    assert.match(rec.reason, /^APPROVAL_REJECTED: rejected by approver$/);
+  });
+
   it("refuses approval after expiry (409 APPROVAL_EXPIRED); the operation ends expired", async () => {
     const id = await awaiting();
     now = new Date(now.getTime() + TTL + 1000);

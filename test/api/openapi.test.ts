@@ -43,6 +43,7 @@ describe("OpenAPI document", function () {
       "/v1/operations/{id}/events",
       "/v1/operations/{id}/cancel",
       "/v1/operations/{id}/approve",
+      "/v1/operations/{id}/reject",
       "/healthz",
       "/readyz",
       "/v1/openapi.json",

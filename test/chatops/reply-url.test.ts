@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { chatConfigFromEnv } from "../../src/chatops/chat-config";
+import { chatConfigFromEnv, chatSecrets } from "../../src/chatops/chat-config";
 import { checkReplyUrl } from "../../src/chatops/reply-poster";
 
 const live = { replyHosts: ["hooks.slack.com"], allowLoopbackReplies: false, sandboxReplyPorts: [] };
@@ -69,5 +69,23 @@ describe("reply URL allow-list (where chat outcomes may be posted)", () => {
       () => chatConfigFromEnv({ ...env, STACKYARD_SANDBOX_REPLY_PORTS: "8081" }, "live"),
       /STACKYARD_SANDBOX_REPLY_PORTS: only read in the sandbox/,
     );
+  });
+  it("reads STACKYARD_SLACK_API_URL: https by default, loopback http only in the sandbox, and masks the bot token", () => {
+    const env = { STACKYARD_SLACK_USERS: "{}", STACKYARD_SLACK_BOT_TOKEN: "xoxb-1234567890" };
+    const live = chatConfigFromEnv(env, "live");
+    assert.equal(live.slackApiUrl, "https://slack.com/api");
+    assert.ok(chatSecrets(live).includes("xoxb-1234567890"));
+    const local = { ...env, STACKYARD_SLACK_API_URL: "http://127.0.0.1:9000/api/" };
+    assert.equal(chatConfigFromEnv(local, "sandbox").slackApiUrl, "http://127.0.0.1:9000/api");
+    assert.throws(
+      () => chatConfigFromEnv(local, "live"),
+      /STACKYARD_SLACK_API_URL: https, or http to loopback/,
+    );
+    for (const bad of ["http://slack.example/api", "not a url", "https://u:p@slack.com/api"])
+      assert.throws(
+        () => chatConfigFromEnv({ ...env, STACKYARD_SLACK_API_URL: bad }, "sandbox"),
+        /STACKYARD_SLACK_API_URL/,
+        bad,
+      );
   });
 });

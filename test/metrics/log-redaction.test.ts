@@ -77,6 +77,7 @@ describe("service logs never hold a token, a signing secret or the passphrase", 
       ...s.tokens,
       slackSecret: s.slackSecret,
       webhookSecret: s.webhookSecret,
+      slackBotToken: s.slackBotToken,
       passphrase: s.passphrase,
     };
     for (const [name, value] of Object.entries(secrets)) {

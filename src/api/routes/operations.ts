@@ -79,6 +79,19 @@ export function operationRoutes(ops: OperationService, siteState: SiteStateReade
       .json({ id, status: after.status, approval: after.approval, links: operationLinks(after) });
   });
 
+  // Turns down an operation waiting for approval: it ends cancelled (failure APPROVAL_REJECTED).
+  r.post("/v1/operations/:id/reject", async (req, res) => {
+    const { id, principal } = await mayAct(ops, req, "operations:approve");
+    const after = await ops.reject(id, principal.tokenId);
+    res.status(200).json({
+      id,
+      status: after.status,
+      approval: after.approval,
+      failure: after.failure,
+      links: operationLinks(after),
+    });
+  });
+
   return r;
 }
 

@@ -18,10 +18,12 @@ export function slackBody(fields: {
   user: string;
   text: string;
   responseUrl?: string;
+  channel?: string;
 }): string {
   return new URLSearchParams({
     team_id: fields.team ?? "",
     user_id: fields.user,
+    ...(fields.channel ? { channel_id: fields.channel } : {}),
     command: "/stackyard",
     text: fields.text,
     ...(fields.responseUrl ? { response_url: fields.responseUrl } : {}),
@@ -96,6 +98,97 @@ export async function startReplyCatcher(port = 0) {
         if (hit) return hit;
         if (Date.now() > until)
           throw new Error(`no matching reply after ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A button click as Slack sends it: `payload=<block_actions JSON>`, form-encoded, signed like a slash command. */
+export function blockActionsBody(fields: {
+  team: string;
+  user: string;
+  actionId: string;
+  value: string;
+  responseUrl?: string;
+  channel?: string;
+  messageTs?: string;
+}): string {
+  const payload = {
+    type: "block_actions",
+    team: { id: fields.team, domain: "stackyard-test" },
+    user: { id: fields.user, team_id: fields.team, username: fields.user.toLowerCase() },
+    api_app_id: "A0STACKYARD",
+    trigger_id: randomBytes(12).toString("hex"),
+    container: { type: "message", message_ts: fields.messageTs ?? "1700000000.000100" },
+    ...(fields.channel ? { channel: { id: fields.channel, name: "ops" } } : {}),
+    ...(fields.messageTs ? { message: { ts: fields.messageTs, type: "message" } } : {}),
+    ...(fields.responseUrl ? { response_url: fields.responseUrl } : {}),
+    actions: [
+      {
+        type: "button",
+        action_id: fields.actionId,
+        block_id: `stackyard-approval-${fields.value}`,
+        value: fields.value,
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** Posts a signed interactivity payload to the service's actions route; Slack's ack is an empty 200. */
+export async function sendSlackAction(base: string, body: string, o: SlackSendOptions) {
+  const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
+  const signature = o.signature ?? slackSignature(o.secret, ts, body);
+  const res = await fetch(`${base}/v1/hooks/slack/actions`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": signature,
+      ...o.headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, text, ts, signature };
+}
+
+/**
+ * A loopback stand-in for Slack's Web API (`chat.postMessage`, `chat.update`): records each call
+ * with its Authorization header and answers as Slack does, `{ok: true, ts}`.
+ */
+export async function startFakeSlackApi(port: number) {
+  const calls: Array<{ method: string; authorization: string; body: any }> = [];
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      const method = (req.url ?? "").replace(/^\/api\//, "");
+      calls.push({ method, authorization: req.headers.authorization ?? "", body });
+      const ts = body.ts ?? `1700000${String(++n).padStart(3, "0")}.000200`;
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ ok: true, channel: body.channel, ts }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    calls,
+    async waitFor(
+      pred: (c: { method: string; authorization: string; body: any }) => boolean,
+      timeoutMs = 300_000,
+    ) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = calls.find(pred);
+        if (hit) return hit;
+        if (Date.now() > until)
+          throw new Error(`no matching Web API call after ${timeoutMs} ms; got ${JSON.stringify(calls)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as net from "node:net";
 import { hashToken, type TokenEntry } from "../../../src/auth/tokens";
 import { ApiClient } from "../../workers/support/api-client";
@@ -11,7 +13,7 @@ import {
 } from "../../workers/support/service-harness";
 
 /** Tokens of the operator-view deployment, by role. */
-export type Role = "admin" | "reader" | "metrics" | "approver";
+export type Role = "admin" | "reader" | "metrics" | "approver" | "lead";
 
 /**
  * One real service (`main.js --role=all`: API, workers, schedule worker) on a private Redis, with
@@ -29,6 +31,10 @@ export interface OperatorService {
   passphrase: string;
   /** The one loopback port the service may post chat replies to (a reply catcher listens there). */
   replyPort: number;
+  /** Where the service's Slack Web API base URL points (a fake Web API listens there when a test needs it). */
+  slackApiPort: number;
+  /** The bot token the service sends to that Web API (never logged). */
+  slackBotToken: string;
   api(role?: Role): ApiClient;
   /** An operation that succeeded on theatl (runs one the first time it is asked for). */
   finishedOperation(): Promise<any>;
@@ -60,6 +66,7 @@ async function start(): Promise<OperatorService> {
     reader: `svc_${randomBytes(32).toString("base64url")}`,
     metrics: `svc_${randomBytes(32).toString("base64url")}`,
     approver: `svc_${randomBytes(32).toString("base64url")}`,
+    lead: `svc_${randomBytes(32).toString("base64url")}`,
   };
   const entries: TokenEntry[] = [
     {
@@ -90,6 +97,14 @@ async function start(): Promise<OperatorService> {
       operations: ["*"],
       scopes: ["operations:approve", "operations:read", "sites:read"],
     },
+    {
+      // Requests and may approve, so the four-eyes rule (not a missing scope) is what refuses its own approval.
+      id: "lead",
+      sha256: hashToken(tokens.lead),
+      sites: ["*"],
+      operations: ["*"],
+      scopes: ["operations:write", "operations:approve", "operations:read", "sites:read"],
+    },
   ];
   const slackSecret = randomBytes(16).toString("hex");
   const webhookSecret = randomBytes(24).toString("hex");
@@ -119,12 +134,16 @@ async function start(): Promise<OperatorService> {
     },
   };
   const replyPort = await freePort();
+  const slackApiPort = await freePort();
+  const slackBotToken = `xoxb-${randomBytes(24).toString("hex")}`;
   const d = await createDeployment("operator-view", ["theatl", "vulpine"], {
     STACKYARD_SANDBOX_REPLY_PORTS: String(replyPort),
     STACKYARD_TOKENS: JSON.stringify(entries),
     STACKYARD_SLACK_SIGNING_SECRET: slackSecret,
     STACKYARD_WEBHOOK_SECRET: webhookSecret,
     STACKYARD_SLACK_USERS: JSON.stringify(users),
+    STACKYARD_SLACK_BOT_TOKEN: slackBotToken,
+    STACKYARD_SLACK_API_URL: `http://127.0.0.1:${slackApiPort}/api`,
     STACKYARD_SCHEDULE_MIN_INTERVAL_SECONDS: "1",
     PULUMI_CONFIG_PASSPHRASE: passphrase,
     STACKYARD_LOG_LEVEL: "debug",
@@ -132,7 +151,10 @@ async function start(): Promise<OperatorService> {
   let svc: ServiceProcess | undefined;
   try {
     await deployBaseline(d, "theatl");
-    svc = await spawnService(d, "all", "service");
+    // add-read-replica waits for approval here too, so the approval tests need not spend the one standby a failover uses.
+    const guards = path.join(d.dir, "guards.json");
+    fs.writeFileSync(guards, JSON.stringify({ theatl: { approvalKinds: ["failover", "add-read-replica"] } }));
+    svc = await spawnService(d, "all", "service", { STACKYARD_GUARDS_FILE: guards });
   } catch (err) {
     await svc?.stop().catch(() => undefined);
     await d.cleanup();
@@ -149,6 +171,8 @@ async function start(): Promise<OperatorService> {
     webhookSecret,
     passphrase,
     replyPort,
+    slackApiPort,
+    slackBotToken,
     api: (role = "admin") => new ApiClient(base, tokens[role]),
     finishedOperation: () => {
       finished ??= (async () => {
