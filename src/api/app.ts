@@ -141,6 +141,7 @@ function operatorRoutes(
       sites: core.sites,
       ledger: core.ledger,
       operations: core.operations,
+      siteState,
       events,
       redis: core.redis,
       logger: core.logger,

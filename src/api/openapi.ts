@@ -86,6 +86,22 @@ const signedHook = (summary: string, headers: string[]) => ({
  * The API contract, served at /v1/openapi.json. test/api/openapi.test.ts checks that every path and
  * method here is a real route and every route is here.
  */
+/** The dashboard's form posts answer a refusal as an HTML page (the code and message in it), not JSON. */
+const htmlPages = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((st) => [
+      String(st),
+      {
+        description:
+          st === 403
+            ? "Not from a page this server served (Origin/Referer), no valid form token, or a refused decision: an HTML page"
+            : "Refused: an HTML page naming the code",
+        content: { "text/html": { schema: { type: "string" } } },
+      },
+    ]),
+  );
+const htmlForbidden = htmlPages(403);
+
 export const openApiDocument = {
   openapi: "3.1.0",
   info: {
@@ -403,7 +419,8 @@ export const openApiDocument = {
           "303": { description: "Logged in" },
           ...errors(400),
           "401": { description: "Unknown token or no operations:read" },
-          ...errors(403, 413, 415),
+          ...htmlForbidden,
+          ...errors(413, 415),
         },
       },
     },
@@ -445,7 +462,7 @@ export const openApiDocument = {
           "Approve as the session's principal (form with the session's csrf token, same Origin; scope operations:approve; not the requester)",
         security: [],
         parameters: [idParam],
-        responses: { "303": { description: "To the operation's page" }, ...errors(400, 403, 404, 409) },
+        responses: { "303": { description: "To the operation's page" }, ...htmlPages(400, 403, 404, 409) },
       },
     },
     "/dashboard/operations/{id}/reject": {
@@ -454,14 +471,14 @@ export const openApiDocument = {
           "Reject as the session's principal (form with the session's csrf token, same Origin; scope operations:approve)",
         security: [],
         parameters: [idParam],
-        responses: { "303": { description: "To the operation's page" }, ...errors(400, 403, 404, 409) },
+        responses: { "303": { description: "To the operation's page" }, ...htmlPages(400, 403, 404, 409) },
       },
     },
     "/dashboard/logout": {
       post: {
         summary: "End the session",
         security: [],
-        responses: { "303": { description: "Logged out" }, ...errors(400, 403) },
+        responses: { "303": { description: "Logged out" }, ...errors(400), ...htmlForbidden },
       },
     },
     "/v1/operations/{id}/approve": {

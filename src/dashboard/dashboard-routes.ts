@@ -13,6 +13,8 @@ import type { OperationRecord } from "../operations/operation-record";
 import type { Logger } from "../infra/observability/logger";
 import { esc, nav, page, PAGE_HEADERS } from "./html";
 import { operationPageRoutes } from "./operation-routes";
+import { sitePage } from "./site-page";
+import type { SiteState } from "../operations/site-state";
 import { requireServedOrigin } from "./same-origin";
 import { SessionStore, sessionCookie, sessionIdFrom } from "./session-store";
 
@@ -27,6 +29,8 @@ export interface DashboardDeps {
   logger: Logger;
   /** The stack queues shown by Bull Board (read-only); without them the queues view is absent. */
   queueOf?: (site: string) => Queue;
+  /** The site pages (`/dashboard/sites/:site`) read the same state `GET /v1/sites/:site` answers. */
+  siteState?: { read(site: string): Promise<SiteState> };
   sessionTtlSeconds?: number;
   /** Secure cookies need https; the sandbox serves plain http on loopback. */
   secureCookie?: boolean;
@@ -108,6 +112,22 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     html(res, 200, operationsPage(p, ops, !!deps.queueOf && seesEverything(p)));
   });
 
+  if (deps.siteState) {
+    const reader = deps.siteState;
+    r.get("/dashboard/sites/:site", requireSession, async (req, res, next) => {
+      const p = req.dashboardPrincipal!;
+      const site = String(req.params.site);
+      // A site this token may not read is "not found", like one that does not exist.
+      if (!deps.sites.includes(site) || !allows(p, "operations:read", site))
+        return void html(res, 404, page("not found", `<p>No site ${esc(site)}.</p>`));
+      try {
+        html(res, 200, sitePage(p.tokenId, !!deps.queueOf && seesEverything(p), await reader.read(site)));
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+
   if (deps.operations && deps.events)
     r.use(
       operationPageRoutes({
@@ -179,7 +199,7 @@ function operationsPage(p: Principal, ops: OperationRecord[], queues: boolean): 
   const rows = ops
     .map((o) => {
       const rider = (o as OperationRecord & { coalescedInto?: string }).coalescedInto;
-      return `<tr data-operation="${esc(o.id)}"><td><a href="/dashboard/operations/${esc(o.id)}"><code>${esc(o.id)}</code></a></td><td>${esc(o.site)}</td><td>${esc(o.kind)}</td>
+      return `<tr data-operation="${esc(o.id)}"><td><a href="/dashboard/operations/${esc(o.id)}"><code>${esc(o.id)}</code></a></td><td><a href="/dashboard/sites/${esc(o.site)}">${esc(o.site)}</a></td><td>${esc(o.kind)}</td>
 <td class="${esc(o.status)}">${esc(o.status)}</td><td>${esc(o.plan?.summary ?? "")}${rider ? ` <small>(carried by ${esc(rider)})</small>` : ""}</td>
 <td>${esc(o.requester?.tokenId)}${o.requester?.via ? ` <small>(via ${esc(o.requester.via)})</small>` : ""}</td><td>${esc(o.createdAt)}</td><td>${esc(o.finishedAt ?? "")}</td><td>${esc(o.reason ?? "")}</td></tr>`;
     })

@@ -209,4 +209,45 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
       await Promise.all([lead.ctx.close(), approver.ctx.close(), watcher.ctx.close()]);
     }
   });
+  it("shows a site's state as GET /v1/sites/:site answers it: pools, database roles, operations; an unknown site is not found", async () => {
+    const viewer = await loggedIn("reader");
+    try {
+      const state = (await s.api("reader").get("/v1/sites/theatl")).body;
+      assert.equal(state.sidekiq.available, true);
+      const res = await viewer.page.goto(`${s.base}/dashboard/sites/theatl`);
+      assert.equal(res!.status(), 200);
+      assert.equal((await viewer.page.locator("h1").innerText()).trim(), "theatl");
+      for (const pool of state.sidekiq.pools) {
+        const cells = await viewer.page.locator(`tr[data-pool="${pool.name}"] td`).allInnerTexts();
+        assert.equal(cells[0], pool.name);
+        assert.equal(cells[1], String(pool.count), `pool ${pool.name} processes`);
+      }
+      assert.equal(state.database.available, true);
+      const primary = await viewer.page
+        .locator(`tr[data-node="${state.database.primary.name}"] td`)
+        .allInnerTexts();
+      assert.equal(primary[0], "primary");
+      for (const n of state.database.standbys) {
+        const cells = await viewer.page.locator(`tr[data-node="${n.name}"] td`).allInnerTexts();
+        assert.equal(cells[0], "standby", `standby ${n.name}`);
+      }
+      assert.match(
+        await viewer.page.locator("[data-part=revision]").innerText(),
+        new RegExp(`Config revision ${state.revision.desired}`),
+      );
+      if (state.last)
+        assert.equal(
+          await viewer.page
+            .locator(`[data-part=operations] a[href="/dashboard/operations/${state.last.id}"]`)
+            .count(),
+          1,
+        );
+      await shot(viewer.page, "site");
+      const missing = await viewer.page.goto(`${s.base}/dashboard/sites/nosuchsite`);
+      assert.equal(missing!.status(), 404);
+      assert.deepEqual(cspErrors, [], "the site page ran into its own CSP");
+    } finally {
+      await viewer.ctx.close();
+    }
+  });
 });
