@@ -93,7 +93,6 @@ async function startOn(
   const queueConn = redisClient(endpoint, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
   const queues = new StackQueues(queueConn, redis, sites);
-  await queues.ensureGlobalConcurrency();
   const stops: Array<() => Promise<void>> = [];
   // STACKYARD_REDIS_WAIT_REPLICAS: an accepted operation is on that many replicas before 202 (WAIT blocks its own connection).
   let replicaWait: ReplicaWait | undefined;
@@ -234,7 +233,8 @@ async function startOn(
       chat: cfg.chat,
       schedules: schedules.service,
       scheduleMinIntervalSeconds: cfg.schedules.minIntervalSeconds,
-      queueOf: (site: string) => queues.queue(site),
+      // Every stack takes turns on one shared queue: the board shows that one queue.
+      queueOf: () => queues.turnQueue,
       dashboard: cfg.dashboard,
     };
     const app = createApp({
