@@ -99,7 +99,7 @@ export class StackTurns {
     opts: { entryId?: string; enqueuedAt?: number } = {},
   ): Promise<number> {
     const entryId = opts.entryId ?? operationId;
-    const [seq, turnId] = (await redisCommands(this.redis).turnEnqueue(
+    const [seq, turnId] = (await redisCommands(await this.ready()).turnEnqueue(
       K.pending(stack),
       K.turn(stack),
       K.turnSeq,
@@ -120,24 +120,33 @@ export class StackTurns {
   /** A stack's queued runs, oldest first; `started` marks the head a turn is running. */
   async entries(stack: string): Promise<Array<TurnEntry & { started: boolean }>> {
     const [raw, started] = await Promise.all([
-      this.redis.lrange(K.pending(stack), 0, -1),
-      this.redis.get(K.started(stack)),
+      (await this.ready()).lrange(K.pending(stack), 0, -1),
+      (await this.ready()).get(K.started(stack)),
     ]);
     return raw.map((r) => ({ ...(JSON.parse(r) as TurnEntry), started: r === started }));
   }
 
   /** How many runs a stack has queued (the running head included). */
   async length(stack: string): Promise<number> {
-    return this.redis.llen(K.pending(stack));
+    return (await this.ready()).llen(K.pending(stack));
   }
 
   /** Removes the operation's entries no turn has started; how many went. */
   async remove(stack: string, operationId: string): Promise<number> {
-    return (await redisCommands(this.redis).turnRemove(
+    return (await redisCommands(await this.ready()).turnRemove(
       K.pending(stack),
       K.started(stack),
       operationId,
     )) as number;
+  }
+
+  /**
+   * The client, once connected: a client without an offline queue (the API's) refuses commands
+   * until then, and BullMQ's Queue waits for it the same way.
+   */
+  private async ready(): Promise<IORedis> {
+    await this.queue.waitUntilReady();
+    return this.redis;
   }
 
   private async addTurn(stack: string, turnId: string, delay = 0): Promise<void> {
@@ -198,7 +207,7 @@ export class StackTurns {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const { stack } = job.data;
-    const [mine, value] = (await redisCommands(this.redis).turnPeek(
+    const [mine, value] = (await redisCommands(await this.ready()).turnPeek(
       K.turn(stack),
       K.pending(stack),
       K.started(stack),
@@ -227,7 +236,7 @@ export class StackTurns {
 
   /** Pops `head` and passes the stack's turn on from `turnId` (a no-op when that turn is no longer the stack's). */
   private async passOn(stack: string, turnId: string, head: string): Promise<void> {
-    const [held, next] = (await redisCommands(this.redis).turnFinish(
+    const [held, next] = (await redisCommands(await this.ready()).turnFinish(
       K.turn(stack),
       K.pending(stack),
       K.turnSeq,
