@@ -30,6 +30,11 @@ export interface TurnOutcome {
   handBack?: { delayMs: number };
   /** The run is over but the turn's job fails with this (after passing the turn on): what Bull Board shows. */
   failure?: Error;
+  /**
+   * Another run of the same turn (BullMQ re-ran it after this worker stalled) holds the head: leave
+   * the head and the turn to it (this job's completion is refused once it lost its lock).
+   */
+  superseded?: boolean;
   /** The turn job's return value. */
   result?: unknown;
 }
@@ -228,14 +233,18 @@ export class StackTurns {
         await job.moveToDelayed(Date.now() + outcome.handBack.delayMs, token);
         throw new DelayedError();
       }
+      if (outcome?.superseded) return outcome.result;
     }
     await this.passOn(stack, job.id!, value ?? "");
     if (outcome?.failure) throw outcome.failure;
     return outcome?.result;
   }
 
-  /** Pops `head` and passes the stack's turn on from `turnId` (a no-op when that turn is no longer the stack's). */
-  private async passOn(stack: string, turnId: string, head: string): Promise<void> {
+  /**
+   * Pops `head` (unless `pop` is false) and passes the stack's turn on from `turnId` (a no-op when
+   * that turn is no longer the stack's).
+   */
+  private async passOn(stack: string, turnId: string, head: string, pop = true): Promise<void> {
     const [held, next] = (await redisCommands(await this.ready()).turnFinish(
       K.turn(stack),
       K.pending(stack),
@@ -246,6 +255,7 @@ export class StackTurns {
       head,
       stack,
       Date.now(),
+      pop ? "1" : "0",
     )) as ScriptReply;
     if (held && next) await this.addTurn(stack, next);
   }
@@ -272,8 +282,10 @@ export class StackTurns {
       if (!job) {
         await this.addTurn(stack, turnId);
         repaired++;
-      } else if ((await job.getState()) === "failed" && (await this.repairFailed(stack, job))) {
-        repaired++;
+      } else {
+        const state = await job.getState();
+        if (state === "failed" && (await this.repairFailed(stack, job))) repaired++;
+        else if (state === "completed" && (await this.repairCompleted(stack, turnId))) repaired++;
       }
       // Checked: look again after another grace period (XX: never re-adds a stack gone idle).
       await this.redis.zadd(K.index, "XX", Date.now(), stack);
@@ -293,6 +305,16 @@ export class StackTurns {
     if (action === "retry") await job.retry("failed");
     else if (action === "pass") await this.passOn(stack, job.id!, raw ?? "");
     return action !== "wait";
+  }
+
+  /**
+   * A turn job that completed while it still holds its stack's turn (a run that stopped as
+   * superseded, when the run it deferred to was gone too): the head stays and runs on a new turn.
+   */
+  private async repairCompleted(stack: string, turnId: string): Promise<boolean> {
+    const raw = await this.redis.lindex(K.pending(stack), 0);
+    await this.passOn(stack, turnId, raw ?? "", false);
+    return true;
   }
 
   /** The Worker started by startWorker (to cancel a running turn). */

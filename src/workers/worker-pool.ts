@@ -132,9 +132,11 @@ export class WorkerPool {
     // Back to the queue for another worker: the head stays, on a delayed turn.
     if (outcome.status === "handed-back") return { handBack: { delayMs: HAND_BACK_DELAY_MS } };
     // Waiting for approval: this run is done; approval queues the up phase as a new run.
-    // Superseded: another run of the operation holds it (or it had ended); this one has nothing left to do.
-    if (outcome.status === "awaiting-approval" || outcome.status === "superseded" || outcome.alreadyFinished)
-      return { result };
+    if (outcome.status === "awaiting-approval" || outcome.alreadyFinished) return { result };
+    // Superseded: another run of the operation holds it (BullMQ's second run of this turn, after
+    // this worker stalled); that run ends the turn, this one leaves the head and the turn alone. If
+    // no run holds it, the sweeper gives the head a new turn.
+    if (outcome.status === "superseded") return { superseded: true, result };
     // The ledger is the record; the turn fails (without retry, after passing the turn on) when the
     // operation did not succeed, so Bull Board shows it as failed.
     if (outcome.status !== "succeeded")
