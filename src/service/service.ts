@@ -235,6 +235,8 @@ async function startOn(
       scheduleMinIntervalSeconds: cfg.schedules.minIntervalSeconds,
       // Every stack takes turns on one shared queue: the board shows that one queue.
       queueOf: () => queues.turnQueue,
+      // Queue depth per stack comes from its FIFO (the shared queue's counts are every stack's).
+      queueCounts: (site: string) => queues.queueCounts(site),
       dashboard: cfg.dashboard,
     };
     const app = createApp({
