@@ -1,4 +1,4 @@
-import { DelayedError, Queue, Worker, type Job, type KeepJobs } from "bullmq";
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type KeepJobs } from "bullmq";
 import type IORedis from "ioredis";
 import { redisCommands } from "../infra/redis-commands";
 import { redisKeys } from "../infra/redis-keys";
@@ -179,14 +179,24 @@ export class StackTurns {
    */
   async startWorker(
     runner: StackRunner,
-    opts: { slots: number; name?: string; lostTurn?: LostTurnPolicy; onError?: (err: Error) => void },
+    opts: {
+      slots: number;
+      name?: string;
+      lostTurn?: LostTurnPolicy;
+      onError?: (err: Error) => void;
+      /**
+       * The Worker's own connection (its lock renewals then never queue behind the process's other
+       * traffic on the shared client). @defaultValue the shared client
+       */
+      connection?: ConnectionOptions;
+    },
   ): Promise<Worker<TurnJobData>> {
     if (opts.lostTurn) this.lostTurn = opts.lostTurn;
     const worker = new Worker<TurnJobData>(
       TURN_QUEUE,
       (job, token, signal) => this.process(job, runner, token, signal),
       {
-        connection: this.redis,
+        connection: opts.connection ?? this.redis,
         concurrency: opts.slots,
         ...(opts.name ? { name: opts.name } : {}),
         lockDuration: this.settings.lockDurationMs,

@@ -74,6 +74,9 @@ export class WorkerPool {
     this.worker = await turns.startWorker((op, ctx) => this.run(op, ctx.job, ctx.signal), {
       slots: this.options.slots ?? Math.max(1, this.sites.length),
       name: `worker-${process.pid}`,
+      // Its own client, as before the shared turns: the engine's events stream through the shared
+      // one, and a lock renewal queued behind them under load would let the turn stall.
+      connection: this.connection,
       lostTurn: (stack, job, head) => this.lost.lostTurn(stack, job, head),
       onError: (err) => this.logger.error("worker error", { err }),
     });
