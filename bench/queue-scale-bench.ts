@@ -22,7 +22,7 @@ import {
 } from "./queue-layout/harness";
 import { PerStackProducer } from "./queue-layout/per-stack-layout";
 import { checkRuns } from "./queue-layout/run-checks";
-import { StackTurns } from "./queue-layout/stack-turns";
+import { StackTurns } from "../src/workers/stack-turns";
 import { readRunLog, stubDurationMs } from "./queue-layout/stub-runner";
 import { stackName, type WorkerConfig } from "./queue-layout/worker-config";
 

@@ -43,7 +43,7 @@ export function workload(stacks: number, ops: number, seed = 16): Submitted[] {
 
 /** Anything that takes an operation for a stack and returns its FIFO position. */
 export interface Producer {
-  enqueue(stack: string, operationId: string, enqueuedAt?: number): Promise<number>;
+  enqueue(stack: string, operationId: string, opts?: { enqueuedAt?: number }): Promise<number>;
 }
 
 /**
@@ -55,11 +55,9 @@ export async function burst(producer: Producer, plan: Submitted[], inFlight = 10
   for (let i = 0; i < plan.length; i += inFlight) {
     const chunk = plan.slice(i, i + inFlight).map((s) => {
       const p = (last.get(s.stack) ?? Promise.resolve()).then(async () => {
-        const seq = await producer.enqueue(
-          s.stack,
-          s.operationId,
-          performance.timeOrigin + performance.now(),
-        );
+        const seq = await producer.enqueue(s.stack, s.operationId, {
+          enqueuedAt: performance.timeOrigin + performance.now(),
+        });
         if (seq !== s.order) throw new Error(`${s.operationId}: queued at ${seq}, submitted as ${s.order}`);
       });
       last.set(s.stack, p);

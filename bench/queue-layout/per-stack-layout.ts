@@ -1,8 +1,8 @@
-// The layout the service runs today (src/workers/worker-pool.ts, stack-queues.ts), rebuilt with a
-// stub runner for comparison: per stack and per worker process a Queue, a Worker (concurrency 1,
-// global concurrency 1) and a QueueEvents, each with its own connections.
+// The layout the service ran before the shared turns (a queue per stack), rebuilt with a stub
+// runner for comparison: per stack and per worker process a Queue, a Worker (concurrency 1, global
+// concurrency 1) and a QueueEvents, each with its own connections.
 import { Queue, QueueEvents, Worker } from "bullmq";
-import type { StackOperation, StackRunner } from "./stack-turns";
+import type { StackOperation } from "../../src/workers/stack-turns";
 
 type OpData = Omit<StackOperation, "stack">;
 
@@ -27,12 +27,17 @@ export class PerStackProducer {
     await Promise.all([...this.queues.values()].map((q) => q.setGlobalConcurrency(1)));
   }
 
-  async enqueue(stack: string, operationId: string, enqueuedAt = Date.now()): Promise<number> {
+  async enqueue(stack: string, operationId: string, opts: { enqueuedAt?: number } = {}): Promise<number> {
+    const enqueuedAt = opts.enqueuedAt ?? Date.now();
     const seq = (this.seq.get(stack) ?? 0) + 1;
     this.seq.set(stack, seq);
     await this.queues
       .get(stack)!
-      .add("op", { operationId, seq, enqueuedAt }, { jobId: operationId, removeOnComplete: true });
+      .add(
+        "op",
+        { id: operationId, operationId, seq, enqueuedAt },
+        { jobId: operationId, removeOnComplete: true },
+      );
     return seq;
   }
 
@@ -50,7 +55,12 @@ export class PerStackWorkers {
     private readonly stacks: readonly string[],
   ) {}
 
-  async start(runner: StackRunner, name: string, lockDurationMs: number, stalledIntervalMs: number) {
+  async start(
+    runner: (op: StackOperation) => Promise<void>,
+    name: string,
+    lockDurationMs: number,
+    stalledIntervalMs: number,
+  ) {
     const ready: Promise<unknown>[] = [];
     for (const stack of this.stacks) {
       const q = new Queue(queueName(stack), { connection: this.connection });

@@ -3,7 +3,7 @@
 // lost and nothing run twice from the record alone.
 import { createHash } from "node:crypto";
 import type IORedis from "ioredis";
-import type { StackOperation } from "./stack-turns";
+import type { StackOperation } from "../../src/workers/stack-turns";
 
 const P = "qs:log";
 export const runLogKeys = {

@@ -3,7 +3,7 @@
 import IORedis from "ioredis";
 import { exitWithParent } from "../../src/infra/exit-with-parent";
 import { PerStackWorkers } from "./per-stack-layout";
-import { StackTurns } from "./stack-turns";
+import { StackTurns } from "../../src/workers/stack-turns";
 import { stubRunner } from "./stub-runner";
 import { stackName, workerConfigFromEnv } from "./worker-config";
 
@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   let close: () => Promise<void>;
   if (c.layout === "turns") {
     const turns = new StackTurns(redis, c);
-    await turns.startWorker(runner, c.slots, c.tag);
+    // A failed turn is retried (the default lost-turn policy): the stub has no ledger to end it in.
+    await turns.startWorker(runner, { slots: c.slots, name: c.tag });
     close = () => turns.close();
   } else {
     const stacks = Array.from({ length: c.stacks }, (_, i) => stackName(i));

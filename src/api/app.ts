@@ -35,6 +35,8 @@ export interface OperatorViewDeps {
   schedules?: ScheduleService;
   scheduleMinIntervalSeconds?: number;
   queueOf?: (site: string) => Queue;
+  /** A stack's queue depth by state (the metrics); without it, read from `queueOf(site)`. */
+  queueCounts?: (site: string) => Promise<Record<string, number>>;
   dashboard?: { sessionTtlSeconds: number; secureCookie: boolean };
 }
 
@@ -130,10 +132,12 @@ function operatorRoutes(
       logger: core.logger,
     }),
   );
-  const queueCounts = view.queueOf && {
-    queueCounts: (site: string) =>
-      view.queueOf!(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
-  };
+  const queueCounts = view.queueCounts
+    ? { queueCounts: view.queueCounts }
+    : view.queueOf && {
+        queueCounts: (site: string) =>
+          view.queueOf!(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
+      };
   beforeAuth.use(metricsRoutes(core.tokens, core.sites, queueCounts, new DriftReports(core.redis)));
   beforeAuth.use(
     dashboardRoutes({

@@ -22,6 +22,10 @@ export interface RedisCommands {
   stackLockRelease: RedisCommand;
   ledgerCreateOrRide: RedisCommand;
   schedulePutUnderCap: RedisCommand;
+  turnEnqueue: RedisCommand;
+  turnPeek: RedisCommand;
+  turnFinish: RedisCommand;
+  turnRemove: RedisCommand;
 }
 
 interface Script {

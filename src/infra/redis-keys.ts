@@ -50,6 +50,27 @@ export const redisKeys = {
   rateLimitPrefix: `${PREFIX}:ratelimit`,
   /** The write each Redis WAIT round makes first, so the WAIT covers every connection's earlier writes (src/infra/replica-wait.ts). */
   replicaWaitProbe: `${PREFIX}:replica-wait:probe`,
+  /**
+   * The shared-turn queue layout (src/workers/stack-turns.ts): one BullMQ queue of turns, and per
+   * stack a FIFO of its operations' runs and a turn token. All in one hash tag (`{turns}`), so the
+   * scripts that touch a stack's keys and the shared counter and index run on one Redis Cluster slot.
+   */
+  turns: {
+    /** A stack's queued runs, oldest first (a list of JSON entries; gone when empty). */
+    pending: (stack: string) => `${PREFIX}:{turns}:pending:${stack}`,
+    /** The id of the stack's one turn job, while it has runs (gone when idle). */
+    turn: (stack: string) => `${PREFIX}:{turns}:turn:${stack}`,
+    /** The head entry a turn has started (a cancel no longer removes it). */
+    started: (stack: string) => `${PREFIX}:{turns}:started:${stack}`,
+    /** Per-stack counter behind each entry's sequence number (its FIFO position). */
+    opSeq: (stack: string) => `${PREFIX}:{turns}:opseq:${stack}`,
+    /** Marks an entry id as queued (with a TTL), so a duplicate enqueue is a no-op. */
+    entry: (entryId: string) => `${PREFIX}:{turns}:entry:${entryId}`,
+    /** Counter behind the turn job ids: each turn is a new job, so a finished one is never re-added. */
+    turnSeq: `${PREFIX}:{turns}:turnseq`,
+    /** Stacks holding a turn, scored by when it was last set or checked (the sweeper's index). */
+    index: `${PREFIX}:{turns}:index`,
+  },
   /** Pub/sub channel on which cancel requests reach every worker. */
   cancelChannel: `${PREFIX}:cancel`,
 } as const;

@@ -109,7 +109,6 @@ async function startOn(
   const queueConn = redisClient(endpoint, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   queueConn.on("error", () => undefined);
   const queues = new StackQueues(queueConn, redis, sites);
-  await queues.ensureGlobalConcurrency();
   const stops: Array<() => Promise<void>> = [];
   // STACKYARD_REDIS_WAIT_REPLICAS: an accepted operation is on that many replicas before 202 (WAIT blocks its own connection).
   let replicaWait: ReplicaWait | undefined;
@@ -287,8 +286,7 @@ async function startOn(
         tokens: cfg.tokens,
         sites,
         queues: {
-          queueCounts: (site) =>
-            queues.queue(site).getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
+          queueCounts: (site) => queues.queueCounts(site),
         },
         logger,
       });
@@ -302,7 +300,10 @@ async function startOn(
       chat: cfg.chat,
       schedules: schedules.service,
       scheduleMinIntervalSeconds: cfg.schedules.minIntervalSeconds,
-      queueOf: (site: string) => queues.queue(site),
+      // Every stack takes turns on one shared queue: the board shows that one queue.
+      queueOf: () => queues.turnQueue,
+      // Queue depth per stack comes from its FIFO (the shared queue's counts are every stack's).
+      queueCounts: (site: string) => queues.queueCounts(site),
       dashboard: cfg.dashboard,
     };
     const siteState = new SiteStateReader({

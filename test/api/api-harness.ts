@@ -88,7 +88,6 @@ export async function startApiHarness(opts: ApiHarnessOptions = {}): Promise<Api
     opts.retentionSeconds ? new OperationRetention(conn, opts.retentionSeconds) : undefined,
   );
   const queues = new StackQueues(queueConn, conn, SITES);
-  await queues.ensureGlobalConcurrency();
   const tokens: TokenEntry[] = Object.entries(TOKENS).map(([id, t]) => ({
     id,
     sha256: hashToken(secretOf(id as keyof typeof TOKENS)),

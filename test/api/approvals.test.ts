@@ -54,8 +54,8 @@ describe("POST /v1/operations/:id/approve", function () {
     assert.equal(ok.status, 202, JSON.stringify(ok.body));
     assert.equal(ok.body.status, "queued");
     assert.equal(ok.body.approval.approvedBy, "approver");
-    const job = await h.queues.queue("insync").getJob(`${id}-approved`);
-    assert.equal(job?.data.operationId, id);
+    const run = (await h.queues.entries("insync")).find((e) => e.id === `${id}-approved`);
+    assert.equal(run?.operationId, id);
     const again = await h.client("approver").post(`/v1/operations/${id}/approve`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, "OPERATION_NOT_AWAITING_APPROVAL");
@@ -72,7 +72,11 @@ describe("POST /v1/operations/:id/approve", function () {
     assert.equal(r.body.status, "cancelled");
     assert.equal(r.body.failure.code, "APPROVAL_REJECTED");
     assert.equal(r.body.approval.rejectedBy, "approver");
-    assert.equal(await h.queues.queue("insync").getJob(`${id}-approved`), undefined);
+    assert.equal(
+      (await h.queues.entries("insync")).find((e) => e.id === `${id}-approved`),
+      undefined,
+      "a rejected operation queues no approved run",
+    );
     const again = await h.client("approver").post(`/v1/operations/${id}/approve`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, "OPERATION_NOT_AWAITING_APPROVAL");

@@ -22,7 +22,7 @@ describe("STACKYARD_REDIS_WAIT_REPLICAS: an operation is accepted only once the 
   this.timeout(60_000);
   let h: ApiHarness;
   let replicas: ScriptedReplicas;
-  const waiting = async () => (await h.queues.queue("theatl").getJobCounts("waiting")).waiting;
+  const waiting = async () => (await h.queues.entries("theatl")).length;
 
   before(async () => {
     replicas = new ScriptedReplicas(async () => (await waiting()) > 0);
@@ -30,7 +30,7 @@ describe("STACKYARD_REDIS_WAIT_REPLICAS: an operation is accepted only once the 
   });
   after(async () => h?.close());
   beforeEach(async () => {
-    await h.queues.queue("theatl").obliterate({ force: true });
+    for (const e of await h.queues.entries("theatl")) await h.queues.removeQueued("theatl", e.operationId);
     replicas.answers = [];
     replicas.calls = 0;
     replicas.jobsSeenAtConfirm = [];

@@ -120,7 +120,7 @@ describe("dashboard behind the API's tokens", function () {
       assert.match(await row.innerText(), /scale theatl sidekiq pool "main"/);
 
       await page.goto(`${s.base}/dashboard/queues`);
-      await page.getByText("stack-theatl").first().waitFor({ timeout: 30_000 });
+      await page.getByText("stack-turns").first().waitFor({ timeout: 30_000 });
       const cookies = await browser.cookies();
       assert.ok(cookies.every((c) => !c.value.includes(s.tokens.admin)));
       assert.ok(cookies.some((c) => c.name === "stackyard_session" && c.httpOnly && c.sameSite === "Strict"));

@@ -57,7 +57,7 @@ describe("dashboard queues view (Bull Board)", function () {
         ledger: new Ledger(conn),
         redis: conn,
         logger: silentLogger,
-        queueOf: (s) => queues.queue(s),
+        queueOf: () => queues.turnQueue,
       }),
     );
     server = http.createServer(app);
@@ -103,7 +103,8 @@ describe("dashboard queues view (Bull Board)", function () {
     const api = await board("admin", "/dashboard/queues/api/queues");
     assert.equal(api.status, 200);
     const names = (((await api.json()) as any).queues as Array<{ name: string }>).map((q) => q.name).sort();
-    assert.deepEqual(names, ["stack-theatl", "stack-vulpine"]);
+    // Every stack takes turns on one shared queue.
+    assert.deepEqual(names, ["stack-turns"]);
   });
 
   it("links the queues view only for such a token", async () => {

@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import IORedis from "ioredis";
+import { connectionsPerWorker } from "../../bench/queue-layout/harness";
 import { StackFileStore } from "../../src/operations/stack-file-store";
 import { sandboxDirFor } from "../../src/service/sandbox-facts";
 import { readCalls, type CallEntry } from "../../src/sandbox/call-log";
@@ -136,6 +138,22 @@ describe("two worker processes, 20 concurrent operations over 5 stacks", functio
     // Both worker processes took part.
     const pids = new Set(finals.flatMap((f) => (f.workerPid ? [f.workerPid] : [])));
     assert.ok(pids.size === 0 || pids.size === 2, `workers used: ${[...pids].join(",")}`);
+  });
+
+  it("holds a fixed number of Redis connections per worker process, not a few per stack", async () => {
+    const admin = new IORedis(d.redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      const workers = procs.slice(1).map((p, i) => ({ tag: `worker-${i}`, pid: p.child.pid! }));
+      const conns = await connectionsPerWorker(admin, workers as never);
+      for (const c of conns) {
+        process.stdout.write(`      ${c.tag}: ${c.total} Redis connections ${JSON.stringify(c.byName)}\n`);
+        // Before the shared turns: 4 per stack (a Queue, a Worker and its blocking connection, a
+        // QueueEvents), 20 for these 5 stacks before anything else the process holds.
+        assert.ok(c.total >= 2 && c.total <= 10, `${c.tag}: ${c.total} ${JSON.stringify(c.byName)}`);
+      }
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it("ran each of the five sites only with its own account's credentials, never another site's or the workers' environment's", () => {

@@ -11,7 +11,8 @@ import { StackFileStore } from "../../src/operations/stack-file-store";
 import { silentLogger } from "../../src/infra/observability/logger";
 import { withoutAbsolutePaths } from "../../src/workers/job-failure";
 import type { RunnerDeps } from "../../src/workers/operation-runner";
-import { stackQueueName, StackQueues } from "../../src/workers/stack-queues";
+import { StackQueues } from "../../src/workers/stack-queues";
+import { TURN_QUEUE } from "../../src/workers/stack-turns";
 import { WorkerPool, type StallSettings } from "../../src/workers/worker-pool";
 
 const STALL_SETTINGS: StallSettings = {
@@ -78,17 +79,18 @@ describe("a failed job's reason in the queue", function () {
     };
     await ledger.create(rec);
     const queues = new StackQueues(conn, conn, ["theatl"]);
-    const events = new QueueEvents(stackQueueName("theatl"), { connection: { url: redis.url } });
+    const events = new QueueEvents(TURN_QUEUE, { connection: { url: redis.url } });
     await events.waitUntilReady();
     const pool = new WorkerPool(deps, { url: redis.url }, conn, ["theatl"], STALL_SETTINGS, silentLogger);
     try {
-      const failed = new Promise<string>((resolve) =>
-        events.on("failed", ({ failedReason }) => resolve(failedReason)),
+      const failed = new Promise<{ jobId: string; failedReason: string }>((resolve) =>
+        events.on("failed", (e) => resolve(e)),
       );
       await pool.start();
       await queues.enqueue("theatl", id, "scale-sidekiq");
-      const reason = await failed;
-      const job = await queues.queue("theatl").getJob(id);
+      // The operation's turn fails (after passing the stack's turn on), so Bull Board shows it failed.
+      const { jobId, failedReason: reason } = await failed;
+      const job = await queues.turnQueue.getJob(jobId);
       assert.equal(await job!.getState(), "failed");
       assert.match(job!.failedReason, /theatl\.js/, "the reason still names what failed");
       assert.doesNotMatch(job!.failedReason, ABSOLUTE, job!.failedReason);
@@ -96,6 +98,7 @@ describe("a failed job's reason in the queue", function () {
       assert.ok(!job!.failedReason.includes(tmp.dir));
       assert.deepEqual(job!.stacktrace, [], "no stack trace is kept on the job");
       assert.equal((await ledger.get(id))?.status, "failed");
+      assert.deepEqual(await queues.entries("theatl"), [], "the stack's FIFO is empty: its turn passed on");
     } finally {
       await pool.close(1_000);
       await events.close();

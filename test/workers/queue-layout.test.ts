@@ -11,7 +11,8 @@ import {
   type WorkerProcess,
 } from "../../bench/queue-layout/harness";
 import { checkRuns } from "../../bench/queue-layout/run-checks";
-import { StackTurns, TURN_QUEUE, turnKeys } from "../../bench/queue-layout/stack-turns";
+import { redisKeys } from "../../src/infra/redis-keys";
+import { StackTurns, TURN_QUEUE } from "../../src/workers/stack-turns";
 import { readRunLog, type RunStart } from "../../bench/queue-layout/stub-runner";
 import type { WorkerConfig } from "../../bench/queue-layout/worker-config";
 import { startPrivateRedis, type RedisHandle } from "../../src/infra/redis-server";
@@ -19,6 +20,7 @@ import { tempDir } from "../support/temp-dir";
 
 const STACKS = 200;
 const OPS = 1000;
+const turnKeys = { ...redisKeys.turns, turns: redisKeys.turns.index };
 const CONFIG: Omit<WorkerConfig, "tag"> = {
   layout: "turns",
   slots: 4,
@@ -39,7 +41,7 @@ async function poll(what: string, deadlineMs: number, check: () => Promise<boole
   }
 }
 
-describe("queue layout for many stacks (bench/queue-layout): one shared queue of per-stack turns", function () {
+describe("queue layout for many stacks (src/workers/stack-turns.ts, the bench's stub runner): one shared queue of per-stack turns", function () {
   this.timeout(240_000);
   let tmp: ReturnType<typeof tempDir>;
   let redis: RedisHandle;
@@ -149,7 +151,12 @@ describe("queue layout for many stacks (bench/queue-layout): one shared queue of
     const stack = "s99999";
     const before = (await readRunLog(admin)).done;
     // What ENQUEUE leaves when the process dies before adding the turn's job: an entry and a turn.
-    const entry = JSON.stringify({ operationId: "op-orphan", seq: 1, enqueuedAt: Date.now() });
+    const entry = JSON.stringify({
+      id: "op-orphan",
+      operationId: "op-orphan",
+      seq: 1,
+      enqueuedAt: Date.now(),
+    });
     await admin.rpush(turnKeys.pending(stack), entry);
     await admin.set(turnKeys.turn(stack), "turn-orphan-1");
     await admin.zadd(turnKeys.turns, Date.now(), stack);
@@ -169,7 +176,7 @@ describe("queue layout for many stacks (bench/queue-layout): one shared queue of
     // The token moved on to turn-stale-2, whose job was never added; turn-stale-1 is back in the queue.
     await admin.rpush(
       turnKeys.pending(stack),
-      JSON.stringify({ operationId: "op-after-stale", seq: 1, enqueuedAt: Date.now() }),
+      JSON.stringify({ id: "op-after-stale", operationId: "op-after-stale", seq: 1, enqueuedAt: Date.now() }),
     );
     await admin.set(turnKeys.turn(stack), "turn-stale-2");
     // Scored an hour ahead, so the sweeper leaves it alone: only the stale turn can repair it.
@@ -213,7 +220,12 @@ describe("queue layout for many stacks (bench/queue-layout): one shared queue of
       await admin.del(turnKeys.pending(stack));
       await admin.rpush(
         turnKeys.pending(stack),
-        JSON.stringify({ operationId: "op-after-failure", seq: 1, enqueuedAt: Date.now() }),
+        JSON.stringify({
+          id: "op-after-failure",
+          operationId: "op-after-failure",
+          seq: 1,
+          enqueuedAt: Date.now(),
+        }),
       );
       await waitForFinished(admin, before + 1, 60_000);
     } finally {
