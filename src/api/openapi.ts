@@ -433,7 +433,7 @@ export const openApiDocument = {
         responses: {
           "200": { description: "text/html" },
           "303": { description: "To the login page" },
-          ...errors(400, 404),
+          ...htmlPages(400, 404),
         },
       },
     },

@@ -77,7 +77,29 @@ export function operationPageRoutes(deps: OperationPageDeps): Router {
       .send(OPERATION_SCRIPT);
   });
 
-  r.get("/dashboard/operations/:id", deps.requireSession, async (req, res, next) => {
+  /**
+   * A malformed id is 400 before the session check, as the API answers it: a redirect to the login
+   * page would accept a request no id pattern allows. The page gets HTML, the event stream JSON.
+   */
+  const wellFormedId =
+    (as: "html" | "json") =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      try {
+        parseOr400(opIdParamSchema, req.params, "path");
+        next();
+      } catch (err) {
+        if (!(err instanceof AppError)) return next(err);
+        if (as === "json") return void res.status(statusOf(err.code)).json(err.toJSON());
+        send(
+          res,
+          statusOf(err.code),
+          "stackyard: refused",
+          `<p role="alert" class="failed" id="refusal">refused (${esc(err.code)}): ${esc(err.message)}</p>`,
+        );
+      }
+    };
+
+  r.get("/dashboard/operations/:id", wellFormedId("html"), deps.requireSession, async (req, res, next) => {
     try {
       const o = await readableOp(req);
       const approve = allows(principal(req), "operations:approve", o.site, o.kind);
@@ -94,16 +116,21 @@ export function operationPageRoutes(deps: OperationPageDeps): Router {
   });
 
   // The API's event stream, authorised by the session instead of a bearer header (EventSource sends none).
-  r.get("/dashboard/operations/:id/events", deps.requireSession, async (req, res, next) => {
-    let o: OperationRecord;
-    try {
-      o = await readableOp(req);
-    } catch (err) {
-      if (err instanceof AppError) return void res.status(statusOf(err.code)).json(err.toJSON());
-      return next(err);
-    }
-    streamOperationEvents(deps.events, o.id, principal(req).tokenId, req, res);
-  });
+  r.get(
+    "/dashboard/operations/:id/events",
+    wellFormedId("json"),
+    deps.requireSession,
+    async (req, res, next) => {
+      let o: OperationRecord;
+      try {
+        o = await readableOp(req);
+      } catch (err) {
+        if (err instanceof AppError) return void res.status(statusOf(err.code)).json(err.toJSON());
+        return next(err);
+      }
+      streamOperationEvents(deps.events, o.id, principal(req).tokenId, req, res);
+    },
+  );
 
   r.get("/dashboard/approvals", deps.requireSession, async (req, res) => {
     const p = principal(req);

@@ -7,15 +7,18 @@ import type { OperationDefinition, TouchRule } from "./types";
  */
 const resourceRef = z
   .string()
-  .max(1000)
+  .max(400)
   .regex(
     /^(urn:pulumi:[^:\s]+::[^:\s]+::\S+::\S+|[A-Za-z0-9][A-Za-z0-9._-]{0,199})$/,
     "a URN or a resource name from the drift report",
   );
 
 const params = z.strictObject({
-  /** The drifted resources to bring back (`GET /v1/sites/:site/drift`): one, or a list. */
-  resources: z.union([resourceRef, z.array(resourceRef).min(1).max(200)]),
+  /**
+   * The drifted resources to bring back (`GET /v1/sites/:site/drift`): one, or a list. Bounded so
+   * the largest valid request (32 × 400 characters) fits the API's 16 KiB body limit.
+   */
+  resources: z.union([resourceRef, z.array(resourceRef).min(1).max(32)]),
 });
 export type RevertDriftParams = z.infer<typeof params>;
 

@@ -250,4 +250,19 @@ describe("dashboard: operation pages and approvals in headless Chromium", functi
       await viewer.ctx.close();
     }
   });
+  it("answers a malformed operation id 400 before the session check (the page as HTML, its event stream as JSON)", async () => {
+    const page = await fetch(`${s.base}/dashboard/operations/%C2%84`, { redirect: "manual" });
+    assert.equal(page.status, 400);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(await page.text(), /refused \([A-Z_]+\)/);
+    const events = await fetch(`${s.base}/dashboard/operations/%C2%84/events`, { redirect: "manual" });
+    assert.equal(events.status, 400);
+    assert.match(events.headers.get("content-type") ?? "", /^application\/json/);
+    assert.ok(((await events.json()) as { error: { code: string } }).error.code, "a coded error");
+    // A well-formed id without a session still goes to the login page.
+    const anon = await fetch(`${s.base}/dashboard/operations/op-00000000-0000-4000-8000-000000000000`, {
+      redirect: "manual",
+    });
+    assert.equal(anon.status, 303);
+  });
 });
