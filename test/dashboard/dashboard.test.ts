@@ -3,7 +3,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { tempDir } from "../support/temp-dir";
 import { operatorService, type OperatorService } from "../chatops/support/operator-service";
 
-const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
 
 describe("dashboard behind the API's tokens", function () {
   this.timeout(600_000);
@@ -94,20 +94,11 @@ describe("dashboard behind the API's tokens", function () {
     const profile = tempDir("chromium");
     let browser: BrowserContext | undefined;
     try {
-      // A fresh profile per run; without the background-networking flags Chromium reaches for the network.
+      // A fresh profile per run.
       browser = await chromium.launchPersistentContext(profile.dir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
+        args: CHROMIUM_ARGS,
       });
       const page = browser.pages()[0] ?? (await browser.newPage());
       await page.goto(`${s.base}/dashboard`);

@@ -3,20 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { projectRoot } from "../../src/infra/paths";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
 import { operatorService, type OperatorService, type Role } from "../chatops/support/operator-service";
 
-const CHROMIUM = "/usr/bin/chromium";
-// No network beyond loopback: without the background-networking flags Chromium reaches for it.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Pages of this run, kept as artifacts (docs/operator-view.md shows them). */
 const SHOTS = path.join(projectRoot, "docs", "screenshots");
 
