@@ -92,7 +92,14 @@ describe("a site's state at a glance (GET /v1/sites/:site) on an API process bes
     assert.deepEqual(s.database.observation, { ok: true });
     assert.deepEqual(
       s.operations.map((o) => o.kind),
-      ["scale-sidekiq", "add-read-replica", "remove-read-replica", "failover"],
+      [
+        "scale-sidekiq",
+        "add-read-replica",
+        "remove-read-replica",
+        "failover",
+        "detect-drift",
+        "revert-drift",
+      ],
     );
     const scale = s.operations.find((o) => o.kind === "scale-sidekiq")!;
     assert.equal((scale.params as any).properties.count.type, "integer", "the params' JSON Schema");

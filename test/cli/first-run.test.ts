@@ -85,7 +85,11 @@ describe("first run: no token configured in the sandbox", function () {
       lines[2],
       "database (postgres): primary pg-a (primary); standbys pg-b (standby, lag 0 s); fenced none",
     );
-    assert.ok(lines.includes("operations: scale-sidekiq, add-read-replica, remove-read-replica, failover"));
+    assert.ok(
+      lines.includes(
+        "operations: scale-sidekiq, add-read-replica, remove-read-replica, failover, detect-drift, revert-drift",
+      ),
+    );
   });
 
   it("a restart reuses the stored digest: no new token, nothing printed, the CLI still works", async () => {
