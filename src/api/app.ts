@@ -98,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     driftRoutes({
       operations: deps.operations,
+      siteState,
       latest: (site) => new DriftReports(deps.redis).latest(site),
       schedule: async (site) => deps.operatorView?.schedules?.system(site, "detect-drift", DRIFT_PRINCIPAL),
     }),

@@ -82,10 +82,6 @@ const signedHook = (summary: string, headers: string[]) => ({
   },
 });
 
-/**
- * The API contract, served at /v1/openapi.json. test/api/openapi.test.ts checks that every path and
- * method here is a real route and every route is here.
- */
 /** The dashboard's form posts answer a refusal as an HTML page (the code and message in it), not JSON. */
 const htmlPages = (...statuses: number[]) =>
   Object.fromEntries(
@@ -102,6 +98,10 @@ const htmlPages = (...statuses: number[]) =>
   );
 const htmlForbidden = htmlPages(403);
 
+/**
+ * The API contract, served at /v1/openapi.json. test/api/openapi.test.ts checks that every path and
+ * method here is a real route and every route is here.
+ */
 export const openApiDocument = {
   openapi: "3.1.0",
   info: {
@@ -456,24 +456,12 @@ export const openApiDocument = {
         responses: { "200": { description: "text/html" }, "303": { description: "To the login page" } },
       },
     },
-    "/dashboard/operations/{id}/approve": {
-      post: {
-        summary:
-          "Approve as the session's principal (form with the session's csrf token, same Origin; scope operations:approve; not the requester)",
-        security: [],
-        parameters: [idParam],
-        responses: { "303": { description: "To the operation's page" }, ...htmlPages(400, 403, 404, 409) },
-      },
-    },
-    "/dashboard/operations/{id}/reject": {
-      post: {
-        summary:
-          "Reject as the session's principal (form with the session's csrf token, same Origin; scope operations:approve)",
-        security: [],
-        parameters: [idParam],
-        responses: { "303": { description: "To the operation's page" }, ...htmlPages(400, 403, 404, 409) },
-      },
-    },
+    "/dashboard/operations/{id}/approve": dashboardDecision(
+      "Approve as the session's principal (form with the session's csrf token, same Origin; scope operations:approve; not the requester)",
+    ),
+    "/dashboard/operations/{id}/reject": dashboardDecision(
+      "Reject as the session's principal (form with the session's csrf token, same Origin; scope operations:approve)",
+    ),
     "/dashboard/logout": {
       post: {
         summary: "End the session",
@@ -518,3 +506,15 @@ export const openApiDocument = {
     },
   },
 } as const;
+
+/** A dashboard form post that decides an approval: it redirects to the operation's page or refuses as HTML. */
+function dashboardDecision(summary: string) {
+  return {
+    post: {
+      summary,
+      security: [],
+      parameters: [idParam],
+      responses: { "303": { description: "To the operation's page" }, ...htmlPages(400, 403, 404, 409) },
+    },
+  };
+}

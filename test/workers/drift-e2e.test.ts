@@ -223,6 +223,20 @@ describe("drift on theATL: found by the schedule, posted, counted, reverted; nam
     assert.equal(after.status, "succeeded", after.reason);
     assert.equal(after.drift.resources, 0, JSON.stringify(after.drift));
     assert.equal(await metric(/^stackyard_drifted_resources\{stack="theatl"\} (\d+)$/m), "0");
+
+    // On demand: POST /v1/sites/:site/drift queues an ordinary detect-drift, answered like any operation.
+    const bad = await api.post("/v1/sites/theatl/drift", { remediate: "revert" });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.equal(bad.body.error.details.field, "remediate");
+    const asked = await api.post("/v1/sites/theatl/drift");
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    assert.equal(asked.headers.get("location"), `/v1/operations/${asked.body.id}`);
+    assert.equal(asked.body.operation, "detect-drift");
+    assert.equal(asked.body.links.drift, "/v1/sites/theatl/drift");
+    const onDemand = await api.waitFor(asked.body.id);
+    assert.equal(onDemand.status, "succeeded", onDemand.reason);
+    assert.equal(onDemand.requester.tokenId, "admin");
+    assert.equal(onDemand.drift.resources, 0, JSON.stringify(onDemand.drift));
   });
 
   it("refuses a scale by blast radius while a droplet has drifted, and the refusal names the drift", async () => {

@@ -3,8 +3,9 @@ import { z } from "zod";
 import { UnsupportedMediaTypeError } from "../../errors";
 import type { DriftReport } from "../../operations/drift-report";
 import type { OperationService } from "../../operations/operation-service";
+import type { SiteStateReader } from "../../operations/site-state";
+import { sendAccepted } from "../accepted-answer";
 import { authorize } from "../auth";
-import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
 import { idempotencyKeySchema, siteParamSchema } from "./operations";
 
@@ -13,6 +14,8 @@ const detectBodySchema = z.strictObject({});
 
 export interface DriftRouteDeps {
   operations: OperationService;
+  /** Where the 202 answer finds the detection's place in the stack's queue. */
+  siteState: SiteStateReader;
   latest: (site: string) => Promise<DriftReport | undefined>;
   /** The site's detection schedule (the service's own, from STACKYARD_DRIFT_FILE), when schedules run. */
   schedule?: (site: string) => Promise<object | undefined>;
@@ -35,22 +38,13 @@ export function driftRoutes(deps: DriftRouteDeps): Router {
     }
     const idempotencyKey = parseOr400(idempotencyKeySchema, req.header("idempotency-key"), "Idempotency-Key");
     deps.operations.requireSite(site);
-    const { record, created } = await deps.operations.submit({
+    const accepted = await deps.operations.submit({
       site,
       request: { operation: "detect-drift", params: {} },
       tokenId: principal.tokenId,
       idempotencyKey,
     });
-    res
-      .status(created ? 202 : 200)
-      .location(`/v1/operations/${record.id}`)
-      .json({
-        id: record.id,
-        status: record.status,
-        operation: record.kind,
-        site: record.site,
-        links: { ...operationLinks(record), drift: `/v1/sites/${site}/drift` },
-      });
+    await sendAccepted(res, deps.siteState, accepted, { drift: `/v1/sites/${site}/drift` });
   });
 
   r.get("/v1/sites/:site/drift", async (req, res) => {

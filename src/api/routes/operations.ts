@@ -4,10 +4,11 @@ import { UnauthenticatedError, UnsupportedMediaTypeError } from "../../errors";
 import { assertMayAct, type OperationAction } from "../../operations/operation-access";
 import { OPERATION_ID_PATTERN } from "../../operations/ids";
 import type { OperationService } from "../../operations/operation-service";
-import type { QueuePosition, SiteStateReader } from "../../operations/site-state";
+import type { SiteStateReader } from "../../operations/site-state";
 import { operationRequestSchema } from "../../operations/registry";
 import { authorize } from "../auth";
 import type { Principal } from "../../auth/tokens";
+import { queueField, sendAccepted } from "../accepted-answer";
 import { operationLinks } from "../links";
 import { parseOr400 } from "../validation";
 
@@ -33,25 +34,13 @@ export function operationRoutes(ops: OperationService, siteState: SiteStateReade
     const principal = authorize(req, "operations:write", site, body.operation);
     const idempotencyKey = parseOr400(idempotencyKeySchema, req.header("idempotency-key"), "Idempotency-Key");
     ops.requireSite(site);
-    const { record, created } = await ops.submit({
+    const accepted = await ops.submit({
       site,
       request: body,
       tokenId: principal.tokenId,
       idempotencyKey,
     });
-    res
-      .status(created ? 202 : 200)
-      .location(`/v1/operations/${record.id}`)
-      .json({
-        id: record.id,
-        status: record.status,
-        operation: record.kind,
-        site: record.site,
-        plan: record.plan,
-        ...(record.approval ? { approval: record.approval } : {}),
-        ...(await queueField(siteState, record)),
-        links: operationLinks(record),
-      });
+    await sendAccepted(res, siteState, accepted);
   });
 
   r.get("/v1/operations/:id", async (req, res) => {
@@ -96,14 +85,6 @@ export function operationRoutes(ops: OperationService, siteState: SiteStateReade
 }
 
 /** `queue: {position, ahead, estimatedWaitSeconds}` for a queued operation, computed when read. */
-async function queueField(
-  siteState: SiteStateReader,
-  rec: Parameters<SiteStateReader["queuePosition"]>[0],
-): Promise<{ queue?: QueuePosition }> {
-  const queue = await siteState.queuePosition(rec);
-  return queue ? { queue } : {};
-}
-
 /** The path's operation id, once the caller may do `action` on it (decided before any side effect). */
 async function mayAct(
   ops: OperationService,
