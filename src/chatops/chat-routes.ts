@@ -133,20 +133,26 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
   const hookRoute = (replyUrl: string | undefined): ReplyRoute | undefined =>
     replyUrl ? { post: (m) => poster.post(replyUrl, m, { channel: "hook" }) } : undefined;
 
-  r.post("/v1/hooks/slack", raw, async (req: Request, res: Response) => {
+  /**
+   * A Slack delivery's verified bytes, or undefined for a retry of one already handled
+   * (X-Slack-Retry-Num): the caller acknowledges it and runs nothing again.
+   */
+  async function firstSlackDelivery(req: Request): Promise<Buffer | undefined> {
     const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, {
       ts: "x-slack-request-timestamp",
       sig: "x-slack-signature",
     });
-    if (!(await guard.firstDelivery(body))) {
-      // A retry of a request already handled (X-Slack-Retry-Num): acknowledge, run nothing again.
-      deps.logger.info("chat retry ignored", {
-        channel: "slack",
-        retry: req.header("x-slack-retry-num") ?? null,
-      });
-      res.status(200).json({ response_type: "ephemeral", text: "already received" });
-      return;
-    }
+    if (await guard.firstDelivery(body)) return body;
+    deps.logger.info("chat retry ignored", {
+      channel: "slack",
+      retry: req.header("x-slack-retry-num") ?? null,
+    });
+    return undefined;
+  }
+
+  r.post("/v1/hooks/slack", raw, async (req: Request, res: Response) => {
+    const body = await firstSlackDelivery(req);
+    if (!body) return void res.status(200).json({ response_type: "ephemeral", text: "already received" });
     const form = new URLSearchParams(body.toString("utf8"));
     const identity = `slack:${form.get("team_id") ?? "?"}:${form.get("user_id") ?? "?"}`;
     const text = form.get("text") ?? "";
@@ -162,17 +168,8 @@ export function chatRoutes(deps: ChatRouteDeps): Router {
 
   // Slack's interactivity Request URL: button clicks (`block_actions`), signed like slash commands.
   r.post("/v1/hooks/slack/actions", raw, async (req: Request, res: Response) => {
-    const body = await verified(req, "slack", cfg?.slackSigningSecret, verifySlackSignature, {
-      ts: "x-slack-request-timestamp",
-      sig: "x-slack-signature",
-    });
-    if (!(await guard.firstDelivery(body))) {
-      deps.logger.info("chat retry ignored", {
-        channel: "slack",
-        retry: req.header("x-slack-retry-num") ?? null,
-      });
-      return void res.status(200).end();
-    }
+    const body = await firstSlackDelivery(req);
+    if (!body) return void res.status(200).end();
     let json: unknown;
     try {
       json = JSON.parse(new URLSearchParams(body.toString("utf8")).get("payload") ?? "");

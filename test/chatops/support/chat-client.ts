@@ -33,19 +33,8 @@ export function slackBody(fields: {
 
 /** Posts a slash command the way Slack does: form body, timestamp and v0 signature headers. */
 export async function sendSlack(base: string, body: string, o: SlackSendOptions) {
-  const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
-  const signature = o.signature ?? slackSignature(o.secret, ts, body);
   const t0 = performance.now();
-  const res = await fetch(`${base}/v1/hooks/slack`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "x-slack-request-timestamp": ts,
-      "x-slack-signature": signature,
-      ...o.headers,
-    },
-    body,
-  });
+  const { res, ts, signature } = await postSignedForm(`${base}/v1/hooks/slack`, body, o);
   const json = (await res.json()) as any;
   return { status: res.status, body: json, ms: performance.now() - t0, ts, signature };
 }
@@ -140,18 +129,7 @@ export function blockActionsBody(fields: {
 
 /** Posts a signed interactivity payload to the service's actions route; Slack's ack is an empty 200. */
 export async function sendSlackAction(base: string, body: string, o: SlackSendOptions) {
-  const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
-  const signature = o.signature ?? slackSignature(o.secret, ts, body);
-  const res = await fetch(`${base}/v1/hooks/slack/actions`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "x-slack-request-timestamp": ts,
-      "x-slack-signature": signature,
-      ...o.headers,
-    },
-    body,
-  });
+  const { res, ts, signature } = await postSignedForm(`${base}/v1/hooks/slack/actions`, body, o);
   const text = await res.text();
   return { status: res.status, text, ts, signature };
 }
@@ -194,4 +172,21 @@ export async function startFakeSlackApi(port: number) {
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** A form body posted as Slack signs it: the timestamp and the v0 signature over both (or the given ones). */
+async function postSignedForm(url: string, body: string, o: SlackSendOptions) {
+  const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
+  const signature = o.signature ?? slackSignature(o.secret, ts, body);
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": signature,
+      ...o.headers,
+    },
+    body,
+  });
+  return { res, ts, signature };
 }
