@@ -85,6 +85,17 @@ const SUMMARY_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof OperationRecord>;
 export type OperationSummary = Pick<OperationRecord, (typeof SUMMARY_FIELDS)[number]>;
 
+/** The fields a stack's queue order and wait estimates need (what every 202 answer computes). */
+const QUEUE_FIELDS = [
+  "id",
+  "kind",
+  "status",
+  "createdAt",
+  "startedAt",
+  "coalescedInto",
+] as const satisfies ReadonlyArray<(typeof SUMMARY_FIELDS)[number]>;
+export type QueueSummary = Pick<OperationRecord, (typeof QUEUE_FIELDS)[number]>;
+
 /**
  * The operation ledger: Redis hashes (one per operation, one field per top-level key, JSON values),
  * a stream of events per operation, and a time index per site. BullMQ is the queue; this is the record.
@@ -346,20 +357,33 @@ export class Ledger {
    * preview, checks or outputs), read in one round trip.
    */
   async summariesForSite(site: string, limit: number): Promise<OperationSummary[]> {
+    return this.fieldsForSite(site, limit, SUMMARY_FIELDS);
+  }
+
+  /** The newest `limit` operations of a site with only what their queue order needs. */
+  async queueSummariesForSite(site: string, limit: number): Promise<QueueSummary[]> {
+    return this.fieldsForSite(site, limit, QUEUE_FIELDS);
+  }
+
+  private async fieldsForSite<F extends keyof OperationRecord>(
+    site: string,
+    limit: number,
+    fields: readonly F[],
+  ): Promise<Array<Pick<OperationRecord, F>>> {
     const ids = await this.redis.zrevrange(siteOpsKey(site), 0, limit - 1);
     if (ids.length === 0) return [];
     const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hmget(opKey(id), ...SUMMARY_FIELDS);
+    for (const id of ids) pipe.hmget(opKey(id), ...fields);
     const res = (await pipe.exec()) ?? [];
-    const out: OperationSummary[] = [];
+    const out: Array<Pick<OperationRecord, F>> = [];
     res.forEach(([err, values]) => {
       if (err || !Array.isArray(values) || values[0] === null) return;
       const o: Record<string, unknown> = {};
-      SUMMARY_FIELDS.forEach((f, i) => {
+      fields.forEach((f, i) => {
         const v = (values as Array<string | null>)[i];
         if (v !== null && v !== undefined) o[f] = JSON.parse(v);
       });
-      out.push(o as unknown as OperationSummary);
+      out.push(o as unknown as Pick<OperationRecord, F>);
     });
     return out;
   }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { SiteConfig } from "../programs/site-config";
 import { dbKnob } from "./knobs/db-knob";
 import { sidekiqKnob } from "./knobs/sidekiq-knob";
-import type { Ledger, OperationSummary } from "./ledger";
+import type { Ledger, OperationSummary, QueueSummary } from "./ledger";
 import type { LiveDbNode, LiveFacts } from "./live-db-node";
 import { OPERATION_STATUSES, isTerminal, type OperationRecord } from "./operation-record";
 import { DEFINITIONS, OPERATION_KINDS } from "./registry";
@@ -266,8 +266,11 @@ export class SiteStateReader {
   /** A queued operation's place in its stack's queue (a rider: its carrier's); undefined for any other status. */
   async queuePosition(rec: Pick<OperationRecord, "id" | "site" | "status" | "coalescedInto">) {
     if (rec.status !== "queued") return undefined;
-    const ops = await this.deps.ledger.summariesForSite(rec.site, SCAN);
-    const queue = this.queueOf(ops, await this.estimator(rec.site));
+    const [ops, estimate] = await Promise.all([
+      this.deps.ledger.queueSummariesForSite(rec.site, SCAN),
+      this.estimator(rec.site),
+    ]);
+    const queue = this.queueOf(ops, estimate);
     const carrier = rec.coalescedInto ?? rec.id;
     const entry = queue.entries.find((e) => e.op.id === carrier);
     if (!entry) return undefined;
@@ -278,7 +281,7 @@ export class SiteStateReader {
    * The stack's queue in submission order (riders excluded: they run nothing), each with the wait
    * before it: what is left of the running operation, then each one ahead at its estimate.
    */
-  private queueOf(ops: OperationSummary[], estimate: (kind: string) => number | undefined) {
+  private queueOf<O extends QueueSummary>(ops: O[], estimate: (kind: string) => number | undefined) {
     const running = ops.find((o) => o.status === "running");
     const queued = ops
       .filter((o) => o.status === "queued" && !o.coalescedInto)

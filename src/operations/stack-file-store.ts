@@ -5,8 +5,9 @@ import { StackConfigInvalidError } from "../errors";
 import {
   CONFIG_NAMESPACE,
   parseSiteConfig,
-  readStackyardConfig,
+  readStackFileText,
   SiteConfigError,
+  stackyardConfigOf,
   type SiteConfig,
 } from "../programs/site-config";
 
@@ -16,6 +17,13 @@ import {
  * encryptionsalt, other namespaces, comments).
  */
 export class StackFileStore {
+  /**
+   * The last valid config parsed per site, with the exact text it came from. Parsing and validating
+   * the YAML is most of what a request costs; reading the file is cheap, so every load still reads it
+   * and a changed byte means a fresh parse.
+   */
+  private readonly parsed = new Map<string, { text: string; config: SiteConfig }>();
+
   constructor(readonly workspaceDir: string) {}
 
   pathOf(site: string): string {
@@ -30,18 +38,15 @@ export class StackFileStore {
     return fs.readFileSync(this.pathOf(site), "utf8");
   }
 
+  /** The site's typed config, a copy the caller may change. */
   load(site: string): SiteConfig {
     try {
-      const raw = readStackyardConfig(this.pathOf(site));
-      // The CLI rewrites config scalars as strings when it touches the file (e.g. adding encryptionsalt).
-      if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision))
-        raw.configRevision = Number(raw.configRevision);
-      const config = parseSiteConfig(raw);
-      // A file copied from another site's would otherwise run that site's program under this stack's name.
-      if (config.site !== site)
-        throw new SiteConfigError(
-          `${CONFIG_NAMESPACE}:site: the stack file of "${site}" declares site "${config.site}"; a stack's stackyard:site must equal its name`,
-        );
+      const file = this.pathOf(site);
+      const text = readStackFileText(file);
+      const hit = this.parsed.get(site);
+      if (hit?.text === text) return structuredClone(hit.config);
+      const config = this.parse(site, file, text);
+      this.parsed.set(site, { text, config: structuredClone(config) });
       return config;
     } catch (err) {
       if (err instanceof SiteConfigError)
@@ -51,6 +56,20 @@ export class StackFileStore {
         );
       throw err;
     }
+  }
+
+  private parse(site: string, file: string, text: string): SiteConfig {
+    const raw = stackyardConfigOf(file, text);
+    // The CLI rewrites config scalars as strings when it touches the file (e.g. adding encryptionsalt).
+    if (typeof raw.configRevision === "string" && /^\d+$/.test(raw.configRevision))
+      raw.configRevision = Number(raw.configRevision);
+    const config = parseSiteConfig(raw);
+    // A file copied from another site's would otherwise run that site's program under this stack's name.
+    if (config.site !== site)
+      throw new SiteConfigError(
+        `${CONFIG_NAMESPACE}:site: the stack file of "${site}" declares site "${config.site}"; a stack's stackyard:site must equal its name`,
+      );
+    return config;
   }
 
   /** A problem as a caller may see it: the server's absolute paths become `stacks/Pulumi.<site>.yaml` (or `.`). */

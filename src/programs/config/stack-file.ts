@@ -10,12 +10,20 @@ export type RawStackyardConfig = Record<string, unknown>;
  * (operations read this, change one knob, and write the file back).
  */
 export function readStackyardConfig(file: string): RawStackyardConfig {
-  let text: string;
+  return stackyardConfigOf(file, readStackFileText(file));
+}
+
+/** The stack file's text; an unreadable file is a SiteConfigError naming it. */
+export function readStackFileText(file: string): string {
   try {
-    text = fs.readFileSync(file, "utf8");
+    return fs.readFileSync(file, "utf8");
   } catch (err) {
     throw new SiteConfigError(`${file}: cannot read stack file: ${(err as Error).message}`);
   }
+}
+
+/** The `stackyard:*` keys of a stack file's text (`file` names it in errors). */
+export function stackyardConfigOf(file: string, text: string): RawStackyardConfig {
   let doc: unknown;
   try {
     doc = parse(text, { prettyErrors: true, uniqueKeys: true });
