@@ -365,12 +365,23 @@ export class Ledger {
     return this.fieldsForSite(site, limit, QUEUE_FIELDS);
   }
 
+  /** The named operations (those still in the ledger) with only what their queue order needs. */
+  async queueSummaries(ids: readonly string[]): Promise<QueueSummary[]> {
+    return this.fieldsOf(ids, QUEUE_FIELDS);
+  }
+
   private async fieldsForSite<F extends keyof OperationRecord>(
     site: string,
     limit: number,
     fields: readonly F[],
   ): Promise<Array<Pick<OperationRecord, F>>> {
-    const ids = await this.redis.zrevrange(siteOpsKey(site), 0, limit - 1);
+    return this.fieldsOf(await this.redis.zrevrange(siteOpsKey(site), 0, limit - 1), fields);
+  }
+
+  private async fieldsOf<F extends keyof OperationRecord>(
+    ids: readonly string[],
+    fields: readonly F[],
+  ): Promise<Array<Pick<OperationRecord, F>>> {
     if (ids.length === 0) return [];
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hmget(opKey(id), ...fields);

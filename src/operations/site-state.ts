@@ -172,6 +172,11 @@ export interface SiteStateDeps {
   durations: RunDurations;
   /** The site's latest drift report (drift-store.ts). @defaultValue none: `drift` null */
   drift?: { latest(site: string): Promise<DriftReport | undefined> };
+  /**
+   * The operation ids a stack's queue will run, in order (the running one first): lets a queue
+   * position read those records only, not the site's last few hundred.
+   */
+  runOrder?: (site: string) => Promise<string[]>;
   now?: () => number;
 }
 
@@ -266,12 +271,16 @@ export class SiteStateReader {
   /** A queued operation's place in its stack's queue (a rider: its carrier's); undefined for any other status. */
   async queuePosition(rec: Pick<OperationRecord, "id" | "site" | "status" | "coalescedInto">) {
     if (rec.status !== "queued") return undefined;
-    const [ops, estimate] = await Promise.all([
-      this.deps.ledger.queueSummariesForSite(rec.site, SCAN),
-      this.estimator(rec.site),
-    ]);
-    const queue = this.queueOf(ops, estimate);
     const carrier = rec.coalescedInto ?? rec.id;
+    const estimate = this.estimator(rec.site);
+    // The stack's run order when the queue says it (a few records), else the site's recent history.
+    const order = await this.deps.runOrder?.(rec.site);
+    let ops =
+      order && order.includes(carrier)
+        ? await this.deps.ledger.queueSummaries([...new Set(order)])
+        : undefined;
+    ops ??= await this.deps.ledger.queueSummariesForSite(rec.site, SCAN);
+    const queue = this.queueOf(ops, await estimate);
     const entry = queue.entries.find((e) => e.op.id === carrier);
     if (!entry) return undefined;
     return rec.coalescedInto ? { ...entry.position, ridesOn: rec.coalescedInto } : entry.position;

@@ -313,6 +313,7 @@ async function startOn(
       facts: { dbNodes: (site) => facts.dbNodes(site) },
       durations: new RunDurations(redis),
       drift: new DriftReports(redis),
+      runOrder: async (site) => (await queues.entries(site)).map((e) => e.operationId),
     });
     const app = createApp({
       operations,
