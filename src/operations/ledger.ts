@@ -66,6 +66,8 @@ export interface SiteState {
   commit?: string;
   /** The stack file before an operation rewrote it, kept until that operation ends (restore on failure). */
   pendingWrite?: { operationId: string; previousText: string; revision: number };
+  /** The newest rehearsal that ended (a run on the site's sandbox twin; it changed nothing live). */
+  lastRehearsal?: { operationId: string; kind: string; status: string; finishedAt: string };
 }
 
 /** The record fields `summariesForSite` reads. */
