@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { StackSession } from "../../src/engine/stack-session";
+import { programFromStackConfig } from "../../src/programs/program";
 import { SANDBOX_PACKAGES, sdkPluginVersion } from "../../src/sandbox/resource-specs";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
@@ -13,6 +15,9 @@ import {
   type Deployment,
   type ServiceProcess,
 } from "./support/service-harness";
+
+/** The sandbox run's passphrase, which the live copy of its state keeps. */
+const PASSPHRASE = "stackyard-sandbox-passphrase";
 
 /** Every file under `dir` with the sha256 of its bytes: equal means nothing was written, added or removed. */
 function treeHashes(dir: string): Record<string, string> {
@@ -68,6 +73,21 @@ describe("rehearsal: an operation on a sandbox twin of a live site", function ()
     fs.cpSync(path.join(d.stateDir, "backend"), live.backend, { recursive: true });
     fs.cpSync(d.workspace, live.workspace, { recursive: true });
     installTrapPlugins(live.home, live.started);
+    // The live stack holds its operator's credential, shaped like a real one: the simulated
+    // providers refuse it, so the twin must run with the sandbox account's instead.
+    const session = await StackSession.open(
+      {
+        projectName: "stackyard",
+        stackName: "theatl",
+        workDir: live.workspace,
+        program: programFromStackConfig(),
+      },
+      { stateDir: live.backend, pulumiHome: live.home, passphrase: PASSPHRASE },
+    );
+    await session.stack.setAllConfig(
+      { "credentials:digitalocean.token": { value: `dop_v1_${"ab".repeat(32)}`, secret: true } },
+      true,
+    );
     const { STACKYARD_SANDBOX_DIR: _sandbox, ...env } = d.env;
     d.env = {
       ...env,
@@ -76,7 +96,7 @@ describe("rehearsal: an operation on a sandbox twin of a live site", function ()
       STACKYARD_BACKEND_DIR: live.backend,
       STACKYARD_WORKSPACE: live.workspace,
       STACKYARD_PULUMI_HOME: live.home,
-      PULUMI_CONFIG_PASSPHRASE: "stackyard-sandbox-passphrase",
+      PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     };
     svc = await spawnService(d, "all", "live-service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
