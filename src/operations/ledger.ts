@@ -84,6 +84,7 @@ const SUMMARY_FIELDS = [
   "reason",
   "coalescedInto",
   "approval",
+  "rehearsal",
 ] as const satisfies ReadonlyArray<keyof OperationRecord>;
 export type OperationSummary = Pick<OperationRecord, (typeof SUMMARY_FIELDS)[number]>;
 

@@ -134,7 +134,7 @@ export const siteStateSchema = z.object({
       reason: z.string().optional(),
     })
     .nullable()
-    .describe("The newest operation that ended"),
+    .describe("The newest operation that ended (rehearsals aside: see `rehearsal`)"),
   drift: z
     .object({
       operationId: z.string(),
@@ -219,7 +219,8 @@ export class SiteStateReader {
     const deployedRevision = deployed.configRevision ?? null;
     const queue = this.queueOf(ops, estimates);
     const runningOp = ops.find((o) => o.status === "running");
-    const lastOp = ops.find((o) => isTerminal(o.status));
+    // A rehearsal changed nothing live: it is the site's `rehearsal`, not its last operation.
+    const lastOp = ops.find((o) => isTerminal(o.status) && !o.rehearsal);
     const state: SiteState = {
       site,
       stackFile: `stacks/Pulumi.${site}.yaml`,

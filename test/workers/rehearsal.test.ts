@@ -185,7 +185,12 @@ describe("rehearsal: an operation on a sandbox twin of a live site", function ()
       finishedAt: op.finishedAt,
       href: `/v1/operations/${op.id}`,
     });
+    assert.equal(site.body.last, null, "a rehearsal is not the site's last operation");
     assert.equal(site.body.deployed.lastOperationId, undefined);
+    const text = await fetch(`${api.base}/v1/sites/theatl`, {
+      headers: { authorization: `Bearer ${d.adminToken}`, accept: "text/plain" },
+    }).then((res) => res.text());
+    assert.match(text, new RegExp(`^rehearsal: ${op.id} failover succeeded at `, "m"));
     assert.equal(site.body.revision.differ === true, false, "the stack file's revision is unchanged");
   });
 
