@@ -13,6 +13,34 @@ import type { RehearsalTwin } from "../workers/rehearsal-twin";
 import type { RunnerDeps } from "../workers/runner-deps";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
 
+/**
+ * A twin older than this belonged to a rehearsal whose worker died and was never retried: no run
+ * holds a stack that long, and the folder holds the site's secrets in its simulated cloud.
+ */
+export const STALE_TWIN_MS = 24 * 3600_000;
+
+/** Removes the twins under `root` last changed more than `maxAgeMs` ago; returns their names. */
+export function sweepStaleTwins(root: string, maxAgeMs = STALE_TWIN_MS, now = Date.now()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const dir = path.join(root, name);
+    try {
+      if (now - fs.statSync(dir).mtimeMs <= maxAgeMs) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+  return removed;
+}
+
 /** The folder of one rehearsal's twin. */
 export function twinDir(root: string, operationId: string): string {
   return path.join(root, operationId);
@@ -31,7 +59,9 @@ export async function prepareTwin(
   site: string,
   operationId: string,
 ): Promise<RehearsalTwin> {
+  sweepStaleTwins(root);
   const dir = twinDir(root, operationId);
+  // A retried rehearsal starts its twin afresh.
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
