@@ -56,7 +56,12 @@ const requestSchemaOf = (d: OperationDefinition<OperationKind, any>) =>
   z.strictObject({
     operation: z.literal(d.kind),
     params: d.defaultParams === undefined ? d.paramsSchema : d.paramsSchema.default(d.defaultParams),
-    rehearse: rehearseSchema,
+    rehearse:
+      d.run === "drift"
+        ? rehearseSchema.refine((v) => v !== true, {
+            message: `${d.kind} changes nothing: there is nothing to rehearse`,
+          })
+        : rehearseSchema,
   });
 type RequestSchema = ReturnType<typeof requestSchemaOf>;
 

@@ -68,6 +68,15 @@ describe("rehearsal requests (the API on a real Redis, no workers: jobs stay que
     assert.equal((await api.get(`/v1/operations/${ok.body.id}`)).body.rehearsal, undefined);
   });
 
+  it("refuses to rehearse a drift detection (it changes nothing) with 400 naming `rehearse`", async () => {
+    const r = await h
+      .client("admin")
+      .post("/v1/sites/theatl/operations", { operation: "detect-drift", rehearse: true });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.details.field, "rehearse");
+    assert.match(r.body.error.message, /nothing to rehearse/);
+  });
+
   it("shows no rehearsal on a site before one has ended", async () => {
     const s = siteStateSchema.parse((await h.client("admin").get("/v1/sites/chitter")).body);
     assert.equal(s.rehearsal, null);
