@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import { promisify } from "node:util";
 import {
+  Deployment,
   EngineEvent,
   LocalWorkspace,
   OutputMap,
@@ -55,6 +58,45 @@ export class StackSession {
     );
     if (settings.seedSecretConfig) await seedSecretConfig(stack, target.workDir, settings.seedSecretConfig);
     return new StackSession(stack);
+  }
+
+  /**
+   * The state of an existing stack (`pulumi stack export`), read without creating the stack or
+   * touching its config: a rehearsal's copy of the live site (src/workers/rehearsal-twin.ts).
+   * Secret values stay encrypted.
+   */
+  static async exportState(target: StackTarget, settings: EngineSettings): Promise<Deployment> {
+    const stack = await LocalWorkspace.selectStack(
+      { stackName: target.stackName, projectName: target.projectName, program: target.program },
+      {
+        workDir: target.workDir,
+        envVars: engineEnv(settings, await engineBackendUrl(stateBackend(settings))),
+        pulumiCommand: await pulumiCommand(),
+        secretsProvider: "passphrase",
+      },
+    );
+    return stack.exportStack();
+  }
+
+  /** Replaces this stack's state with `state` (`pulumi stack import`). */
+  async importState(state: Deployment): Promise<void> {
+    await this.stack.importStack(state);
+  }
+
+  /**
+   * The state with its secrets in plaintext (`pulumi stack export --show-secrets`; the Automation
+   * API's exportStack has no such option). Only for the sandbox twin, whose simulated cloud must
+   * hold the values its resources were given; never logged or returned.
+   */
+  async exportWithSecrets(): Promise<Deployment> {
+    const ws = this.stack.workspace as LocalWorkspace;
+    const cmd = await pulumiCommand();
+    const { stdout } = await promisify(execFile)(
+      cmd.command,
+      ["stack", "export", "--show-secrets", "--stack", this.stack.name],
+      { cwd: ws.workDir, env: { ...process.env, ...ws.envVars }, maxBuffer: 512 * 1024 * 1024 },
+    );
+    return JSON.parse(stdout) as Deployment;
   }
 
   get name(): string {

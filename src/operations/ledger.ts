@@ -66,6 +66,8 @@ export interface SiteState {
   commit?: string;
   /** The stack file before an operation rewrote it, kept until that operation ends (restore on failure). */
   pendingWrite?: { operationId: string; previousText: string; revision: number };
+  /** The newest rehearsal that ended (a run on the site's sandbox twin; it changed nothing live). */
+  lastRehearsal?: { operationId: string; kind: string; status: string; finishedAt: string };
 }
 
 /** The record fields `summariesForSite` reads. */
@@ -82,6 +84,7 @@ const SUMMARY_FIELDS = [
   "reason",
   "coalescedInto",
   "approval",
+  "rehearsal",
 ] as const satisfies ReadonlyArray<keyof OperationRecord>;
 export type OperationSummary = Pick<OperationRecord, (typeof SUMMARY_FIELDS)[number]>;
 

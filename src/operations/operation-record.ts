@@ -123,6 +123,12 @@ export interface OperationRecord {
   hosts?: HostConvergence;
   /** A detect-drift operation's finding (src/workers/drift-run.ts). */
   drift?: DriftReport;
+  /**
+   * A rehearsal (`"rehearse": true`): the whole run happened on a sandbox twin of the site
+   * (src/workers/rehearsal-twin.ts). It never changes the live stack, its stack file, the git
+   * remote or the deployed revision.
+   */
+  rehearsal?: boolean;
 }
 
 /** A failure as the record keeps it: a stable code (GUARD_REFUSED, WORKER_LOST, …) and its text. */

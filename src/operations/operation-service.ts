@@ -110,6 +110,7 @@ export class OperationService {
     this.requireSite(input.site);
     const config = this.deps.stackFiles.load(input.site);
     const { plan, approval } = await this.planAndGuard(config, input);
+    const rehearsal = input.request.rehearse === true;
     // Replicas that are not following now refuse the request before anything is written (a ride
     // would already have changed the operation it rides on).
     await this.confirmReplicated();
@@ -129,7 +130,9 @@ export class OperationService {
       plan: { summary: plan.summary, changes: plan.changes, noop: plan.noop },
       recovery: [],
       timings: {},
-      ...(approval ? { approval } : {}),
+      // A rehearsal changes nothing live: nobody approves it (its record notes that the real run would wait).
+      ...(approval && !rehearsal ? { approval } : {}),
+      ...(rehearsal ? { rehearsal: true } : {}),
     };
     return { record: await this.writeAndQueue(config, input, record, idem.keyHash), created: true };
   }
@@ -198,7 +201,8 @@ export class OperationService {
     idemKeyHash: string | undefined,
   ): Promise<OperationRecord> {
     try {
-      const key = this.deps.coalescer?.keyFor(config, input.request);
+      // A rehearsal never rides on a live request, nor a live one on it.
+      const key = record.rehearsal ? undefined : this.deps.coalescer?.keyFor(config, input.request);
       const carrier = key
         ? await this.deps.ledger.createOrRide(key, record)
         : (await this.deps.ledger.create(record), undefined);

@@ -39,15 +39,29 @@ export const OPERATIONS = Object.fromEntries(DEFINITIONS.map((d) => [d.kind, d])
 
 /** One `{ operation, params }` per definition (the conditional distributes over the union). */
 type RequestOf<D extends Definition> = D extends unknown
-  ? { operation: D["kind"]; params: z.output<D["paramsSchema"]> }
+  ? { operation: D["kind"]; params: z.output<D["paramsSchema"]>; rehearse?: boolean }
   : never;
 /** The body of `POST /v1/sites/:site/operations`, discriminated on `operation`. */
 export type OperationRequest = RequestOf<Definition>;
+
+/** `"rehearse": true` runs the whole operation on a sandbox twin of the site (docs/operations.md, "Rehearsal"). */
+const rehearseSchema = z
+  .boolean()
+  .optional()
+  .describe(
+    "true: run the operation on a sandbox twin of the site (its state copied, simulated providers); nothing live changes",
+  );
 
 const requestSchemaOf = (d: OperationDefinition<OperationKind, any>) =>
   z.strictObject({
     operation: z.literal(d.kind),
     params: d.defaultParams === undefined ? d.paramsSchema : d.paramsSchema.default(d.defaultParams),
+    rehearse:
+      d.run === "drift"
+        ? rehearseSchema.refine((v) => v !== true, {
+            message: `${d.kind} changes nothing: there is nothing to rehearse`,
+          })
+        : rehearseSchema,
   });
 type RequestSchema = ReturnType<typeof requestSchemaOf>;
 

@@ -55,6 +55,10 @@ export function siteStateText(s: SiteState): string {
     lines.push(
       `last: ${s.last.id} ${s.last.status} ${s.last.summary}${s.last.finishedAt ? ` at ${s.last.finishedAt}` : ""}`,
     );
+  if (s.rehearsal)
+    lines.push(
+      `rehearsal: ${s.rehearsal.operationId} ${s.rehearsal.kind} ${s.rehearsal.status} at ${s.rehearsal.finishedAt}`,
+    );
   lines.push(`operations: ${s.operations.map((o) => o.kind).join(", ")}`);
   lines.push(driftLine(s.drift));
   return lines.join("\n");

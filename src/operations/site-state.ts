@@ -134,7 +134,7 @@ export const siteStateSchema = z.object({
       reason: z.string().optional(),
     })
     .nullable()
-    .describe("The newest operation that ended"),
+    .describe("The newest operation that ended (rehearsals aside: see `rehearsal`)"),
   drift: z
     .object({
       operationId: z.string(),
@@ -158,6 +158,18 @@ export const siteStateSchema = z.object({
     })
     .nullable()
     .describe("The latest drift detection's report (detect-drift); null before the first one"),
+  rehearsal: z
+    .object({
+      operationId: z.string(),
+      kind: z.enum(OPERATION_KINDS),
+      status: z.enum(OPERATION_STATUSES),
+      finishedAt: z.string(),
+      href: z.string().describe("The rehearsal's operation record"),
+    })
+    .nullable()
+    .describe(
+      'The newest rehearsal that ended ("rehearse": true: run on a sandbox twin of the site, nothing live changed); null before the first',
+    ),
 });
 export type SiteState = z.infer<typeof siteStateSchema>;
 
@@ -208,11 +220,12 @@ export class SiteStateReader {
       this.database(config),
       this.deps.drift?.latest(site),
     ]);
-    const { pendingWrite: _omit, ...deployed } = stored;
+    const { pendingWrite: _omit, lastRehearsal, ...deployed } = stored;
     const deployedRevision = deployed.configRevision ?? null;
     const queue = this.queueOf(ops, estimates);
     const runningOp = ops.find((o) => o.status === "running");
-    const lastOp = ops.find((o) => isTerminal(o.status));
+    // A rehearsal changed nothing live: it is the site's `rehearsal`, not its last operation.
+    const lastOp = ops.find((o) => isTerminal(o.status) && !o.rehearsal);
     const state: SiteState = {
       site,
       stackFile: `stacks/Pulumi.${site}.yaml`,
@@ -263,6 +276,12 @@ export class SiteStateReader {
             deleted: drift.deleted.map(({ name, type }) => ({ name, type })),
             remediation: drift.remediation,
           }
+        : null,
+      rehearsal: lastRehearsal
+        ? ({
+            ...lastRehearsal,
+            href: `/v1/operations/${lastRehearsal.operationId}`,
+          } as SiteState["rehearsal"])
         : null,
     };
     return siteStateSchema.parse(state);

@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -45,6 +46,7 @@ import { bootstrapSandboxSites } from "./sandbox-bootstrap";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
 import { startSandboxHosts } from "./sandbox-hosts";
 import { prepareSandboxWorkspace } from "./sandbox-workspace";
+import { prepareTwin } from "./rehearsal-twin";
 
 export type Role = "all" | "api" | "worker";
 
@@ -252,6 +254,16 @@ async function startOn(
         approvalTtlMs: cfg.policy.approvalTtlMs,
         hostVerify: cfg.hostVerify,
         drift: { reports: new DriftReports(workerRedis), settings: driftSettings },
+        // In live mode too: a twin is a sandbox copy of the site, built and removed per rehearsal.
+        rehearsal: {
+          twin: (site, operationId) =>
+            prepareTwin(
+              { engine: engineSettings, projectName: "stackyard", program, stackFiles },
+              path.join(cfg.stateDir, "rehearsals"),
+              site,
+              operationId,
+            ),
+        },
       },
       bullConnection(endpoint),
       workerRedis,

@@ -52,6 +52,7 @@ import { SHUTDOWN_REASON, type RunnerDeps, type RunOutcome } from "./runner-deps
 import { PolicyViolationCollector, writePolicyConfig } from "./policy-run";
 import { previewDigest } from "./preview-digest";
 import { settleStackFile } from "./stack-file-settlement";
+import { onTwin, rehearsalLink, type RehearsalTwin } from "./rehearsal-deps";
 
 /** The named phases of a run, announced on the operation's event stream as they start. */
 export type RunPhase =
@@ -103,9 +104,11 @@ export class OperationRun {
   /** The remote's stack file this run planned on (STACKYARD_GIT_REMOTE). */
   private pulled?: PulledStackFile;
   private policyConfig?: { file: string; remove: () => void };
+  /** A rehearsal's sandbox copy of the site; while it exists, `deps` are the twin's (rehearsal-deps.ts). */
+  private twin?: RehearsalTwin;
 
   constructor(
-    private readonly deps: RunnerDeps,
+    private deps: RunnerDeps,
     private readonly operationId: string,
     site: string,
     private readonly lock: HeldStackLock,
@@ -119,6 +122,7 @@ export class OperationRun {
     const claimed = await this.claim();
     if (claimed) return claimed;
     try {
+      if (this.rec.rehearsal) await this.enterTwin();
       await this.recover();
       if (OPERATIONS[this.rec.kind].run === "drift") return await this.detect();
       const planned = await this.planAndWrite();
@@ -133,7 +137,22 @@ export class OperationRun {
       return await this.fail(err);
     } finally {
       this.policyConfig?.remove();
+      this.twin?.remove();
     }
+  }
+
+  /** A rehearsal runs every later phase on a sandbox twin of the site: its engine, stack file, cloud and hosts. */
+  private async enterTwin(): Promise<void> {
+    const build = this.deps.rehearsal?.twin;
+    if (!build) throw new Error("rehearsals are not set up in this service (no twin builder)");
+    await this.assertOwner();
+    this.twin = await build(this.rec.site, this.operationId);
+    this.deps = onTwin(this.deps, this.twin);
+    await this.deps.ledger.event(this.operationId, "rehearsal-twin", {
+      seededResources: this.twin.seeded,
+      note: "the live state was exported and imported into a sandbox backend; simulated providers only",
+    });
+    this.log.info("rehearsal twin ready", { seededResources: this.twin.seeded });
   }
 
   /** Re-reads the record under the stack lock and claims it with this run's fence; an outcome when there is nothing to run. */
@@ -206,7 +225,8 @@ export class OperationRun {
       inspectPendingCreate: deps.inspectPendingCreate && ((urn) => deps.inspectPendingCreate!(rec.site, urn)),
       record: (step, detail) => this.recordStep(step, detail),
     });
-    const pending = (await deps.ledger.siteState(rec.site)).pendingWrite;
+    // A rehearsal's twin has no other operation's change in it: the live site's is not its business.
+    const pending = rec.rehearsal ? undefined : (await deps.ledger.siteState(rec.site)).pendingWrite;
     if (pending && pending.operationId !== this.operationId) {
       const other = await deps.ledger.get(pending.operationId);
       // An operation handed back by a stopping worker still wants its change: it stays in the file
@@ -281,7 +301,8 @@ export class OperationRun {
     const { ledger } = deps;
     await this.phase("plan");
     const site = await ledger.siteState(rec.site);
-    const ours = site.pendingWrite?.operationId === operationId ? site.pendingWrite : undefined;
+    const ours =
+      !rec.rehearsal && site.pendingWrite?.operationId === operationId ? site.pendingWrite : undefined;
     if (deps.git.remote) {
       // The remote branch is the desired state every machine shares: plan on its latest copy.
       this.pulled = await pullStackFile(deps.stackFiles, deps.git.remote, rec.site, !ours);
@@ -318,7 +339,8 @@ export class OperationRun {
         ]);
       throw err;
     }
-    await ledger.recordRun(rec.site, operationId, Date.now());
+    // A rehearsal changes nothing live, so it does not count towards the rate of operations.
+    if (!rec.rehearsal) await ledger.recordRun(rec.site, operationId, Date.now());
     const to = ours ? ours.revision : Math.max(config.configRevision, deployed ?? 0) + 1;
     const from = ours ? ours.revision - 1 : config.configRevision;
     // A retry plans on its own change already in the file: keep the plan it was accepted with.
@@ -330,7 +352,8 @@ export class OperationRun {
     if (!ours) {
       await this.assertOwner();
       const previousText = deps.stackFiles.writeSpec(rec.site, plan.nextSpec, to);
-      await ledger.setSiteState(rec.site, { pendingWrite: { operationId, previousText, revision: to } });
+      if (!rec.rehearsal)
+        await ledger.setSiteState(rec.site, { pendingWrite: { operationId, previousText, revision: to } });
     }
     this.wroteFile = true;
     await this.checkCancel();
@@ -426,6 +449,15 @@ export class OperationRun {
   ): Promise<RunOutcome | undefined> {
     const { deps, rec, operationId } = this;
     const approval = rec.approval ?? approvalNeed(p.config, p.plan, p.settings);
+    if (rec.rehearsal) {
+      // Nothing live changes, so nobody need approve; the record says the real run would wait.
+      if (approval)
+        await deps.ledger.event(operationId, "rehearsal-approval", {
+          wouldWait: true,
+          reasons: approval.reasons,
+        });
+      return undefined;
+    }
     // The approval binds the params and what each step would set, not only which steps there are.
     const digest = previewDigest({ steps: preview.steps, stepValues: this.previewValues }, rec.params);
     if (approval && !approval.approvedAt) {
@@ -577,6 +609,7 @@ export class OperationRun {
     const { deps, rec, operationId } = this;
     await this.phase("record");
     const outputs = redactOutputs(result.outputs);
+    if (rec.rehearsal) return this.recordRehearsal(p, result, hosts, outputs);
     const message = `${rec.site}: ${p.plan.summary} (config revision ${p.to})\n\nOperation: ${operationId}\nRequested-by: ${rec.requester.tokenId}\nPrevious-revision: ${p.from}\n${p.plan.changes.map((c) => `Changed: ${c.path}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`).join("\n")}`;
     const localCommit = deps.git.enabled
       ? await commitStackFile({
@@ -646,6 +679,43 @@ export class OperationRun {
     return { status: "succeeded" };
   }
 
+  /** A rehearsal's end: on the record and linked from the site; no commit, no push, no deployed revision. */
+  private async recordRehearsal(
+    p: Planned,
+    result: UpdateOutcome,
+    hosts: HostConvergence | undefined,
+    outputs: Record<string, unknown>,
+  ): Promise<RunOutcome> {
+    const { deps, rec, operationId } = this;
+    this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const converged = hosts?.converged ?? true;
+    const failure = converged ? undefined : failureFields("HOST_NOT_CONVERGED", unconvergedSummary(hosts!));
+    const status = failure ? "failed" : "succeeded";
+    const finishedAt = new Date().toISOString();
+    const r = await deps.ledger.move(
+      operationId,
+      ["running"],
+      status,
+      {
+        ...(failure ?? {}),
+        ...(hosts ? { hosts } : {}),
+        finishedAt,
+        result: {
+          resourceChanges: (result.summary.resourceChanges ?? {}) as Record<string, number>,
+          engineResult: result.summary.result,
+        },
+        outputs,
+        revision: { from: p.from, to: p.to },
+        timings: this.timings,
+        eventsSummary: this.upRecorder?.counts,
+      },
+      { fence: this.fence, site: rehearsalLink(rec, status, finishedAt) },
+    );
+    if (r !== "done") return this.stopped(r);
+    this.log.info(`rehearsal ${status}`, { revision: p.to });
+    return failure ? { status, reason: failure.reason } : { status };
+  }
+
   /** Every way a run ends without success: hand back, or settle the stack file and end the operation once. */
   private async fail(err: unknown): Promise<RunOutcome> {
     const { deps, rec, operationId } = this;
@@ -676,23 +746,25 @@ export class OperationRun {
       : failureReason(err, deps.secrets);
     const status: OperationStatus = cancelled ? "cancelled" : "failed";
     let settlement: StackFileSettlement | undefined;
-    if (this.wroteFile) {
+    // A rehearsal wrote only its twin's stack file, which goes with the twin.
+    if (this.wroteFile && !rec.rehearsal) {
       if (!(await this.owns()))
         return { status: "superseded", reason: "lost the stack before settling the stack file" };
       settlement = await this.settle(cancelled ? "cancelled" : code);
     }
     this.timings.totalMs = Date.now() - Date.parse(rec.createdAt);
+    const finishedAt = new Date().toISOString();
     const r = await deps.ledger.move(
       operationId,
       ["queued", "running"],
       status,
       {
         ...failureFields(code, reason),
-        finishedAt: new Date().toISOString(),
+        finishedAt,
         timings: this.timings,
         ...(settlement ? { settlement } : {}),
       },
-      { fence: this.fence },
+      { fence: this.fence, ...(rec.rehearsal ? { site: rehearsalLink(rec, status, finishedAt) } : {}) },
     );
     if (r !== "done") return this.stopped(r);
     this.log.warn(`operation ${status}`, { code, reason, stackFile: settlement?.action });

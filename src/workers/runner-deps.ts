@@ -12,6 +12,7 @@ import type { PolicyOverrides } from "../policy/policy-settings";
 import type { Logger } from "../infra/observability/logger";
 import type { DriftReports } from "../operations/drift-store";
 import type { SiteDriftSettings } from "../operations/drift-settings";
+import type { TwinBuilder } from "./rehearsal-twin";
 
 /** What a run of an operation is given: built once by the service (src/service/service.ts). */
 export interface RunnerDeps {
@@ -48,6 +49,8 @@ export interface RunnerDeps {
   hostVerify: { timeoutMs: number; intervalMs: number };
   /** Drift reports (the site's latest, kept in Redis) and per-site drift settings. @defaultValue none: reports stay on the record only */
   drift?: { reports: DriftReports; settings: (site: string) => SiteDriftSettings };
+  /** Rehearsals (`"rehearse": true`): builds the site's sandbox twin, one per operation. @defaultValue none: a rehearsal fails, saying rehearsals are not set up */
+  rehearsal?: { twin: TwinBuilder };
 }
 
 /**
