@@ -291,15 +291,14 @@ export class SiteStateReader {
   async queuePosition(rec: Pick<OperationRecord, "id" | "site" | "status" | "coalescedInto">) {
     if (rec.status !== "queued") return undefined;
     const carrier = rec.coalescedInto ?? rec.id;
-    const estimate = this.estimator(rec.site);
     // The stack's run order when the queue says it (a few records), else the site's recent history.
-    const order = await this.deps.runOrder?.(rec.site);
+    const [order, estimate] = await Promise.all([this.deps.runOrder?.(rec.site), this.estimator(rec.site)]);
     let ops =
       order && order.includes(carrier)
         ? await this.deps.ledger.queueSummaries([...new Set(order)])
         : undefined;
     ops ??= await this.deps.ledger.queueSummariesForSite(rec.site, SCAN);
-    const queue = this.queueOf(ops, await estimate);
+    const queue = this.queueOf(ops, estimate);
     const entry = queue.entries.find((e) => e.op.id === carrier);
     if (!entry) return undefined;
     return rec.coalescedInto ? { ...entry.position, ridesOn: rec.coalescedInto } : entry.position;
