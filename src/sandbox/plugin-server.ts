@@ -7,7 +7,7 @@ import { configFailures, credentialKeys, environmentProblems } from "./mode-guar
 import { Props, UNKNOWN, reveal, sameValue } from "./property-values";
 import { packageSpecs } from "./resource-specs";
 import { SandboxProvider } from "./sandbox-provider";
-import { credentialFingerprint } from "./site-credentials";
+import { credentialFingerprint } from "./credential-fingerprint";
 
 // Serves one simulated package over gRPC with the SDK's provider server. That server answers
 // CheckConfig/DiffConfig with UNIMPLEMENTED and ignores Configure's variables, but the sandbox

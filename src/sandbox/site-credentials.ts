@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { CLOUDS, requiredFields, type Cloud } from "../programs/credentials/clouds";
 import { credentialsKey } from "../programs/credentials/site-providers";
 import { SITES, type SiteId } from "../programs/sites";
@@ -20,12 +19,4 @@ export function sandboxSiteCredentials(site: SiteId): Record<string, Record<stri
     );
   }
   return out;
-}
-
-/**
- * What the call log records of a credential: a short digest, enough to tell two accounts apart
- * and never enough to recover the value.
- */
-export function credentialFingerprint(value: string): string {
-  return createHash("sha256").update(value).digest("hex").slice(0, 12);
 }

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { readCalls } from "../../src/sandbox/call-log";
 import type { SiteId } from "../../src/programs/site-config";
-import { credentialFingerprint, sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
+import { credentialFingerprint } from "../../src/sandbox/credential-fingerprint";
+import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
 
 /** Credentials in the service's own environment, which no site's provider may see. */
 export const AMBIENT_CREDENTIALS: Record<string, string> = {
