@@ -1,5 +1,7 @@
 // Process entry of a simulated provider plugin: `node plugin-main.js <package> <engine address> …`.
 // The launcher that install-plugins.ts writes under the sandbox PULUMI_HOME execs this.
+// First: the SDK modules a plugin never uses load on first use, not at start-up.
+import "../infra/defer-sdk-closure";
 import { exitWithParent } from "../infra/exit-with-parent";
 import { servePackage } from "./plugin-server";
 
