@@ -1,4 +1,5 @@
-import { SITE_IDS, SITES } from "../programs/sites";
+import { SITE_IDS } from "../programs/site-ids";
+import { SITE_POLICY_DEFAULTS } from "../programs/site-policy-defaults";
 
 /**
  * Defaults of the resource policy pack, overridable with policy config. Sizes are the catalogue
@@ -35,7 +36,7 @@ export const DEFAULT_ALLOWED_SIZES: Readonly<Record<string, readonly string[]>> 
  * program registers today, so an operation has room and a runaway loop does not.
  */
 export const DEFAULT_RESOURCE_CEILINGS: Readonly<Record<string, number>> = Object.fromEntries(
-  SITE_IDS.map((s) => [s, SITES[s].policyDefaults.resourceCeiling]),
+  SITE_IDS.map((s) => [s, SITE_POLICY_DEFAULTS[s].resourceCeiling]),
 );
 
 /** For a stack whose resources name no site (every site has its own ceiling above). */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { readSettingsFile } from "../infra/settings-file";
-import { SITE_IDS, type SiteId } from "../programs/site-config";
+import { SITE_IDS, type SiteIdOfList as SiteId } from "../programs/site-ids";
 import {
   DEFAULT_ALLOWED_SIZES,
   DEFAULT_RESOURCE_CEILINGS,

@@ -3,6 +3,7 @@ import { chitterSite } from "./chitter";
 import { datafruitsSite } from "./datafruits";
 import { insyncSite } from "./insync";
 import type { SiteConfigOf, SiteDefinition } from "./site-definition";
+import { SITE_IDS as LEAF_SITE_IDS, type SiteIdOfList } from "./site-ids";
 import { theatlSite } from "./theatl";
 import { vulpineSite } from "./vulpine";
 
@@ -19,7 +20,11 @@ export const SITES = {
 } as const;
 
 export type SiteId = keyof typeof SITES;
-export const SITE_IDS = Object.keys(SITES) as [SiteId, ...SiteId[]];
+export const SITE_IDS = LEAF_SITE_IDS as unknown as [SiteId, ...SiteId[]];
+
+// The leaf list of ids names exactly the registry's keys, both ways, or this does not compile.
+const sameIds: [SiteId, SiteIdOfList] extends [SiteIdOfList, SiteId] ? true : never = true;
+void sameIds;
 
 type SpecOf<K extends SiteId> = z.output<(typeof SITES)[K]["specSchema"]>;
 

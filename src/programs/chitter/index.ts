@@ -1,6 +1,7 @@
 import { MASTODON_CONNECTIONS } from "../config/mastodon";
 import type { SiteDefinition } from "../site-definition";
 import { chitterProgram } from "./program";
+import { chitterPolicyDefaults } from "./policy-defaults";
 import { chitterSpecSchema, type ChitterSpec } from "./spec";
 
 /** chitter.xyz (seed 001): Hetzner Cloud servers on a private network, one PostgreSQL on tempo. */
@@ -48,7 +49,7 @@ export const chitterSite: SiteDefinition<"chitter", ChitterSpec> = {
       why: "tempo (€36.30) + cloud servers + the 3 TB media volume, with room for scaling",
     },
   },
-  policyDefaults: { resourceCeiling: 80 },
+  policyDefaults: chitterPolicyDefaults,
   liveDb: "postgresql",
   adoptedResources: () => [],
 };

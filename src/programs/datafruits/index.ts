@@ -1,5 +1,6 @@
 import type { SiteDefinition } from "../site-definition";
 import { datafruitsProgram } from "./program";
+import { datafruitsPolicyDefaults } from "./policy-defaults";
 import { datafruitsSpecSchema, type DatafruitsSpec } from "./spec";
 
 /** datafruits.fm (seed 004): DigitalOcean Kubernetes, a managed PostgreSQL cluster with read-only replicas. */
@@ -80,7 +81,7 @@ export const datafruitsSite: SiteDefinition<"datafruits", DatafruitsSpec> = {
       why: "research §3 suggests $150 for a stack it estimated at $104; the modelled stack bills two TCP load balancers more ($143), so the same headroom is $200",
     },
   },
-  policyDefaults: { resourceCeiling: 150 },
+  policyDefaults: datafruitsPolicyDefaults,
   liveDb: "not-implemented",
   adoptedResources: () => [],
 };

@@ -2,6 +2,7 @@ import { selfManagedMoves } from "../config/db-topology";
 import type { AdoptedResource, SiteDefinition } from "../site-definition";
 import { dropletSettings, dropletTags, liveVpcId, mysqlNodeTags } from "./fleet";
 import { insyncProgram } from "./program";
+import { insyncPolicyDefaults } from "./policy-defaults";
 import { insyncSpecSchema, type InsyncSpec } from "./spec";
 
 const DROPLET = "digitalocean:index/droplet:Droplet";
@@ -63,7 +64,7 @@ export const insyncSite: SiteDefinition<"insync", InsyncSpec> = {
       why: "the modelled fleet + 10%, with room for one more replica",
     },
   },
-  policyDefaults: { resourceCeiling: 200 },
+  policyDefaults: insyncPolicyDefaults,
   liveDb: "not-implemented",
   adoptedResources(spec) {
     const adopted: AdoptedResource[] = [];

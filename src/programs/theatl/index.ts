@@ -2,6 +2,7 @@ import { selfManagedMoves } from "../config/db-topology";
 import { MASTODON_CONNECTIONS } from "../config/mastodon";
 import type { SiteDefinition } from "../site-definition";
 import { theatlProgram } from "./program";
+import { theatlPolicyDefaults } from "./policy-defaults";
 import { theatlSpecSchema, type TheatlSpec } from "./spec";
 
 /** theATL.social (seed 002): one role per DigitalOcean droplet, self-managed PostgreSQL with standbys. */
@@ -71,7 +72,7 @@ export const theatlSite: SiteDefinition<"theatl", TheatlSpec> = {
       why: "research §3 starting ceiling for theATL",
     },
   },
-  policyDefaults: { resourceCeiling: 150 },
+  policyDefaults: theatlPolicyDefaults,
   liveDb: "postgresql",
   adoptedResources: () => [],
 };

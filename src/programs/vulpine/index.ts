@@ -2,6 +2,7 @@ import { MASTODON_CONNECTIONS } from "../config/mastodon";
 import type { AdoptedResource, SiteDefinition } from "../site-definition";
 import { siteLabels, siteTags } from "../site-context";
 import { ipv6RangeId, vulpineProgram } from "./program";
+import { vulpinePolicyDefaults } from "./policy-defaults";
 import { vulpineSpecSchema, type VulpineSpec } from "./spec";
 
 /** vulpine.club (seed 000): one Linode running docker-compose, PostgreSQL in a container beside the app. */
@@ -40,7 +41,7 @@ export const vulpineSite: SiteDefinition<"vulpine", VulpineSpec> = {
       why: "research §3 starting ceiling for vulpine",
     },
   },
-  policyDefaults: { resourceCeiling: 60 },
+  policyDefaults: vulpinePolicyDefaults,
   liveDb: "postgresql",
   adoptedResources(spec) {
     // smithwicks, its /64 and the media bucket predate the program; Linode labels and bucket names
