@@ -48,26 +48,53 @@ export function twinDir(root: string, operationId: string): string {
 
 /**
  * Builds a rehearsal's twin of `site` under `<root>/<operationId>` (docs/operations.md,
- * "Rehearsal"): the live stack's state exported and imported into a backend of the twin's own; the
- * site's stack file, with the sandbox account's credentials in place of the operator's; a
- * simulated cloud seeded with the state's resources; a PULUMI_HOME holding only the simulated
- * provider plugins. The live state is only read. On any failure the folder is removed.
+ * "Rehearsal"), after sweeping the twins dead rehearsals left; a retried rehearsal starts its twin
+ * afresh. On any failure the folder is removed.
  */
 export async function prepareTwin(
-  deps: Pick<RunnerDeps, "engine" | "projectName" | "program" | "stackFiles">,
+  deps: TwinSource,
   root: string,
   site: string,
   operationId: string,
 ): Promise<RehearsalTwin> {
   sweepStaleTwins(root);
   const dir = twinDir(root, operationId);
-  // A retried rehearsal starts its twin afresh.
   fs.rmSync(dir, { recursive: true, force: true });
+  return buildTwin(deps, dir, site);
+}
+
+/** What a twin is copied from: the live run's engine settings, program and stack files. */
+export type TwinSource = Pick<RunnerDeps, "engine" | "projectName" | "program" | "stackFiles">;
+
+/** The parts of a twin's folder `dir` (see `buildTwin`). */
+export function twinLayout(dir: string): {
+  backend: string;
+  pulumiHome: string;
+  cloudRoot: string;
+  workspace: string;
+} {
+  return {
+    backend: path.join(dir, "backend"),
+    pulumiHome: path.join(dir, "sandbox-home"),
+    cloudRoot: path.join(dir, "cloud"),
+    workspace: path.join(dir, "workspace"),
+  };
+}
+
+/**
+ * Builds a sandbox twin of `site` in the new folder `dir`: the live stack's state exported and
+ * imported into a backend of the twin's own; the site's stack file, with the sandbox account's
+ * credentials in place of the operator's; a simulated cloud seeded with the state's resources; a
+ * PULUMI_HOME holding only the simulated provider plugins. The live state is only read. On any
+ * failure the folder is removed. A rehearsal's twin goes when it ends; an explored one is kept.
+ */
+export async function buildTwin(deps: TwinSource, dir: string, site: string): Promise<RehearsalTwin> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  const layout = twinLayout(dir);
   try {
     const live = deps.engine(site);
-    const workspace = copyWorkspace(deps.stackFiles, site, path.join(dir, "workspace"));
+    const workspace = copyWorkspace(deps.stackFiles, site, layout.workspace);
     const state = await StackSession.exportState(
       {
         projectName: deps.projectName,
@@ -77,12 +104,11 @@ export async function prepareTwin(
       },
       { ...live, seedSecretConfig: undefined },
     );
-    const cloudRoot = path.join(dir, "cloud");
     const engine: EngineSettings = {
-      stateDir: path.join(dir, "backend"),
+      stateDir: layout.backend,
       passphrase: live.passphrase,
-      pulumiHome: path.join(dir, "sandbox-home"),
-      env: { STACKYARD_SANDBOX_DIR: sandboxDirFor(cloudRoot, site) },
+      pulumiHome: layout.pulumiHome,
+      env: { STACKYARD_SANDBOX_DIR: sandboxDirFor(layout.cloudRoot, site) },
       seedSecretConfig: sandboxSiteCredentials(site as SiteId),
     };
     installSandboxPluginsSync(engine.pulumiHome);
@@ -93,12 +119,12 @@ export async function prepareTwin(
     await session.importState(state);
     const plain = await session.exportWithSecrets();
     const resources = (plain.deployment?.resources ?? []) as StateResource[];
-    const seeded = seedFromState(new SandboxCloud(sandboxDirFor(cloudRoot, site)), site, resources);
+    const seeded = seedFromState(new SandboxCloud(sandboxDirFor(layout.cloudRoot, site)), site, resources);
     return {
       dir,
       engine,
       stackFiles: new StackFileStore(workspace),
-      facts: sandboxFacts(cloudRoot).facts,
+      facts: sandboxFacts(layout.cloudRoot).facts,
       seeded,
       remove,
     };
@@ -115,7 +141,11 @@ export async function prepareTwin(
  */
 function copyWorkspace(live: StackFileStore, site: string, into: string): string {
   fs.mkdirSync(path.join(into, "stacks"), { recursive: true });
-  fs.copyFileSync(path.join(live.workspaceDir, "Pulumi.yaml"), path.join(into, "Pulumi.yaml"));
+  // The CLI checks that `main` exists even for inline programs: a relative one is the live workspace's.
+  const project = fs
+    .readFileSync(path.join(live.workspaceDir, "Pulumi.yaml"), "utf8")
+    .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.resolve(live.workspaceDir, rel.trim())}`);
+  fs.writeFileSync(path.join(into, "Pulumi.yaml"), project);
   const doc = parseDocument(live.readText(site));
   const config = doc.get("config") as { items?: Array<{ key: unknown }> } | undefined;
   for (const item of [...(config?.items ?? [])]) {

@@ -1,11 +1,14 @@
 import { loadServiceConfig, serviceSecrets } from "./config";
 import { createLogger } from "../infra/observability/logger";
+import { programFromStackConfig } from "../programs/program";
 import { startService, type Role, type ServiceParts } from "./service";
+import { exploreTwin, parseTwinFlags, TwinFlagError, type TwinFlags } from "./twin-explore";
 
 /**
  * A service process: `--role=all|api|worker` from argv, config from the environment, a graceful
  * stop on SIGTERM/SIGINT. The embedded default runs both roles; each can run alone to scale out
- * (then REDIS_URL or REDIS_SENTINELS must name the shared Redis).
+ * (then REDIS_URL or REDIS_SENTINELS must name the shared Redis). With `--twin-of=<site>` the
+ * environment is the live service's, and the process serves a sandbox twin of that site instead.
  */
 export async function runServiceProcess(parts: ServiceParts = {}): Promise<void> {
   const arg = process.argv.find((a) => a.startsWith("--role="));
@@ -14,12 +17,41 @@ export async function runServiceProcess(parts: ServiceParts = {}): Promise<void>
     process.stderr.write(`unknown --role=${role}; expected all, api or worker\n`);
     process.exit(2);
   }
-  const cfg = loadServiceConfig();
+  let twinFlags: TwinFlags | undefined;
+  try {
+    twinFlags = parseTwinFlags(process.argv);
+    if (twinFlags && role !== "all")
+      throw new TwinFlagError("--twin-of: runs API and workers together (--role=all)");
+  } catch (err) {
+    if (!(err instanceof TwinFlagError)) throw err;
+    process.stderr.write(`stackyard: ${err.message}\n`);
+    process.exit(2);
+  }
+  let cfg = loadServiceConfig();
   const logger = createLogger({
     level: cfg.logLevel,
+    // A twin's settings hold no secret the live ones do not (the same passphrase, no chat or backend keys).
     secrets: serviceSecrets(cfg),
     base: { role, pid: process.pid },
   });
+  if (twinFlags) {
+    try {
+      const twin = await exploreTwin(cfg, twinFlags, parts.program ?? programFromStackConfig, logger);
+      cfg = twin.cfg;
+      process.stderr.write(
+        [
+          `stackyard: a sandbox twin of ${twinFlags.site} in ${twin.dir} (kept; nothing you do here reaches the live site)`,
+          `  CLI      STACKYARD_STATE_DIR=${twin.cfg.stateDir} ./bin/stackyard status ${twinFlags.site}`,
+          `  again    npm start -- --twin-of=${twinFlags.site} --twin-dir=${twin.dir}`,
+          "",
+        ].join("\n"),
+      );
+    } catch (err) {
+      if (!(err instanceof TwinFlagError)) throw err;
+      process.stderr.write(`stackyard: ${err.message}\n`);
+      process.exit(2);
+    }
+  }
   const running = await startService(cfg, role, logger, parts);
   let stopping = false;
   const stop = (signal: string) => {

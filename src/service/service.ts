@@ -17,7 +17,6 @@ import { OperationService } from "../operations/operation-service";
 import { StackFileStore } from "../operations/stack-file-store";
 import { installOperationMetrics } from "../metrics/operation-metrics";
 import { programFromStackConfig } from "../programs/program";
-import type { SiteId } from "../programs/site-config";
 import { ScaleCoalescer } from "../schedules/scale-coalescer";
 import { DriftCoalescer, firstCoalescer } from "../schedules/drift-coalescer";
 import { installDriftFollowUp } from "../schedules/drift-follow-up";
@@ -29,7 +28,6 @@ import { seedAdoptedResources } from "../sandbox/adopted-resources";
 import { installSandboxPlugins } from "../sandbox/install-plugins";
 import { assertLiveHome } from "../sandbox/mode-guard";
 import { SandboxCloud } from "../sandbox/sandbox-cloud";
-import { sandboxSiteCredentials } from "../sandbox/site-credentials";
 import { StackQueues } from "../workers/stack-queues";
 import { WorkerPool } from "../workers/worker-pool";
 import { POLICY_PACK_DIR } from "../workers/policy-run";
@@ -47,6 +45,7 @@ import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
 import { startSandboxHosts } from "./sandbox-hosts";
 import { prepareSandboxWorkspace } from "./sandbox-workspace";
 import { prepareTwin } from "./rehearsal-twin";
+import { engineSettingsFor } from "./engine-settings";
 
 export type Role = "all" | "api" | "worker";
 
@@ -198,17 +197,7 @@ async function startOn(
           logger.info("sandbox account seeded with adopted resources", { stack: site, ids: seeded });
       }
     }
-    const engineEnv = (site: string): Record<string, string> =>
-      cfg.mode === "sandbox" ? { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) } : {};
-    // Live stacks hold their operators' credentials; the sandbox gives each site its own fake account's.
-    const engineSettings = (site: string) => ({
-      stateDir: cfg.backendDir,
-      backend: cfg.backend,
-      passphrase: cfg.passphrase,
-      pulumiHome: cfg.pulumiHome,
-      env: engineEnv(site),
-      ...(cfg.mode === "sandbox" ? { seedSecretConfig: sandboxSiteCredentials(site as SiteId) } : {}),
-    });
+    const engineSettings = engineSettingsFor(cfg);
     if (cfg.sandboxBootstrap) {
       // Before any worker takes a job, so no operation meets a half-built rehearsal site.
       await bootstrapSandboxSites({

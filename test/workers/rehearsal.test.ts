@@ -1,14 +1,11 @@
 import * as assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { StackSession } from "../../src/engine/stack-session";
-import { programFromStackConfig } from "../../src/programs/program";
-import { SANDBOX_PACKAGES, sdkPluginVersion } from "../../src/sandbox/resource-specs";
 import { TYPES } from "../../src/sandbox/sandbox-cloud";
 import { ApiClient } from "./support/api-client";
 import { cloudSnapshot, deployBaseline, siteCloud } from "./support/baseline";
+import { liveCopyOf, treeHashes, type LiveCopy } from "./support/live-copy";
 import {
   createDeployment,
   spawnService,
@@ -16,88 +13,18 @@ import {
   type ServiceProcess,
 } from "./support/service-harness";
 
-/** The sandbox run's passphrase, which the live copy of its state keeps. */
-const PASSPHRASE = "stackyard-sandbox-passphrase";
-
-/** Every file under `dir` with the sha256 of its bytes: equal means nothing was written, added or removed. */
-function treeHashes(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = createHash("sha256").update(fs.readFileSync(p)).digest("hex");
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/**
- * The "real" provider plugins of the live PULUMI_HOME, at the versions the SDKs ask for: each one
- * notes that it was started and fails loudly, as a missing real plugin would make the run fail.
- */
-function installTrapPlugins(home: string, startedLog: string): void {
-  for (const pkg of SANDBOX_PACKAGES) {
-    const { name, version } = sdkPluginVersion(pkg);
-    const dir = path.join(home, "plugins", `resource-${name}-v${version}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `pulumi-resource-${name}`);
-    fs.writeFileSync(
-      file,
-      `#!/bin/sh\necho ${name} >> ${JSON.stringify(startedLog)}\necho "live ${name} plugin started in a rehearsal test" >&2\nexit 1\n`,
-    );
-    fs.chmodSync(file, 0o755);
-  }
-}
-
 describe("rehearsal: an operation on a sandbox twin of a live site", function () {
   this.timeout(900_000);
   let d: Deployment;
   let svc: ServiceProcess;
   let api: ApiClient;
-  let live: { dir: string; backend: string; workspace: string; home: string; started: string };
+  let live: LiveCopy;
 
   before(async () => {
     // theATL's state comes from an earlier sandbox run; the live service gets a copy of it.
     d = await createDeployment("rehearsal", ["theatl"]);
     await deployBaseline(d, "theatl");
-    const dir = path.join(d.dir, "live");
-    live = {
-      dir,
-      backend: path.join(dir, "backend"),
-      workspace: path.join(dir, "workspace"),
-      home: path.join(dir, "pulumi-home"),
-      started: path.join(dir, "live-plugins-started.log"),
-    };
-    fs.cpSync(path.join(d.stateDir, "backend"), live.backend, { recursive: true });
-    fs.cpSync(d.workspace, live.workspace, { recursive: true });
-    installTrapPlugins(live.home, live.started);
-    // The live stack holds its operator's credential, shaped like a real one: the simulated
-    // providers refuse it, so the twin must run with the sandbox account's instead.
-    const session = await StackSession.open(
-      {
-        projectName: "stackyard",
-        stackName: "theatl",
-        workDir: live.workspace,
-        program: programFromStackConfig(),
-      },
-      { stateDir: live.backend, pulumiHome: live.home, passphrase: PASSPHRASE },
-    );
-    await session.stack.setAllConfig(
-      { "credentials:digitalocean.token": { value: `dop_v1_${"ab".repeat(32)}`, secret: true } },
-      true,
-    );
-    const { STACKYARD_SANDBOX_DIR: _sandbox, ...env } = d.env;
-    d.env = {
-      ...env,
-      STACKYARD_MODE: "live",
-      STACKYARD_STATE_DIR: path.join(dir, "state"),
-      STACKYARD_BACKEND_DIR: live.backend,
-      STACKYARD_WORKSPACE: live.workspace,
-      STACKYARD_PULUMI_HOME: live.home,
-      PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
-    };
+    live = await liveCopyOf(d, "theatl");
     svc = await spawnService(d, "all", "live-service");
     api = new ApiClient(`http://127.0.0.1:${svc.port}`, d.adminToken);
   });

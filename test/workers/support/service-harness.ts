@@ -173,17 +173,21 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** `main` is the entry script: the service's own, or a test entry that runs changed site programs. */
+/**
+ * `main` is the entry script: the service's own, or a test entry that runs changed site programs;
+ * `args` follow `--role` on its command line (e.g. `--twin-of=theatl`).
+ */
 export async function spawnService(
   d: Deployment,
   role: "all" | "api" | "worker",
   name: string,
   env: Record<string, string> = {},
   main: string = MAIN_JS,
+  args: readonly string[] = [],
 ): Promise<ServiceProcess> {
   const logFile = path.join(d.dir, `${name}.log`);
   const out = fs.openSync(logFile, "a");
-  const child = spawn(process.execPath, [main, `--role=${role}`], {
+  const child = spawn(process.execPath, [main, `--role=${role}`, ...args], {
     env: { ...process.env, ...d.env, ...env },
     stdio: ["ignore", out, out],
     detached: true, // its own process group, so a test can kill it with everything it started
