@@ -51,10 +51,14 @@ async function cli(d: Deployment, args: string[]): Promise<void> {
   });
 }
 
+/** The service's own phase timings of each measured run (the record's `timings`). */
+const phases: Record<string, number[]> = {};
+
 async function once(variant: Variant, d: Deployment, api: ApiClient, count: number): Promise<number> {
   if (variant === "service") {
     const op = await api.run("theatl", "scale-sidekiq", { count });
     if (op.status !== "succeeded") throw new Error(`service run ${op.status}: ${op.reason}`);
+    for (const [k, v] of Object.entries(op.timings as Record<string, number>)) (phases[k] ??= []).push(v);
     return op.timings.totalMs;
   }
   editCount(d, count);
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
       let count = 2;
       // One warm-up of each, unmeasured: the first run of each path pays one-off costs.
       for (const v of VARIANTS) await once(v, d, api, (count = count === 2 ? 3 : 2));
+      for (const k of Object.keys(phases)) delete phases[k];
       for (let r = 0; r < rounds; r++) {
         for (let i = 0; i < VARIANTS.length; i++) {
           const v = VARIANTS[(r + i) % VARIANTS.length]!;
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
       serviceToRaw: +(m("service") / m("raw")).toFixed(2),
       serviceToByHand: +(m("service") / m("by-hand")).toFixed(2),
     },
+    servicePhaseMedianMs: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v)])),
     loadAverage: { min: Math.min(...load), max: Math.max(...load) },
     samples,
   };

@@ -14,6 +14,7 @@ import { pulumiCommand } from "./engine-command";
 import { EngineSettings, engineEnv, stateBackend } from "./engine-env";
 import { seedSecretConfig } from "./seed-secret-config";
 import { engineBackendUrl } from "./backend-proxy";
+import { UpFacts, type UpSummary } from "./up-facts";
 
 /** One stack of an inline program, in a folder that holds Pulumi.yaml (and stacks/ for its config). */
 export interface StackTarget {
@@ -35,7 +36,7 @@ export interface RunOptions {
 }
 
 export interface UpdateOutcome {
-  summary: UpdateSummary;
+  summary: UpSummary;
   outputs: OutputMap;
 }
 
@@ -107,8 +108,24 @@ export class StackSession {
     return this.stack.preview({ ...opts, diff: false });
   }
 
+  /**
+   * `pulumi up`. The Automation API's `up()` is run on a view of this stack whose `outputs()` and
+   * `info()` answer from the update's own events (src/engine/up-facts.ts), so no CLI run follows
+   * the engine's; each falls back to the CLI when the events did not say.
+   */
   async up(opts: RunOptions = {}): Promise<UpdateOutcome> {
-    const result = await this.stack.up(opts);
+    const facts = new UpFacts();
+    const view = Object.create(this.stack) as Stack;
+    view.outputs = async () => facts.outputs() ?? this.stack.outputs();
+    view.info = async (showSecrets?: boolean) =>
+      (facts.summary() ?? (await this.stack.info(showSecrets))) as UpdateSummary;
+    const result = await Stack.prototype.up.call(view, {
+      ...opts,
+      onEvent: (e: EngineEvent) => {
+        facts.onEvent(e);
+        opts.onEvent?.(e);
+      },
+    });
     return { summary: result.summary, outputs: result.outputs };
   }
 

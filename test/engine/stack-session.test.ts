@@ -74,6 +74,36 @@ describe("StackSession through the real CLI and the file backend", function () {
     assert.deepEqual(await session.outputs(), {});
   });
 
+  it("an up's outcome comes from its own events, equal to what the CLI reads back, with no CLI read", async () => {
+    await session.stack.setConfig("fixture:who", { value: "insync" });
+    await session.stack.setConfig("fixture:token", { value: "insync-canary-91ab", secret: true });
+    const reads = { outputs: 0, history: 0 };
+    const ws = session.stack.workspace;
+    const stackOutputs = ws.stackOutputs.bind(ws);
+    const history = session.stack.history.bind(session.stack);
+    ws.stackOutputs = (name) => (reads.outputs++, stackOutputs(name));
+    session.stack.history = (...a) => (reads.history++, history(...a));
+    try {
+      for (const who of ["insync", "datafruits", "datafruits"]) {
+        await session.stack.setConfig("fixture:who", { value: who });
+        const before = { ...reads };
+        const r = await session.up();
+        assert.deepEqual(reads, before, "the up itself read nothing back through the CLI");
+        const cli = await session.outputs();
+        const info = await session.stack.info();
+        assert.deepEqual(r.outputs.text, cli.text);
+        assert.equal(r.outputs.tokenEcho.secret, true, "a secret output is known as secret");
+        assert.notEqual(r.outputs.tokenEcho.value, "insync-canary-91ab", "and its value is not held");
+        assert.equal(r.summary.result, info!.result);
+        assert.deepEqual(r.summary.resourceChanges, info!.resourceChanges);
+      }
+    } finally {
+      ws.stackOutputs = stackOutputs;
+      session.stack.history = history;
+      await session.destroy();
+    }
+  });
+
   it("keeps secret config encrypted in the stack file and state", async () => {
     await session.stack.setConfig("fixture:token", { value: "theatl-canary-7d1f", secret: true });
     const result = await session.up();
