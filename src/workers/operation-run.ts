@@ -802,7 +802,7 @@ export class OperationRun {
    */
   private async deployedRevision(afterEngine = false): Promise<number | undefined> {
     try {
-      return deployedRevisionFromState(await this.session!.stack.exportStack());
+      return deployedRevisionFromState(await this.session!.currentState());
     } catch (err) {
       if (!afterEngine) throw err;
       this.log.error("could not read the deployed revision after the engine stopped; assuming this run's", {

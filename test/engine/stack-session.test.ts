@@ -104,6 +104,32 @@ describe("StackSession through the real CLI and the file backend", function () {
     }
   });
 
+  it("shares one state export until the session changes the state", async () => {
+    let exports = 0;
+    const exportStack = session.stack.exportStack.bind(session.stack);
+    session.stack.exportStack = () => (exports++, exportStack());
+    try {
+      await session.stack.setConfig("fixture:who", { value: "vulpine" });
+      const resources = async () => ((await session.currentState()).deployment?.resources ?? []).length;
+      const empty = await resources();
+      assert.deepEqual(await session.pendingOperations(), []);
+      assert.equal(await resources(), empty);
+      assert.equal(exports, 1, "recovery's and the plan's reads are one export");
+      await session.up();
+      assert.equal(
+        await resources(),
+        empty + 2,
+        "after an up, the state is read again and holds its resources",
+      );
+      assert.equal(exports, 2);
+      await session.destroy();
+      assert.equal(await resources(), 0, "after a destroy too");
+      assert.equal(exports, 3);
+    } finally {
+      session.stack.exportStack = exportStack;
+    }
+  });
+
   it("keeps secret config encrypted in the stack file and state", async () => {
     await session.stack.setConfig("fixture:token", { value: "theatl-canary-7d1f", secret: true });
     const result = await session.up();
