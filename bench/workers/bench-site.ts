@@ -146,7 +146,7 @@ export class BenchSite {
       attemptsMade: job?.attemptsMade ?? 0,
       ...(job?.returnvalue ? { result: job.returnvalue } : {}),
       ledgerStatus: rec?.status,
-      ...(rec?.reason ? { ledgerReason: rec.reason.slice(0, 300) } : {}),
+      ...(rec?.reason ? { ledgerReason: rec.reason.slice(0, 2000) } : {}),
     };
   }
 
