@@ -1,4 +1,4 @@
-// One worker process of the benchmark: `node worker-main.js in-process|sandboxed [concurrency]`,
+// One worker process of the benchmark: `node worker-main.js in-process|sandboxed|threads [concurrency]`,
 // with the service's environment. Prints `ready <pid>` on stdout once its Worker is listening.
 import * as path from "node:path";
 import { Worker, type Job } from "bullmq";
@@ -14,7 +14,8 @@ const STALLED_INTERVAL_MS = 4_000;
 async function main(): Promise<void> {
   const mode = process.argv[2];
   const concurrency = Number(process.argv[3] ?? 2);
-  if (mode !== "in-process" && mode !== "sandboxed") throw new Error("mode: in-process or sandboxed");
+  if (mode !== "in-process" && mode !== "sandboxed" && mode !== "threads")
+    throw new Error("mode: in-process, sandboxed or threads");
   const cfg = loadServiceConfig(process.env);
   const connection = bullConnection(cfg.redis!);
   const opts = {
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
       opts,
     );
   } else {
-    worker = new Worker<BenchJobData>(BENCH_QUEUE, path.join(__dirname, "processor.js"), opts);
+    worker = new Worker<BenchJobData>(BENCH_QUEUE, path.join(__dirname, "processor.js"), {
+      ...opts,
+      useWorkerThreads: mode === "threads",
+    });
   }
   worker.on("error", (err) => process.stderr.write(`worker error: ${err.message}\n`));
   await worker.waitUntilReady();

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export type Layout = "in-process" | "sandboxed";
+/** In the worker process; a BullMQ sandboxed child process per slot; a sandboxed worker thread per slot. */
+export type Layout = "in-process" | "sandboxed" | "threads";
 
 /** A benchmark worker process (worker-main.js), in its own process group. */
 export interface BenchWorker {

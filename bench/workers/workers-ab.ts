@@ -1,5 +1,5 @@
 // Benchmark (not a test): in-process workers (A) against BullMQ sandboxed processors (B).
-// `npx tsc -p tsconfig.json && node dist/bench/workers/workers-ab.js [pairs=5] [crash=yes|no|only]`
+// `npx tsc -p tsconfig.json && node dist/bench/workers/workers-ab.js [pairs=5] [crash=yes|no|only] [b=sandboxed|threads]`
 // Real engine, real Redis, sandbox clouds: scale-sidekiq on theATL and Chitter. Rounds run A B B A …
 // (a fresh worker process each), then the crash cases (docs/operations.md, "In-process or sandboxed workers").
 import * as fs from "node:fs";
@@ -19,7 +19,7 @@ const median = (xs: number[]) => {
 const MB = 1024 * 1024;
 const mb = (b: number) => +(b / MB).toFixed(1);
 
-function summarize(rounds: TimingRound[]) {
+function summarize(rounds: TimingRound[], bLayout: Layout) {
   const of = (l: Layout) => rounds.filter((r) => r.layout === l);
   const figures = {
     "first op submit→done (ms)": (r: TimingRound) => r.first.submitToDoneMs,
@@ -33,14 +33,14 @@ function summarize(rounds: TimingRound[]) {
       mb(r.memory.peak!.worker + r.memory.peak!.children),
     "steady RSS after 2 slots, worker + children (MB)": (r: TimingRound) =>
       mb(r.memory.steady.worker + r.memory.steady.children),
-    "steady sandboxed children": (r: TimingRound) => r.memory.steady.childCount,
+    "steady sandboxed child processes": (r: TimingRound) => r.memory.steady.childCount,
     "peak engine RSS below the worker (MB)": (r: TimingRound) => mb(r.memory.peak!.engine),
   };
   return Object.fromEntries(
     Object.entries(figures).map(([k, f]) => {
       const a = median(of("in-process").map(f));
-      const b = median(of("sandboxed").map(f));
-      return [k, { inProcess: a, sandboxed: b, ratioBtoA: a ? +(b / a).toFixed(2) : null }];
+      const b = median(of(bLayout).map(f));
+      return [k, { inProcess: a, [bLayout]: b, ratioBtoA: a ? +(b / a).toFixed(2) : null }];
     }),
   );
 }
@@ -50,19 +50,22 @@ async function main(): Promise<void> {
   const crash = process.argv[3] ?? "yes";
   const withCrash = crash !== "no";
   const withTiming = crash !== "only";
+  const bLayout = (process.argv[4] ?? "sandboxed") as Layout;
+  if (bLayout !== "sandboxed" && bLayout !== "threads") throw new Error("b: sandboxed or threads");
   const sites: [string, string] = ["theatl", "chitter"];
   const results: Record<string, unknown> = {
     when: new Date().toISOString(),
     cpus: os.cpus().length,
     loadAvgAtStart: os.loadavg(),
     pairs,
+    bLayout,
   };
   const rounds: TimingRound[] = [];
   if (withTiming) {
     const site = await BenchSite.create("bench-workers", sites);
     try {
       for (let p = 0; p < pairs; p++) {
-        const order: Layout[] = p % 2 === 0 ? ["in-process", "sandboxed"] : ["sandboxed", "in-process"];
+        const order: Layout[] = p % 2 === 0 ? ["in-process", bLayout] : [bLayout, "in-process"];
         for (const layout of order) {
           const r = await timingRound(site, layout, sites);
           rounds.push(r);
@@ -74,17 +77,19 @@ async function main(): Promise<void> {
     } finally {
       await site.close();
     }
-    results.medians = summarize(rounds);
+    results.medians = summarize(rounds, bLayout);
     results.rounds = rounds;
   }
   if (withCrash) {
     const cases: CrashCase[] = [];
-    for (const [layout, fault] of [
+    const faultCases: Array<[Layout, "throw" | "exit"]> = [
       ["in-process", "throw"],
-      ["sandboxed", "throw"],
-      ["sandboxed", "exit"],
+      [bLayout, "throw"],
+      [bLayout, "exit"],
       ["in-process", "exit"],
-    ] as const) {
+    ];
+    // With b=threads the in-process cases are the same as in a sandboxed run: only the threads' run.
+    for (const [layout, fault] of bLayout === "threads" ? faultCases.slice(1, 3) : faultCases) {
       const c = await crashCase(layout, fault);
       cases.push(c);
       process.stderr.write(
