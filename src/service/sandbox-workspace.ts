@@ -17,6 +17,15 @@ export function prepareSandboxWorkspace(dir: string, from: string): boolean {
     .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.join(from, rel.trim())}`);
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
   fs.cpSync(path.join(from, "stacks"), path.join(dir, "stacks"), { recursive: true });
+  commitWorkspace(dir, "sandbox workspace: stack files as checked out");
+  return true;
+}
+
+/**
+ * Makes `dir` (its Pulumi.yaml and stacks/) a git repository of its own with one commit, so the
+ * operations of a service working there commit there: a sandbox workspace, a twin's.
+ */
+export function commitWorkspace(dir: string, message: string): void {
   const git = (...args: string[]) =>
     execFileSync("git", ["-c", "user.name=stackyard", "-c", "user.email=stackyard@localhost", ...args], {
       cwd: dir,
@@ -24,6 +33,5 @@ export function prepareSandboxWorkspace(dir: string, from: string): boolean {
     });
   git("init", "-q");
   git("add", "Pulumi.yaml", "stacks");
-  git("commit", "-qm", "sandbox workspace: stack files as checked out");
-  return true;
+  git("commit", "-qm", message);
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
@@ -8,6 +7,7 @@ import type { Logger } from "../infra/observability/logger";
 import { loadServiceConfig, type ServiceConfig } from "./config";
 import { engineSettingsFor } from "./engine-settings";
 import { buildTwin, twinLayout } from "./rehearsal-twin";
+import { commitWorkspace } from "./sandbox-workspace";
 
 /** `--twin-of=<site>` and `--twin-dir=<folder>` (docs/operations.md, "Rehearsal": "Exploring a twin"). */
 export interface TwinFlags {
@@ -147,12 +147,5 @@ function existingTwin(dir: string, site: string): boolean {
 
 /** The twin's stack file in a git repository of its own, so its operations are committed there. */
 function recordWorkspace(dir: string, site: string): void {
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=stackyard", "-c", "user.email=stackyard@localhost", ...args], {
-      cwd: dir,
-      stdio: "ignore",
-    });
-  git("init", "-q");
-  git("add", "Pulumi.yaml", "stacks");
-  git("commit", "-qm", `twin of ${site}: its stack file as live (credentials dropped)`);
+  commitWorkspace(dir, `twin of ${site}: its stack file as live (credentials dropped)`);
 }
