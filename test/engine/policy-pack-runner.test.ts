@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { isJavaScriptPack } from "../../src/engine/language-host/javascript-pack";
 import { StackSession } from "../../src/engine/stack-session";
+import { openFixtureStack } from "../support/fixture-stack";
 import { tempDir } from "../support/temp-dir";
 
 const checkout = path.resolve(__dirname, "..", "..", "..");
@@ -46,23 +47,17 @@ describe("policy packs start through the language host's analyzer entry", functi
 
   before(async () => {
     tmp = tempDir("pack-runner");
-    const workDir = path.join(tmp.dir, "project");
-    fs.mkdirSync(path.join(workDir, "stacks"), { recursive: true });
-    fs.writeFileSync(
-      path.join(workDir, "Pulumi.yaml"),
-      "name: packs\nruntime: nodejs\nstackConfigDir: stacks\n",
-    );
-    session = await StackSession.open(
+    session = await openFixtureStack(
+      tmp.dir,
       {
         projectName: "packs",
         stackName: "dev",
-        workDir,
         program: async () => {
           new pulumi.ComponentResource("stackyard:test:Probe", "probe", {});
           return {};
         },
       },
-      { stateDir: path.join(tmp.dir, "state"), pulumiHome: path.join(tmp.dir, "home"), passphrase: "pp" },
+      "pp",
     );
   });
 

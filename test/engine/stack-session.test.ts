@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { StackSession } from "../../src/engine/stack-session";
+import { openFixtureStack } from "../support/fixture-stack";
 import { tempDir } from "../support/temp-dir";
 
 /** A component with no provider: exercises the engine's registration, diff and state without any plugin. */
@@ -29,19 +30,10 @@ describe("StackSession through the real CLI and the file backend", function () {
 
   before(async () => {
     tmp = tempDir("engine");
-    const workDir = path.join(tmp.dir, "project");
-    fs.mkdirSync(path.join(workDir, "stacks"), { recursive: true });
-    fs.writeFileSync(
-      path.join(workDir, "Pulumi.yaml"),
-      "name: fixture\nruntime: nodejs\nstackConfigDir: stacks\n",
-    );
-    session = await StackSession.open(
-      { projectName: "fixture", stackName: "dev", workDir, program: greetingProgram },
-      {
-        stateDir: path.join(tmp.dir, "state"),
-        pulumiHome: path.join(tmp.dir, "home"),
-        passphrase: "fixture-passphrase",
-      },
+    session = await openFixtureStack(
+      tmp.dir,
+      { projectName: "fixture", stackName: "dev", program: greetingProgram },
+      "fixture-passphrase",
     );
   });
 

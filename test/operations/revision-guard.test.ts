@@ -1,6 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
   assertRevisionNotStale,
@@ -8,6 +6,7 @@ import {
   deployedRevisionFromState,
 } from "../../src/programs/revision-guard";
 import { StackSession } from "../../src/engine/stack-session";
+import { openFixtureStack } from "../support/fixture-stack";
 import { tempDir } from "../support/temp-dir";
 
 class Marker extends pulumi.ComponentResource {
@@ -32,19 +31,10 @@ describe("laptop guard: a stack file older than the deployed revision stops befo
 
   before(async () => {
     tmp = tempDir("guard");
-    const workDir = path.join(tmp.dir, "project");
-    fs.mkdirSync(path.join(workDir, "stacks"), { recursive: true });
-    fs.writeFileSync(
-      path.join(workDir, "Pulumi.yaml"),
-      "name: stackyard\nruntime: nodejs\nstackConfigDir: stacks\n",
-    );
-    session = await StackSession.open(
-      { projectName: "stackyard", stackName: "theatl", workDir, program: guardedProgram },
-      {
-        stateDir: path.join(tmp.dir, "state"),
-        pulumiHome: path.join(tmp.dir, "home"),
-        passphrase: "guard-test",
-      },
+    session = await openFixtureStack(
+      tmp.dir,
+      { projectName: "stackyard", stackName: "theatl", program: guardedProgram },
+      "guard-test",
     );
   });
   after(() => tmp?.remove());
