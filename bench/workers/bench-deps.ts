@@ -6,9 +6,8 @@ import { guardEnvironment } from "../../src/operations/guards/evaluate-guards";
 import { Ledger } from "../../src/operations/ledger";
 import { OperationRetention } from "../../src/operations/retention";
 import { StackFileStore } from "../../src/operations/stack-file-store";
-import type { SiteId } from "../../src/programs/site-config";
-import { sandboxSiteCredentials } from "../../src/sandbox/site-credentials";
-import { sandboxDirFor, sandboxFacts } from "../../src/service/sandbox-facts";
+import { engineSettingsFor } from "../../src/service/engine-settings";
+import { sandboxFacts } from "../../src/service/sandbox-facts";
 import { serviceSecrets, type ServiceConfig } from "../../src/service/config";
 import { POLICY_PACK_DIR } from "../../src/workers/policy-run";
 import type { RunnerDeps } from "../../src/workers/runner-deps";
@@ -32,14 +31,7 @@ export function benchRunnerDeps(
     ledger,
     stackFiles: new StackFileStore(cfg.workspaceDir),
     stackLock: new StackLock(redis, cfg.stackLockTtlMs),
-    engine: (site) => ({
-      stateDir: cfg.backendDir,
-      backend: cfg.backend,
-      passphrase: cfg.passphrase,
-      pulumiHome: cfg.pulumiHome,
-      env: { STACKYARD_SANDBOX_DIR: sandboxDirFor(cfg.sandboxDir, site) },
-      seedSecretConfig: sandboxSiteCredentials(site as SiteId),
-    }),
+    engine: engineSettingsFor(cfg),
     projectName: "stackyard",
     program,
     facts,

@@ -82,6 +82,3 @@ function install(): void {
 }
 
 install();
-
-/** For tests: the requests this module defers. */
-export const DEFERRED_SDK_MODULES: readonly string[] = DEFERRED.map((d) => d.request);

@@ -105,7 +105,11 @@ export async function exploreTwin(
       dir,
       flags.site,
     );
-    recordWorkspace(twin.stackFiles.workspaceDir, flags.site);
+    // Its own git repository, so the twin's operations are committed there.
+    commitWorkspace(
+      twin.stackFiles.workspaceDir,
+      `twin of ${flags.site}: its stack file as live (credentials dropped)`,
+    );
     fs.writeFileSync(
       path.join(dir, MARKER),
       JSON.stringify({ site: flags.site, createdAt: new Date().toISOString(), seeded: twin.seeded }),
@@ -143,9 +147,4 @@ function existingTwin(dir: string, site: string): boolean {
   if (marker.site !== site)
     throw new TwinFlagError(`--twin-dir=${dir}: holds a twin of ${marker.site}, not of ${site}`);
   return true;
-}
-
-/** The twin's stack file in a git repository of its own, so its operations are committed there. */
-function recordWorkspace(dir: string, site: string): void {
-  commitWorkspace(dir, `twin of ${site}: its stack file as live (credentials dropped)`);
 }

@@ -5,9 +5,9 @@ import * as path from "node:path";
 export function isJavaScriptPack(dir: string): boolean {
   try {
     if (fs.existsSync(path.join(dir, "tsconfig.json"))) return false;
-    const main = (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { main?: string })
-      .main;
-    return /\.c?js$/.test(main ?? "index.js") && fs.existsSync(path.join(dir, main ?? "index.js"));
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { main?: string };
+    const main = pkg.main ?? "index.js";
+    return /\.c?js$/.test(main) && fs.existsSync(path.join(dir, main));
   } catch {
     return false;
   }

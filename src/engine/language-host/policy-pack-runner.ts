@@ -1,7 +1,7 @@
 // Process entry of a policy pack's analyzer, as the language host starts it (plugin-run.ts):
 // `node policy-pack-runner.js <the pack's SDK run-policy-pack folder> <engine address> <pack>`.
 // The SDK's runner always registers ts-node (loading TypeScript) and connects to V8's inspector
-// for closure serialization before it loads the pack: about 0.4 s of CPU at every engine run for a
+// for closure serialization before it loads the pack: about 0.8 s of CPU at every engine run for a
 // pack that is plain JavaScript and serializes nothing (docs/benchmarks.md). For such a pack this
 // entry runs the same SDK `run()` (the pack's own SDK) with TypeScript off and no inspector hooks;
 // a pack whose entry is TypeScript goes to the SDK's runner unchanged.
