@@ -1,4 +1,5 @@
 import type { EngineEvent, OutputMap } from "@pulumi/pulumi/automation";
+import { hasSecretSignature } from "../infra/secret-signature";
 
 /** What an update's outcome is made of: the engine's result and its count of steps by kind. */
 export interface UpSummary {
@@ -6,23 +7,12 @@ export interface UpSummary {
   resourceChanges?: Record<string, number>;
 }
 
-/**
- * How the engine's event log writes a secret value: Pulumi's secret signature with the ciphertext
- * masked. The value itself is never in the events.
- */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+/** How the engine's event log writes a secret's value (the signature stays, the value never comes). */
 const MASKED = "[secret]";
-
-function isSecret(v: unknown): boolean {
-  return (
-    typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_SIG_VALUE
-  );
-}
 
 /** The value with every secret in it, at any depth, as `[secret]`. */
 function masked(v: unknown): unknown {
-  if (isSecret(v)) return MASKED;
+  if (hasSecretSignature(v)) return MASKED;
   if (Array.isArray(v)) return v.map(masked);
   if (typeof v === "object" && v !== null)
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, masked(x)]));
@@ -45,7 +35,10 @@ export class UpFacts {
     const out = e.resOutputsEvent?.metadata;
     if (out?.type === "pulumi:pulumi:Stack" && out.new) {
       this.stackOutputs = Object.fromEntries(
-        Object.entries(out.new.outputs ?? {}).map(([k, v]) => [k, { value: masked(v), secret: isSecret(v) }]),
+        Object.entries(out.new.outputs ?? {}).map(([k, v]) => [
+          k,
+          { value: masked(v), secret: hasSecretSignature(v) },
+        ]),
       );
     }
     const s = e.summaryEvent as (EngineEvent["summaryEvent"] & { result?: string }) | undefined;

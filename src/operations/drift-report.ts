@@ -1,3 +1,4 @@
+import { hasSecretSignature } from "../infra/secret-signature";
 import { isSecretKey, REDACTED } from "../infra/observability/redact";
 
 /** One property of one resource whose value in the cloud is not the one the engine's state holds. */
@@ -62,12 +63,7 @@ export function reportValue(property: string, v: unknown, known: readonly string
 
 /** The engine's secret marker in events, or a serialized secret value. */
 function isEngineSecret(v: unknown): boolean {
-  if (v === "[secret]") return true;
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270"
-  );
+  return v === "[secret]" || hasSecretSignature(v);
 }
 
 const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));

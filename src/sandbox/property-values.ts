@@ -2,15 +2,15 @@
 // Two special encodings matter: unknown values during preview, and secrets (the plugin
 // accepts secrets, so they arrive wrapped and must be compared unwrapped).
 
+import { SECRET_SIG_KEY, SECRET_SIG_VALUE, hasSecretSignature } from "../infra/secret-signature";
+
 /** The sentinel the engine uses for "not known until apply" (sdk/nodejs/runtime/rpc.ts). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export type Props = Record<string, unknown>;
 
 export function isSecret(v: unknown): v is { value: unknown } {
-  return typeof v === "object" && v !== null && (v as Props)[SIG_KEY] === SECRET_SIG;
+  return hasSecretSignature(v);
 }
 
 export function isUnknown(v: unknown): boolean {
@@ -40,7 +40,7 @@ export function reveal(v: unknown): unknown {
 
 /** Wraps a value as a secret the engine will encrypt in state. */
 export function secret(value: unknown): Props {
-  return { [SIG_KEY]: SECRET_SIG, value };
+  return { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value };
 }
 
 /** Structural equality after revealing secrets; `undefined`, `null` and absent are the same. */

@@ -1,5 +1,6 @@
 import type { CloudRecord } from "./cloud-store";
-import { Props } from "./property-values";
+import { hasSecretSignature } from "../infra/secret-signature";
+import { Props, secret } from "./property-values";
 import { packageSpecs } from "./resource-specs";
 import { Allocator } from "./resource-specs/spec";
 import type { SandboxCloud } from "./sandbox-cloud";
@@ -15,9 +16,6 @@ export interface StateResource {
   delete?: boolean;
 }
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
 /**
  * A secret as `stack export --show-secrets` writes it (`plaintext`: the JSON text of the value)
  * turned into the wrapped form the engine hands a provider, which is what the store keeps.
@@ -26,12 +24,12 @@ function fromExported(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(fromExported);
   if (typeof v !== "object" || v === null) return v;
   const o = v as Props;
-  if (o[SIG_KEY] === SECRET_SIG) {
+  if (hasSecretSignature(o)) {
     if (typeof o.plaintext !== "string")
       throw new Error(
         "sandbox twin: a secret in the exported state is still encrypted (export with --show-secrets)",
       );
-    return { [SIG_KEY]: SECRET_SIG, value: fromExported(JSON.parse(o.plaintext)) };
+    return secret(fromExported(JSON.parse(o.plaintext)));
   }
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, fromExported(x)]));
 }
