@@ -12,6 +12,7 @@ import { seedFromState, type StateResource } from "../sandbox/state-seed";
 import type { RehearsalTwin } from "../workers/rehearsal-twin";
 import type { RunnerDeps } from "../workers/runner-deps";
 import { sandboxDirFor, sandboxFacts } from "./sandbox-facts";
+import { projectFileFrom } from "./sandbox-workspace";
 
 /**
  * A twin older than this belonged to a rehearsal whose worker died and was never retried: no run
@@ -141,11 +142,7 @@ export async function buildTwin(deps: TwinSource, dir: string, site: string): Pr
  */
 function copyWorkspace(live: StackFileStore, site: string, into: string): string {
   fs.mkdirSync(path.join(into, "stacks"), { recursive: true });
-  // The CLI checks that `main` exists even for inline programs: a relative one is the live workspace's.
-  const project = fs
-    .readFileSync(path.join(live.workspaceDir, "Pulumi.yaml"), "utf8")
-    .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.resolve(live.workspaceDir, rel.trim())}`);
-  fs.writeFileSync(path.join(into, "Pulumi.yaml"), project);
+  fs.writeFileSync(path.join(into, "Pulumi.yaml"), projectFileFrom(live.workspaceDir));
   const doc = parseDocument(live.readText(site));
   const config = doc.get("config") as { items?: Array<{ key: unknown }> } | undefined;
   for (const item of [...(config?.items ?? [])]) {

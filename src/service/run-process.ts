@@ -23,9 +23,7 @@ export async function runServiceProcess(parts: ServiceParts = {}): Promise<void>
     if (twinFlags && role !== "all")
       throw new TwinFlagError("--twin-of: runs API and workers together (--role=all)");
   } catch (err) {
-    if (!(err instanceof TwinFlagError)) throw err;
-    process.stderr.write(`stackyard: ${err.message}\n`);
-    process.exit(2);
+    exitOnFlagError(err);
   }
   let cfg = loadServiceConfig();
   const logger = createLogger({
@@ -47,9 +45,7 @@ export async function runServiceProcess(parts: ServiceParts = {}): Promise<void>
         ].join("\n"),
       );
     } catch (err) {
-      if (!(err instanceof TwinFlagError)) throw err;
-      process.stderr.write(`stackyard: ${err.message}\n`);
-      process.exit(2);
+      exitOnFlagError(err);
     }
   }
   const running = await startService(cfg, role, logger, parts);
@@ -77,4 +73,11 @@ export function startServiceProcess(parts: ServiceParts = {}): void {
     process.stderr.write(`stackyard: ${(err as Error).message}\n`);
     process.exit(1);
   });
+}
+
+/** A bad `--twin-*` flag ends the process with exit 2 and a message naming it; anything else is rethrown. */
+function exitOnFlagError(err: unknown): never {
+  if (!(err instanceof TwinFlagError)) throw err;
+  process.stderr.write(`stackyard: ${err.message}\n`);
+  process.exit(2);
 }

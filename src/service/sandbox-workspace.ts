@@ -11,14 +11,20 @@ import * as path from "node:path";
 export function prepareSandboxWorkspace(dir: string, from: string): boolean {
   if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return false;
   fs.mkdirSync(dir, { recursive: true });
-  // The CLI checks that `main` exists even for inline programs: point it at the checkout's build.
-  const project = fs
-    .readFileSync(path.join(from, "Pulumi.yaml"), "utf8")
-    .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.join(from, rel.trim())}`);
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), projectFileFrom(from));
   fs.cpSync(path.join(from, "stacks"), path.join(dir, "stacks"), { recursive: true });
   commitWorkspace(dir, "sandbox workspace: stack files as checked out");
   return true;
+}
+
+/**
+ * The project file of the workspace `from`, for a copy elsewhere: the CLI checks that `main`
+ * exists even for inline programs, so a relative `main` becomes the absolute path it named there.
+ */
+export function projectFileFrom(from: string): string {
+  return fs
+    .readFileSync(path.join(from, "Pulumi.yaml"), "utf8")
+    .replace(/^main: (.*)$/m, (_m, rel: string) => `main: ${path.resolve(from, rel.trim())}`);
 }
 
 /**
